@@ -1,0 +1,132 @@
+"""Build the Cython kernels, with OpenMP when the compiler has it.
+
+Environment switches (read at build time):
+
+HEATBATH_NO_OPENMP=1       build serial kernels even if OpenMP is available.
+HEATBATH_FAIL_NO_OPENMP=1  make a missing OpenMP a build error (release builds).
+HEATBATH_CYTHON_DEBUG=1    turn boundscheck, wraparound and initializedcheck on.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+# (module, source) pairs; each kernel sits beside the .py that validates input.
+EXTENSIONS = [
+    ("heatbath._openmp", "src/heatbath/_openmp.pyx"),
+    ("heatbath._random", "src/heatbath/_random.pyx"),
+    ("heatbath._markov", "src/heatbath/_markov.pyx"),
+]
+
+OPENMP_PROBE = textwrap.dedent(
+    """
+    #include <omp.h>
+    #include <stdio.h>
+    int main(void) {
+        int n = 0;
+        #pragma omp parallel reduction(+:n)
+        n += 1;
+        printf("%d\\n", n);
+        return n > 0 ? 0 : 1;
+    }
+    """
+)
+
+
+def _flag(name):
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _openmp_flags(compiler):
+    """Return (compile_args, link_args) for OpenMP, or None if it does not work.
+
+    A tiny program is compiled, linked and run, as pykdtree and scikit-learn do:
+    a compiler that accepts -fopenmp but cannot link libgomp must not pass.
+    """
+    if compiler.compiler_type == "msvc":
+        candidates = [(["/openmp"], [])]
+    else:
+        candidates = [(["-fopenmp"], ["-fopenmp"])]
+    for cflags, lflags in candidates:
+        tmp = tempfile.mkdtemp(prefix="heatbath-omp-")
+        try:
+            src = os.path.join(tmp, "probe.c")
+            with open(src, "w") as f:
+                f.write(OPENMP_PROBE)
+            objs = compiler.compile([src], output_dir=tmp, extra_postargs=cflags)
+            exe = os.path.join(tmp, "probe")
+            compiler.link_executable(objs, exe, extra_postargs=lflags)
+            out = subprocess.run([exe], capture_output=True, text=True, timeout=60)
+            if out.returncode == 0 and out.stdout.strip().isdigit():
+                return cflags, lflags
+        except Exception:  # noqa: BLE001 - any failure means "no OpenMP"
+            pass
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return None
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        flags = None
+        if _flag("HEATBATH_NO_OPENMP"):
+            msg = "heatbath: HEATBATH_NO_OPENMP is set: building serial kernels."
+        else:
+            flags = _openmp_flags(self.compiler)
+            if flags is None:
+                msg = (
+                    "heatbath: the compiler cannot build and run an OpenMP program: "
+                    "building SERIAL kernels (heatbath.openmp_enabled() will be False)."
+                )
+                if _flag("HEATBATH_FAIL_NO_OPENMP"):
+                    raise RuntimeError(msg + " HEATBATH_FAIL_NO_OPENMP is set; stopping.")
+            else:
+                msg = "heatbath: OpenMP found (%s): building parallel kernels." % " ".join(flags[0])
+        print(msg, file=sys.stderr)
+        for ext in self.extensions:
+            if flags is not None:
+                ext.extra_compile_args += flags[0]
+                ext.extra_link_args += flags[1]
+            if self.compiler.compiler_type != "msvc":
+                ext.extra_compile_args += ["-O3", "-fno-math-errno"]
+        super().build_extensions()
+
+
+def extensions():
+    debug = _flag("HEATBATH_CYTHON_DEBUG")
+    directives = {
+        "language_level": 3,
+        "boundscheck": debug,
+        "wraparound": debug,
+        "initializedcheck": debug,
+        "cdivision": True,
+        "embedsignature": True,
+    }
+    exts = [
+        Extension(
+            name,
+            [src],
+            include_dirs=[np.get_include(), "src/heatbath"],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+        )
+        for name, src in EXTENSIONS
+    ]
+    return cythonize(
+        exts,
+        compiler_directives=directives,
+        include_path=["src"],
+        # Generated C goes to one folder per mode: a debug build must never
+        # reuse C files generated without the checks, nor the other way round.
+        build_dir="build/cython-debug" if debug else "build/cython-release",
+    )
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
