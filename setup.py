@@ -75,6 +75,13 @@ def _openmp_flags(compiler):
 
 
 class BuildExt(build_ext):
+    def initialize_options(self):
+        super().initialize_options()
+        # Always recompile: pip builds in the source tree, and objects left by a
+        # build with other flags (OpenMP or not, debug or not) would otherwise
+        # be taken as up to date.
+        self.force = True
+
     def build_extensions(self):
         flags = None
         if _flag("HEATBATH_NO_OPENMP"):

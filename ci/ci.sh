@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Everything CI checks, from a clean clone, on a machine with only Python and a
+# C compiler. Called by .ci/run; also fine to run by hand (it makes .venv,
+# .venv-serial, .venv-debug and dist-serial/ in the repository root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$SECONDS
+step() { printf '\n=== %s (at %d s)\n' "$*" "$((SECONDS - start))"; }
+PY=${PYTHON:-python3}
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off
+
+step "1/4 the README's test command: fresh venv, build, install, test"
+rm -rf .venv
+export HEATBATH_EXPECT_OPENMP=1
+$PY -m venv .venv && .venv/bin/pip install ".[test]" && .venv/bin/python -m pytest
+
+step "2/4 benchmarks once, untimed, and the CLI (a broken bench fails CI)"
+.venv/bin/python -m pytest bench --benchmark-disable -q -p no:cacheprovider
+.venv/bin/heatbath bench --quick --json > /dev/null
+.venv/bin/heatbath demo --quick > /dev/null
+
+step "3/4 serial wheel (HEATBATH_NO_OPENMP=1) from python -m build: same bits"
+rm -rf .venv-serial dist-serial
+.venv/bin/pip install -q build
+HEATBATH_NO_OPENMP=1 .venv/bin/python -m build --wheel --outdir dist-serial .
+$PY -m venv .venv-serial
+.venv-serial/bin/pip install -q "$(ls dist-serial/heatbath-*.whl)[test]"
+HEATBATH_EXPECT_OPENMP=0 .venv-serial/bin/python -m pytest -q
+
+step "4/4 bounds-checked debug build (HEATBATH_CYTHON_DEBUG=1): whole suite"
+rm -rf .venv-debug
+$PY -m venv .venv-debug
+HEATBATH_CYTHON_DEBUG=1 .venv-debug/bin/pip install -q ".[test]"
+.venv-debug/bin/python -m pytest -q
+
+step "done"
