@@ -75,11 +75,11 @@ def _openmp_flags(compiler):
 
 
 class BuildExt(build_ext):
-    def initialize_options(self):
-        super().initialize_options()
+    def finalize_options(self):
+        super().finalize_options()
         # Always recompile: pip builds in the source tree, and objects left by a
         # build with other flags (OpenMP or not, debug or not) would otherwise
-        # be taken as up to date.
+        # be taken as up to date. (Set after finalize: it copies build's value.)
         self.force = True
 
     def build_extensions(self):

@@ -14,15 +14,16 @@ cdef inline Py_ssize_t _search(const double* cdf, Py_ssize_t n, double u) noexce
     """First j with u < cdf[j]; cdf is non-decreasing with cdf[n-1] == 1 > u.
 
     Zero-probability states have cdf[j] == cdf[j-1] and can never be returned.
+    Branch-free: the answer stays in [base, base + n); each step keeps the
+    upper part when its first element's predecessor is <= u. The select
+    compiles to a conditional move, so random u cost no mispredicted branches.
     """
-    cdef Py_ssize_t lo = 0, hi = n - 1, mid
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if u < cdf[mid]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+    cdef Py_ssize_t base = 0, half
+    while n > 1:
+        half = n >> 1
+        base = base + half if cdf[base + half - 1] <= u else base
+        n -= half
+    return base
 
 
 cdef void _chain(const double* cdf, Py_ssize_t n_states, Py_ssize_t x,
