@@ -24,6 +24,8 @@ EXTENSIONS = [
     ("heatbath._openmp", "src/heatbath/_openmp.pyx"),
     ("heatbath._random", "src/heatbath/_random.pyx"),
     ("heatbath._markov", "src/heatbath/_markov.pyx"),
+    ("heatbath.spin._metropolis", "src/heatbath/spin/_metropolis.pyx"),
+    ("heatbath.spin._cluster", "src/heatbath/spin/_cluster.pyx"),
 ]
 
 OPENMP_PROBE = textwrap.dedent(

@@ -14,7 +14,9 @@ from heatbath.boltzmann import (
     log_partition,
     mean_energy,
 )
-from heatbath import markov
+from heatbath import diagnostics, markov, spin
+from heatbath.spin import (BoltzmannMachine, HeatBathSampler, Ising, MetropolisSampler,
+                           WolffSampler)
 
 __all__ = [
     "__version__",
@@ -27,4 +29,11 @@ __all__ = [
     "entropy",
     "heat_capacity",
     "markov",
+    "spin",
+    "diagnostics",
+    "Ising",
+    "BoltzmannMachine",
+    "MetropolisSampler",
+    "HeatBathSampler",
+    "WolffSampler",
 ]

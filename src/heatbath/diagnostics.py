@@ -1,0 +1,273 @@
+r"""MCMC diagnostics and the one trace type every sampler returns.
+
+Series are arrays of shape ``(n_samples, n_chains)`` (a 1-d array is one
+chain). Chains are assumed independent of each other; samples within a
+chain are not.
+
+- :func:`tau_int`: integrated autocorrelation time
+  :math:`\tau = 1 + 2\sum_{t \ge 1} \rho(t)`, with Sokal's automatic window
+  (the smallest W with W >= c tau(W)). The normalised autocorrelation is
+  averaged over chains, each about its own mean.
+- :func:`ess` = total samples / tau; :func:`stderr` = sqrt(variance / ess).
+- :func:`split_rhat`: the potential scale reduction of Gelman et al. (BDA3)
+  on chains split in halves; close to 1 when the chains agree.
+- :func:`jackknife`: value and error bar of any function of the samples
+  (specific heat, susceptibility, Binder cumulant), leaving out one group at
+  a time. A group is a whole chain when there are enough chains, otherwise
+  a contiguous block of one; groups must be longer than a few tau.
+"""
+
+import numpy as np
+
+from heatbath._validation import check_real_array
+
+__all__ = ["autocorrelation", "tau_int", "ess", "stderr", "split_rhat", "jackknife", "Trace"]
+
+
+def _as_series(x, name="x", min_samples=1):
+    x = check_real_array(x, name, allow_empty=False)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"{name} must have shape (n_samples, n_chains), got {x.shape}")
+    if x.shape[0] < min_samples:
+        raise ValueError(f"{name} needs at least {min_samples} samples per chain, "
+                         f"got {x.shape[0]}")
+    return x
+
+
+def autocorrelation(x):
+    """Normalised autocorrelation rho(t), t = 0..n-1, averaged over chains.
+
+    Computed by FFT, each chain about its own mean. A constant series has
+    rho = [1, 0, 0, ...].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.diagnostics import autocorrelation
+    >>> rho = autocorrelation(np.sin(np.arange(1000) / 10))
+    >>> float(rho[0])
+    1.0
+    """
+    x = _as_series(x)
+    n = x.shape[0]
+    y = x - x.mean(axis=0)
+    size = 1 << (2 * n - 1).bit_length()
+    f = np.fft.rfft(y, n=size, axis=0)
+    acov = np.fft.irfft(f * np.conj(f), n=size, axis=0)[:n] / n
+    var = acov[0]
+    rho = np.zeros_like(acov)
+    live = var > 0
+    rho[:, live] = acov[:, live] / var[live]
+    rho[0, ~live] = 1.0
+    return rho.mean(axis=1)
+
+
+def tau_int(x, c=5.0):
+    """Integrated autocorrelation time, in samples (1 for independent samples).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.diagnostics import tau_int
+    >>> rng = np.random.default_rng(0)
+    >>> round(tau_int(rng.normal(size=(20000, 4))), 1)   # white noise
+    1.0
+    >>> ar = np.zeros(20000); e = rng.normal(size=20000)
+    >>> for t in range(1, 20000): ar[t] = 0.9 * ar[t - 1] + e[t]
+    >>> abs(tau_int(ar) - 19) < 3                         # (1 + 0.9) / (1 - 0.9)
+    True
+    """
+    rho = autocorrelation(x)
+    taus = 2.0 * np.cumsum(rho) - 1.0
+    window = np.arange(taus.size) >= c * taus
+    m = int(np.argmax(window)) if window.any() else taus.size - 1
+    return float(max(taus[m], 1.0 / taus.size))
+
+
+def ess(x, c=5.0):
+    """Effective sample size: total samples / tau_int.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.diagnostics import ess
+    >>> 3000 < ess(np.random.default_rng(1).normal(size=(1000, 4))) < 5000
+    True
+    """
+    x = _as_series(x)
+    return x.size / tau_int(x, c)
+
+
+def stderr(x, c=5.0):
+    """Standard error of the mean of all samples, corrected for autocorrelation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.diagnostics import stderr
+    >>> x = np.random.default_rng(2).normal(size=(10000, 1))
+    >>> abs(stderr(x) - 0.01) < 0.002
+    True
+    """
+    x = _as_series(x)
+    return float(np.sqrt(x.var() / ess(x, c)))
+
+
+def split_rhat(x):
+    """Split R-hat: chains halved, then the between/within variance ratio.
+
+    Needs at least 4 samples per chain. Returns 1.0 when every chain is
+    constant and they all agree, and inf when they are constant but disagree.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.diagnostics import split_rhat
+    >>> rng = np.random.default_rng(0)
+    >>> round(split_rhat(rng.normal(size=(2000, 4))), 2)
+    1.0
+    >>> split_rhat(rng.normal(size=(2000, 4)) + np.arange(4)) > 1.5   # chains disagree
+    True
+    """
+    x = _as_series(x, min_samples=4)
+    half = x.shape[0] // 2
+    parts = np.concatenate([x[:half], x[x.shape[0] - half:]], axis=1)
+    n = parts.shape[0]
+    means = parts.mean(axis=0)
+    W = parts.var(axis=0, ddof=1).mean()
+    B = n * means.var(ddof=1)
+    if W == 0:
+        return 1.0 if B == 0 else float("inf")
+    var_plus = (n - 1) / n * W + B / n
+    return float(np.sqrt(var_plus / W))
+
+
+def jackknife(fn, *series, n_groups=None):
+    """Jackknife estimate and standard error of ``fn(*series)``.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes 1-d arrays of pooled samples (one per series) and returns a float.
+    *series : array_like, shape (n_samples, n_chains)
+        Series of the same shape.
+    n_groups : int, optional
+        Number of groups. Default: one per chain if there are at least 16
+        chains, otherwise each chain cut into ``ceil(16 / n_chains)`` blocks.
+
+    Returns
+    -------
+    value, stderr : float
+        The bias-corrected jackknife estimate and its standard error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.diagnostics import jackknife
+    >>> x = np.random.default_rng(0).normal(size=(1000, 16))
+    >>> value, err = jackknife(np.var, x)
+    >>> abs(value - 1) < 3 * err
+    True
+    """
+    arrays = [_as_series(s, "series") for s in series]
+    shape = arrays[0].shape
+    if any(a.shape != shape for a in arrays):
+        raise ValueError("all series must have the same shape")
+    n, n_chains = shape
+    if n_groups is None:
+        per_chain = 1 if n_chains >= 16 else -(-16 // n_chains)
+    else:
+        per_chain = max(1, -(-int(n_groups) // n_chains))
+    per_chain = min(per_chain, n)
+    edges = np.linspace(0, n, per_chain + 1).astype(int)
+    groups = []  # each group: list of 1-d arrays (one per series)
+    for k in range(n_chains):
+        for a, b in zip(edges[:-1], edges[1:]):
+            groups.append([arr[a:b, k] for arr in arrays])
+    G = len(groups)
+    full = fn(*[arr.T.ravel() for arr in arrays])
+    if G < 2:
+        return float(full), float("nan")
+    leave_out = np.empty(G)
+    for g in range(G):
+        rest = [np.concatenate([groups[j][i] for j in range(G) if j != g])
+                for i in range(len(arrays))]
+        leave_out[g] = fn(*rest)
+    mean_lo = leave_out.mean()
+    value = G * full - (G - 1) * mean_lo
+    err = np.sqrt((G - 1) / G * ((leave_out - mean_lo) ** 2).sum())
+    return float(value), float(err)
+
+
+class Trace:
+    """The result of ``sampler.run``: per-sweep observables and final states.
+
+    Attributes
+    ----------
+    observables : dict of str -> ndarray, shape (n_recorded, n_chains)
+        Recorded observables (for spin samplers: ``"energy"`` and
+        ``"magnetization"``, totals over the system).
+    acceptance_rate : ndarray, shape (n_chains,)
+        Fraction of attempted updates accepted during the run (burn-in included).
+    final_state : ndarray, shape (n_chains, n_units)
+        The chains' states at the end of the run (a copy).
+    temperature : ndarray, shape (n_chains,)
+    n_units : int
+        Units (spins) per chain, for per-unit observables.
+    info : dict
+        Sampler-specific extras (for example Wolff cluster sizes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.diagnostics import Trace
+    >>> t = Trace({"energy": np.zeros((10, 2))}, np.ones(2), np.ones((2, 4)), np.ones(2), 4)
+    >>> t["energy"].shape, t.mean("energy")
+    ((10, 2), 0.0)
+    """
+
+    def __init__(self, observables, acceptance_rate, final_state, temperature, n_units,
+                 info=None):
+        self.observables = dict(observables)
+        self.acceptance_rate = np.asarray(acceptance_rate, dtype=float)
+        self.final_state = final_state
+        self.temperature = np.asarray(temperature, dtype=float)
+        self.n_units = int(n_units)
+        self.info = dict(info or {})
+
+    def __repr__(self):
+        shapes = {k: v.shape for k, v in self.observables.items()}
+        return f"Trace({shapes}, n_units={self.n_units})"
+
+    def __getitem__(self, name):
+        return self.observables[name]
+
+    @property
+    def n_recorded(self):
+        return next(iter(self.observables.values())).shape[0]
+
+    @property
+    def n_chains(self):
+        return self.acceptance_rate.shape[0]
+
+    def mean(self, name):
+        """Mean of an observable over all recorded samples and chains."""
+        return float(self.observables[name].mean())
+
+    def stderr(self, name):
+        """Standard error of :meth:`mean`, from tau_int."""
+        return stderr(self.observables[name])
+
+    def tau_int(self, name):
+        """Integrated autocorrelation time, in recorded samples."""
+        return tau_int(self.observables[name])
+
+    def ess(self, name):
+        """Effective sample size of an observable."""
+        return ess(self.observables[name])
+
+    def rhat(self, name):
+        """Split R-hat of an observable across chains."""
+        return split_rhat(self.observables[name])

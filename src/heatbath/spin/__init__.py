@@ -1,0 +1,23 @@
+"""Spin systems: Ising lattices and Boltzmann machines, their samplers, exact results.
+
+Models (:mod:`heatbath.spin.models`) hold parameters and compute energies;
+samplers (:mod:`heatbath.spin.samplers`) own many chains and run the
+Cython kernels; :mod:`heatbath.spin.exact` has the exact results the tests
+hold them against; :func:`thermodynamics` turns a trace into observables
+with error bars.
+"""
+
+from heatbath.spin import exact
+from heatbath.spin.models import BoltzmannMachine, Ising
+from heatbath.spin.observables import thermodynamics
+from heatbath.spin.samplers import HeatBathSampler, MetropolisSampler, WolffSampler
+
+__all__ = [
+    "Ising",
+    "BoltzmannMachine",
+    "MetropolisSampler",
+    "HeatBathSampler",
+    "WolffSampler",
+    "thermodynamics",
+    "exact",
+]

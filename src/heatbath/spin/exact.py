@@ -1,0 +1,247 @@
+r"""Exact results for Ising models, to hold the samplers against.
+
+- Infinite square lattice (J = 1 units scale with J): the critical temperature
+  :math:`T_c = 2J / \ln(1 + \sqrt 2)`, Onsager's energy and specific heat per
+  spin, and Yang's spontaneous magnetisation.
+- Finite M x N square torus: the exact partition function of Kaufman (1949)
+  in the form of Ferdinand and Fisher (1969), with the energy and specific heat
+  from its analytic derivatives.
+- Brute-force enumeration of any small model.
+
+All temperatures are in units with k_B = 1.
+
+References
+----------
+L. Onsager, Phys. Rev. 65, 117 (1944). C. N. Yang, Phys. Rev. 85, 808 (1952).
+B. Kaufman, Phys. Rev. 76, 1232 (1949).
+A. E. Ferdinand and M. E. Fisher, Phys. Rev. 185, 832 (1969).
+"""
+
+import numpy as np
+from scipy.special import ellipe, ellipk
+
+from heatbath._validation import check_int, check_real_array
+
+__all__ = [
+    "critical_temperature",
+    "onsager_energy",
+    "onsager_specific_heat",
+    "yang_magnetization",
+    "torus_thermodynamics",
+    "enumerate_states",
+]
+
+
+def critical_temperature(J=1.0):
+    """Critical temperature of the square-lattice Ising model, 2J / ln(1 + sqrt 2).
+
+    Examples
+    --------
+    >>> from heatbath.spin.exact import critical_temperature
+    >>> round(critical_temperature(), 6)
+    2.269185
+    """
+    return 2.0 * J / np.log1p(np.sqrt(2.0))
+
+
+def _beta(T, J):
+    T = check_real_array(T, "temperature", allow_empty=False)
+    if (T <= 0).any():
+        raise ValueError("temperature must be > 0")
+    if not J > 0:
+        raise ValueError(f"J must be > 0 (ferromagnet), got {J}")
+    return J / T
+
+
+def _out(x):
+    return float(x) if np.ndim(x) == 0 else x
+
+
+def onsager_energy(temperature, J=1.0):
+    r"""Energy per spin of the infinite square lattice (Onsager 1944).
+
+    .. math:: u = -J \coth 2K \left[1 + \frac{2}{\pi}(2\tanh^2 2K - 1) K_1(k)\right],
+              \quad k = \frac{2 \sinh 2K}{\cosh^2 2K}, \quad K = J/T.
+
+    Examples
+    --------
+    >>> from heatbath.spin.exact import onsager_energy, critical_temperature
+    >>> round(onsager_energy(critical_temperature()), 6)   # -sqrt(2)
+    -1.414214
+    """
+    K = _beta(temperature, J)
+    k = 2.0 * np.sinh(2 * K) / np.cosh(2 * K) ** 2
+    t = np.tanh(2 * K)
+    u = -J / t * (1.0 + 2.0 / np.pi * (2.0 * t**2 - 1.0) * ellipk(k**2))
+    return _out(u)
+
+
+def onsager_specific_heat(temperature, J=1.0):
+    r"""Specific heat per spin of the infinite square lattice (Onsager 1944).
+
+    .. math:: c = \frac{4}{\pi}(K\coth 2K)^2 \left\{K_1 - E_1 - (1 - \tanh^2 2K)
+              \left[\frac{\pi}{2} + (2\tanh^2 2K - 1)K_1\right]\right\}
+
+    with complete elliptic integrals :math:`K_1, E_1` of modulus k. It
+    diverges logarithmically at T_c.
+
+    Examples
+    --------
+    >>> from heatbath.spin.exact import onsager_specific_heat
+    >>> round(onsager_specific_heat(3.0), 6)
+    0.419002
+    """
+    K = _beta(temperature, J)
+    k = 2.0 * np.sinh(2 * K) / np.cosh(2 * K) ** 2
+    t = np.tanh(2 * K)
+    K1, E1 = ellipk(k**2), ellipe(k**2)
+    c = 4.0 / np.pi * (K / t) ** 2 * (
+        K1 - E1 - (1.0 - t**2) * (np.pi / 2 + (2.0 * t**2 - 1.0) * K1))
+    return _out(c)
+
+
+def yang_magnetization(temperature, J=1.0):
+    r"""Spontaneous magnetisation per spin: :math:`(1 - \sinh^{-4} 2K)^{1/8}` below T_c, else 0.
+
+    Examples
+    --------
+    >>> from heatbath.spin.exact import yang_magnetization
+    >>> round(yang_magnetization(2.0), 6), yang_magnetization(3.0)
+    (0.911319, 0.0)
+    """
+    K = _beta(temperature, J)
+    x = 1.0 - np.sinh(2 * K) ** -4.0
+    return _out(np.where(x > 0, np.abs(x) ** 0.125, 0.0))
+
+
+def _log_terms(M, N, K):
+    """ln|Z_i|, its sign, and d/dK, d2/dK2 of ln|Z_i| for Kaufman's four terms."""
+    r = np.arange(N)
+    theta = np.pi * np.arange(2 * N) / N          # gamma_k for k = 0 .. 2N-1
+    s2, c2 = np.sinh(2 * K), np.cosh(2 * K)
+    ck = c2 * c2 / s2 - np.cos(theta)             # cosh(gamma_k), k >= 1
+    dck = 2.0 * c2 * (1.0 - 1.0 / s2**2)          # d/dK of c2^2 / s2
+    d2ck = 4.0 * (s2 - 1.0 / s2 + 2.0 * c2**2 / s2**3)
+    gamma = np.arccosh(ck)
+    sh = np.sinh(gamma)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dg = dck / sh
+        d2g = (d2ck - ck * dg**2) / sh
+    # gamma_0 keeps its sign (negative below T_c): 2K + ln tanh K.
+    gamma[0] = 2 * K + np.log(np.tanh(K))
+    dg[0] = 2.0 + 2.0 / s2
+    d2g[0] = -4.0 * c2 / s2**2
+    odd, even = 2 * r + 1, 2 * r
+    out = []
+    for idx, hyper in ((odd, "cosh"), (odd, "sinh"), (even, "cosh"), (even, "sinh")):
+        x = M * gamma[idx] / 2
+        g1, g2 = M * dg[idx] / 2, M * d2g[idx] / 2
+        ax = np.abs(x)
+        # ln(2 cosh x) and ln|2 sinh x|, stable for large |x|
+        if hyper == "cosh":
+            logs = ax + np.log1p(np.exp(-2 * ax))
+            sign = 1.0
+            t = np.tanh(x)
+            d1 = t * g1
+            d2 = (1 - t**2) * g1**2 + t * g2
+        else:
+            logs = ax + np.log(-np.expm1(-2 * ax))
+            sign = np.prod(np.sign(x))
+            ct = 1.0 / np.tanh(x)
+            d1 = ct * g1
+            d2 = (1 - ct**2) * g1**2 + ct * g2
+        out.append((logs.sum(), sign, d1.sum(), d2.sum()))
+    return out
+
+
+def torus_thermodynamics(shape, temperature, J=1.0):
+    r"""Exact log Z, energy and specific heat of the Ising model on an M x N torus.
+
+    Kaufman's formula: with :math:`K = J/T`,
+
+    .. math:: Z = \tfrac12 (2 \sinh 2K)^{MN/2} \sum_{i=1}^4 Z_i, \quad
+        Z_{1,2} = \prod_{r=0}^{N-1} 2\{\cosh,\sinh\}(M\gamma_{2r+1}/2), \quad
+        Z_{3,4} = \prod_{r=0}^{N-1} 2\{\cosh,\sinh\}(M\gamma_{2r}/2),
+
+    :math:`\cosh\gamma_k = \cosh 2K \coth 2K - \cos(\pi k/N)` and
+    :math:`\gamma_0 = 2K + \ln\tanh K`. The energy and specific heat come from
+    exact derivatives in K, summed in logarithms (no overflow for any size).
+    This is the model of :class:`heatbath.spin.Ising` with ``shape=(M, N)``,
+    periodic, h = 0 (sides of 2 double their bonds, as there). Exactly at
+    T_c, one term vanishes; evaluate a hair away from it.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        (M, N), each >= 2.
+    temperature : float
+    J : float, default=1.0
+
+    Returns
+    -------
+    dict
+        ``log_partition``, ``energy`` (total), ``energy_per_spin``,
+        ``specific_heat`` (per spin, C/N = Var(E)/(N T^2)).
+
+    Examples
+    --------
+    >>> from heatbath.spin.exact import torus_thermodynamics
+    >>> ex = torus_thermodynamics((16, 16), 2.5)
+    >>> round(ex["energy_per_spin"], 6), round(ex["specific_heat"], 6)
+    (-1.107302, 0.73624)
+    """
+    M, N = shape
+    M = check_int(M, "shape[0]", minimum=2)
+    N = check_int(N, "shape[1]", minimum=2)
+    T = float(check_real_array(temperature, "temperature", ndim=0))
+    K = float(_beta(T, J))
+    terms = _log_terms(M, N, K)
+    logs = np.array([t[0] for t in terms])
+    signs = np.array([t[1] for t in terms])
+    d1 = np.array([t[2] for t in terms])
+    d2 = np.array([t[3] for t in terms])
+    top = logs.max()
+    w = signs * np.exp(logs - top)
+    total = w.sum()
+    w = w / total
+    log_sum = top + np.log(total)
+    s2 = np.sinh(2 * K)
+    c2 = np.cosh(2 * K)
+    n = M * N
+    log_z = -np.log(2.0) + n / 2 * np.log(2 * s2) + log_sum
+    # d/dK and d2/dK2 of ln Z
+    dlog = n * c2 / s2 + (w * d1).sum()
+    d2log = -2.0 * n / s2**2 + (w * (d2 + d1**2)).sum() - (w * d1).sum() ** 2
+    energy = -J * dlog                   # U = -d lnZ / d beta, K = beta J
+    var_e = J**2 * d2log
+    return {
+        "log_partition": float(log_z),
+        "energy": float(energy),
+        "energy_per_spin": float(energy / n),
+        "specific_heat": float(var_e / (n * T**2)),
+    }
+
+
+def enumerate_states(model, max_spins=24):
+    """All 2**n states of a small spin model, with their energies and magnetisations.
+
+    Returns
+    -------
+    states : ndarray of int8, shape (2**n, n)
+        State k has spin i = +1 where bit i of k is set.
+    energy, magnetization : ndarray of float64, shape (2**n,)
+
+    Examples
+    --------
+    >>> from heatbath.spin import Ising
+    >>> from heatbath.spin.exact import enumerate_states
+    >>> states, energy, mag = enumerate_states(Ising((2, 2), periodic=False))
+    >>> states.shape, sorted(set(energy))
+    ((16, 4), [-4.0, 0.0, 4.0])
+    """
+    n = model.n_spins
+    if n > max_spins:
+        raise ValueError(f"model has {n} spins; enumeration is limited to {max_spins}")
+    codes = np.arange(2**n, dtype=np.int64)[:, None]
+    states = (2 * ((codes >> np.arange(n)) & 1) - 1).astype(np.int8)
+    return states, model.energy(states), model.magnetization(states)
