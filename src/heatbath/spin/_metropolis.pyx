@@ -3,7 +3,9 @@
 Both updates flip spin i with a probability q that depends only on the spin,
 its neighbour sum (lattices) or its local field (general graphs):
 
-- Metropolis: q = min(1, exp(-beta dE));
+- Metropolis: q = min(1, exp(-beta dE)), and q = 1/2 where beta dE = 0 (always
+  accepting those makes fixed-order sweeps non-ergodic; see
+  heatbath.spin.samplers.flip_probabilities);
 - heat-bath (Gibbs): q = 1 / (1 + exp(beta dE)). For +-1 spins, redrawing s_i
   from p(s_i | rest) is exactly a flip with this probability.
 
@@ -249,6 +251,8 @@ cdef void _graph_chain(int8_t* s, Py_ssize_t n, const int32_t* indptr,
             u = rng_double(&r)
             if heat_bath:
                 q = 1.0 / (1.0 + exp(beta * de))   # exp overflow -> inf -> q = 0
+            elif beta * de == 0.0:
+                q = 0.5
             else:
                 q = exp(-beta * de) if de > 0 else 1.0
             if u < q:

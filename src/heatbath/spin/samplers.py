@@ -35,8 +35,16 @@ def flip_probabilities(model, beta, algorithm):
     """Flip probability q(s, sigma) on a lattice, shape (n_chains, 2, 2z + 1).
 
     Row 0 is s = -1 and row 1 is s = +1; column sigma + z is the neighbour sum.
-    ``dE = 2 s (J sigma + h)``; Metropolis q = min(1, exp(-beta dE)), heat-bath
-    q = 1 / (1 + exp(beta dE)).
+    ``dE = 2 s (J sigma + h)``; heat-bath q = 1 / (1 + exp(beta dE)); Metropolis
+    q = min(1, exp(-beta dE)), except q = 1/2 where beta dE = 0.
+
+    Why 1/2: in a fixed-order sweep, moves with beta dE = 0 accepted with
+    probability 1 make deterministic cycles (stripes on a torus, and every
+    state at T = inf), so plain sweep Metropolis is not ergodic: the one-sweep
+    chain on a 4x4 torus has 19 closed classes at h = 0. Any q symmetric
+    between two states of equal weight keeps detailed balance; with 1/2 the
+    sweep chain has a single closed class on every lattice we enumerated
+    (tests/test_spin.py), and T = inf samples the uniform distribution.
     """
     z = model.coordination
     s = np.array([-1.0, 1.0])[:, None]
@@ -45,10 +53,10 @@ def flip_probabilities(model, beta, algorithm):
     x = np.asarray(beta, dtype=float)[:, None, None] * dE[None]
     with np.errstate(over="ignore", invalid="ignore"):
         if algorithm == "metropolis":
-            q = np.minimum(1.0, np.exp(-x))
+            q = np.where(x == 0.0, 0.5, np.minimum(1.0, np.exp(-x)))
         else:
             q = expit(-x)
-    return np.where(np.isnan(x), 1.0, q)  # beta = 0 with dE = 0 cannot occur; be safe
+    return q
 
 
 class _SpinSampler:
@@ -306,7 +314,10 @@ class MetropolisSampler(_FlipSampler):
     r"""Single-spin Metropolis sampler over many chains.
 
     Each site is proposed for a flip, accepted with probability
-    :math:`\min(1, e^{-\beta \Delta E})`. Lattices sweep in checkerboard order
+    :math:`\min(1, e^{-\beta \Delta E})`, or 1/2 when
+    :math:`\beta \Delta E = 0`: accepting those always would make
+    fixed-order sweeps non-ergodic (see :func:`flip_probabilities`).
+    Lattices sweep in checkerboard order
     (colour 0, then colour 1) with a precomputed acceptance table; Boltzmann
     machines sweep sites 0, 1, ..., n-1 in order. Every site visit draws one
     number from the chain's stream.
