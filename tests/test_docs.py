@@ -7,7 +7,9 @@ import pytest
 
 import heatbath
 
-MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatbath.markov"]
+MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatbath.markov",
+           "heatbath.diagnostics", "heatbath.spin.models", "heatbath.spin.samplers",
+           "heatbath.spin.exact", "heatbath.spin.observables"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -31,7 +33,9 @@ def test_public_functions_have_numpydoc_examples(name):
         assert "Examples" in doc and ">>>" in doc, name
 
 
-@pytest.mark.parametrize("name", heatbath.markov.__all__)
-def test_markov_functions_have_examples(name):
-    doc = getattr(heatbath.markov, name).__doc__ or ""
-    assert "Examples" in doc and ">>>" in doc, name
+@pytest.mark.parametrize("module, name", [
+    (m, n) for m in (heatbath.markov, heatbath.diagnostics, heatbath.spin, heatbath.spin.exact)
+    for n in m.__all__ if callable(getattr(m, n))])
+def test_module_functions_have_examples(module, name):
+    doc = getattr(module, name).__doc__ or ""
+    assert "Examples" in doc and ">>>" in doc, f"{module.__name__}.{name}"
