@@ -23,4 +23,5 @@ def test_heatbath(benchmark, case):
 def test_reference(benchmark, case):
     benchmark.group = case.name
     benchmark.extra_info["reference"] = case.reference_name
+    benchmark.extra_info["factor"] = getattr(case.reference, "factor", 1.0)
     benchmark(case.reference)

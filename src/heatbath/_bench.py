@@ -16,6 +16,9 @@ from heatbath import _markov, _random
 from heatbath._openmp import effective_n_threads
 from heatbath.markov import transition_cdf
 from heatbath.reference import markov as ref_markov
+from heatbath.reference import spin as ref_spin
+from heatbath.spin import Ising, MetropolisSampler, WolffSampler
+from heatbath.spin.exact import critical_temperature
 
 __all__ = ["Case", "cases", "time_call", "run_cases"]
 
@@ -74,14 +77,72 @@ def _markov_case(n_states, n_chains, n_steps, n_threads):
     )
 
 
+def _ising_case(L, n_chains, n_sweeps, n_threads, reference_sweeps=None):
+    model = Ising((L, L))
+    sampler = MetropolisSampler(model, critical_temperature(), n_chains=n_chains, seed=0,
+                                n_threads=n_threads)
+    spins, streams = sampler.spins, sampler.get_state()["stream_state"]
+    ref_sweeps = reference_sweeps or n_sweeps
+    work = n_chains * model.n_spins
+    return Case(
+        f"ising 2D Metropolis: {n_chains} x {L}x{L}, {n_threads} thread(s)",
+        "attempted flip", work * n_sweeps,
+        lambda: sampler.run(n_sweeps),
+        # The twin is slow: it runs fewer sweeps, and its time is scaled up.
+        _Scaled(lambda: ref_spin.checkerboard_sweeps((L, L), spins, streams,
+                                                     critical_temperature(), ref_sweeps),
+                n_sweeps / ref_sweeps),
+        "heatbath.reference.spin.checkerboard_sweeps (NumPy, vectorised)",
+    )
+
+
+def _wolff_case(L, n_clusters, n_threads):
+    model = Ising((L, L))
+    sampler = WolffSampler(model, critical_temperature(), n_chains=1, seed=0,
+                           n_threads=n_threads, clusters_per_sweep=n_clusters)
+    sampler.run(20)
+    spins, streams = sampler.spins, sampler.get_state()["stream_state"]
+    ref_clusters = max(1, n_clusters // 20)
+    return Case(
+        f"ising 2D Wolff at T_c: {L}x{L}, 1 chain", "cluster", n_clusters,
+        lambda: sampler.run(1),
+        _Scaled(lambda: ref_spin.wolff_sweeps(model.neighbors, spins, streams,
+                                              critical_temperature(), 1,
+                                              clusters_per_sweep=ref_clusters),
+                n_clusters / ref_clusters),
+        "heatbath.reference.spin.wolff_sweeps (Python loop)",
+    )
+
+
+class _Scaled:
+    """A reference call doing 1/factor of the case's work (for slow twins).
+
+    Timings of it are multiplied by ``factor`` (run_cases, bench/conftest.py).
+    """
+
+    def __init__(self, fn, factor):
+        self.fn, self.factor = fn, factor
+
+    def __call__(self):
+        return self.fn()
+
+
 def cases(quick=False, n_threads=None):
     """The benchmark cases; ``quick`` makes every one small (for CI)."""
     n_threads = effective_n_threads(n_threads)
     n_draws = 2**14 if quick else 2**24
     steps = (20, 50) if quick else (1000, 500)
+    if quick:
+        ising = [_ising_case(16, 4, 2, 1), _ising_case(16, 4, 2, n_threads)]
+        wolff = [_wolff_case(16, 20, 1)]
+    else:
+        ising = [_ising_case(1024, 1, 10, 1, reference_sweeps=2),
+                 _ising_case(64, 64, 50, 1, reference_sweeps=5),
+                 _ising_case(64, 64, 50, n_threads, reference_sweeps=5)]
+        wolff = [_wolff_case(32, 2000, 1)]
     return _rng_cases(n_draws, n_threads) + [
         _markov_case(50, steps[0] * 10, steps[1], n_threads),
-    ]
+    ] + ising + wolff
 
 
 def time_call(fn, min_time=0.2, repeat=5):
@@ -106,6 +167,7 @@ def run_cases(quick=False, n_threads=None):
     for case in cases(quick=quick, n_threads=n_threads):
         t_hb = time_call(case.heatbath, min_time, repeat)
         t_ref = time_call(case.reference, min_time, repeat)
+        t_ref *= getattr(case.reference, "factor", 1.0)
         results.append({
             "name": case.name,
             "unit": f"ns/{case.unit}",

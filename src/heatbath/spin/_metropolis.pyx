@@ -69,8 +69,8 @@ cdef void _table_chain(int8_t* s, const int32_t* order, const int32_t* nbr,
                        int64_t* accepted) noexcept nogil:
     cdef rng_t r
     cdef Py_ssize_t sweep, t, i, rec = 0
-    cdef int sigma, si, flip
-    cdef int64_t acc = 0
+    cdef int sigma, si, flip, mask
+    cdef int64_t acc = 0, ssum = 0, msum = 0
     cdef int64_t bonds = _table_bonds(s, nbr, n, z)
     cdef int64_t mag = _magnetization(s, n)
     rng_load(&r, state)
@@ -79,15 +79,16 @@ cdef void _table_chain(int8_t* s, const int32_t* order, const int32_t* nbr,
             i = order[t]
             si = s[i]
             sigma = _nbr_sum(s, nbr + i * z, z)
-            # flip is 0 or 1; the update is branch-free (acceptance is random).
+            # Branch-free (acceptance is random): see _square_visit.
             flip = (rng_next(&r) >> 11) < thr[(si > 0) * (2 * z + 1) + sigma + z]
-            s[i] = <int8_t>(si - 2 * si * flip)
+            mask = -flip
+            s[i] = <int8_t>(si ^ (mask & 0xFE))
             acc += flip
-            bonds -= 2 * si * sigma * flip
-            mag -= 2 * si * flip
+            ssum += (si * sigma) & mask
+            msum += si & mask
         if sweep >= burn_in and (sweep - burn_in + 1) % thin == 0:
-            bonds_out[rec] = bonds
-            mag_out[rec] = mag
+            bonds_out[rec] = bonds - 2 * ssum
+            mag_out[rec] = mag - 2 * msum
             rec += 1
     accepted[0] = acc
     rng_store(&r, state)
@@ -132,19 +133,39 @@ def _table_bonds_mag(const int8_t[:, ::1] spins,   # IN (n_chains, n)
 # Same visiting order, same draws and same results as the table kernel with
 # z = 4; the tests hold the two against each other bit for bit.
 
+cdef inline int _square_visit(int8_t* here, Py_ssize_t col, int sigma, const uint64_t* thr,
+                              rng_t* r, int64_t* ssum) noexcept nogil:
+    """One site visit: flip with probability q(s, sigma); return 1 if flipped.
+
+    Adds s * sigma of a flipped spin to ssum[0] and s to ssum[1] (the bond sum
+    and magnetisation then change by -2 times those). +-1 as int8 is 0x01 or
+    0xFF, so xor with 0xFE negates it without a multiply.
+    """
+    cdef int si = here[col]
+    cdef int flip = (rng_next(r) >> 11) < thr[(si > 0) * 9 + sigma + 4]
+    cdef int mask = -flip
+    here[col] = <int8_t>(si ^ (mask & 0xFE))
+    ssum[0] += (si * sigma) & mask
+    ssum[1] += si & mask
+    return flip
+
+
 cdef void _square_chain(int8_t* s, Py_ssize_t rows, Py_ssize_t cols, bint periodic,
                         const int8_t* zeros, const uint64_t* thr, uint64_t* state,
                         Py_ssize_t burn_in, Py_ssize_t n_sweeps, Py_ssize_t thin,
                         int64_t bonds, int64_t* bonds_out, int64_t* mag_out,
                         int64_t* accepted) noexcept nogil:
     cdef rng_t r
-    cdef Py_ssize_t sweep, row, col, colour, rec = 0
+    cdef Py_ssize_t sweep, row, col, colour, first, last, rec = 0
     cdef int8_t* here
     cdef const int8_t* up
     cdef const int8_t* down
-    cdef int sigma, si, flip, left, right
+    cdef int left, right
     cdef int64_t acc = 0
     cdef int64_t mag = _magnetization(s, rows * cols)
+    cdef int64_t ssum[2]
+    ssum[0] = 0
+    ssum[1] = 0
     rng_load(&r, state)
     for sweep in range(burn_in + n_sweeps):
         for colour in range(2):
@@ -162,25 +183,29 @@ cdef void _square_chain(int8_t* s, Py_ssize_t rows, Py_ssize_t cols, bint period
                     down = s
                 else:
                     down = zeros
-                for col in range((row + colour) & 1, cols, 2):
-                    si = here[col]
-                    if col > 0:
-                        left = here[col - 1]
-                    else:
-                        left = here[cols - 1] if periodic else 0
-                    if col < cols - 1:
-                        right = here[col + 1]
-                    else:
-                        right = here[0] if periodic else 0
-                    sigma = up[col] + down[col] + left + right
-                    flip = (rng_next(&r) >> 11) < thr[(si > 0) * 9 + sigma + 4]
-                    here[col] = <int8_t>(si - 2 * si * flip)
-                    acc += flip
-                    bonds -= 2 * si * sigma * flip
-                    mag -= 2 * si * flip
+                # Columns of this colour in increasing order: the left edge,
+                # the interior (no boundary checks), then the right edge.
+                first = (row + colour) & 1
+                last = cols - 1
+                col = first
+                if col == 0:
+                    right = here[1] if cols > 1 else (here[0] if periodic else 0)
+                    left = here[last] if periodic else 0
+                    if cols == 1:
+                        right = left
+                    acc += _square_visit(here, 0, up[0] + down[0] + left + right, thr, &r, ssum)
+                    col = 2
+                while col < last:
+                    acc += _square_visit(here, col, up[col] + down[col] + here[col - 1]
+                                         + here[col + 1], thr, &r, ssum)
+                    col += 2
+                if col == last and last > 0:
+                    right = here[0] if periodic else 0
+                    acc += _square_visit(here, last, up[last] + down[last] + here[last - 1]
+                                         + right, thr, &r, ssum)
         if sweep >= burn_in and (sweep - burn_in + 1) % thin == 0:
-            bonds_out[rec] = bonds
-            mag_out[rec] = mag
+            bonds_out[rec] = bonds - 2 * ssum[0]
+            mag_out[rec] = mag - 2 * ssum[1]
             rec += 1
     accepted[0] = acc
     rng_store(&r, state)
