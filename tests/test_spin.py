@@ -437,3 +437,15 @@ def test_sweep_chain_is_irreducible(shape, periodic, algorithm, beta):
     for h in (0.0, 0.5):
         model = Ising(shape, h=h, periodic=periodic)
         assert _closed_classes_of_sweep(model, beta, algorithm) == 1
+
+
+@pytest.mark.parametrize("L", [4, 16, 64])
+def test_torus_is_smooth_through_the_critical_point(L):
+    # One of Kaufman's four terms vanishes at T_c; the derivatives must not
+    # lose precision there (a 1/gamma_0 cancellation once cost 3 digits).
+    Tc = exact.critical_temperature()
+    at = exact.torus_thermodynamics((L, L), Tc)
+    for eps in (1e-12, -1e-12, 1e-9, -1e-9):
+        near = exact.torus_thermodynamics((L, L), Tc * (1 + eps))
+        assert near["specific_heat"] == pytest.approx(at["specific_heat"], rel=1e-7)
+        assert near["energy_per_spin"] == pytest.approx(at["energy_per_spin"], rel=1e-8)

@@ -79,6 +79,6 @@ def check_temperature(temperature, name="temperature"):
     if (t <= 0).any():
         raise ValueError(
             f"{name} must be > 0 (use np.inf for the uniform limit), "
-            f"got min {t.min()!r}"
+            f"got min {float(t.min())!r}"
         )
     return t

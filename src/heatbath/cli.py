@@ -93,6 +93,143 @@ def _demo_markov(out, quick):
     out(f"   (sampling noise floor of the TV of {n_chains} chains: about {noise:.3f})\n")
 
 
+ALGORITHMS = {"metropolis": "MetropolisSampler", "heatbath": "HeatBathSampler",
+              "wolff": "WolffSampler"}
+
+
+def ising_summary(size, dim=2, temperature=2.269, sweeps=1000, burn_in=200, chains=8,
+                  algorithm="metropolis", seed=None, threads=None, coupling=1.0, field=0.0,
+                  periodic=True, clusters_per_sweep=None, verbose=False):
+    """Run an Ising simulation and return its observables, timings and exact values."""
+    import time
+
+    from heatbath import spin
+
+    model = spin.Ising((size,) * dim, J=coupling, h=field, periodic=periodic)
+    cls = getattr(spin, ALGORITHMS[algorithm])
+    kwargs = {}
+    if algorithm == "wolff":
+        kwargs["clusters_per_sweep"] = clusters_per_sweep or 1
+    sampler = cls(model, temperature, n_chains=chains, seed=seed, n_threads=threads, **kwargs)
+    start = time.perf_counter()
+    if algorithm == "wolff" and clusters_per_sweep is None:
+        # Pilot: size the sweep so it flips about n_spins spins, then keep it
+        # fixed for the whole measured run (a fixed schedule is unbiased).
+        pilot = sampler.run(100)
+        mean_size = float(np.mean(pilot.info["mean_cluster_size"]))
+        sampler.clusters_per_sweep = max(1, int(round(model.n_spins / mean_size)))
+    trace = sampler.run(sweeps, burn_in=burn_in, verbose=verbose)
+    seconds = time.perf_counter() - start
+    th = spin.thermodynamics(trace)
+    if algorithm == "wolff":
+        flips = float(np.sum(trace.info["flipped"]))
+    else:
+        flips = float(chains * model.n_spins * (sweeps + burn_in))
+    out = {"model": {"size": size, "dim": dim, "J": coupling, "h": field,
+                     "periodic": periodic, "n_spins": model.n_spins},
+           "algorithm": algorithm, "temperature": temperature, "sweeps": sweeps,
+           "burn_in": burn_in, "chains": chains, "seed": seed,
+           "threads": heatbath.effective_n_threads(threads)}
+    for name in ("energy_per_spin", "abs_magnetization", "magnetization_squared",
+                 "specific_heat", "susceptibility", "binder"):
+        out[name], out[name + "_stderr"] = th[name]
+    out.update({
+        "acceptance_rate": th["acceptance_rate"],
+        "tau_int_energy": th["tau_int_energy"],
+        "tau_int_abs_magnetization": th["tau_int_abs_magnetization"],
+        "rhat_energy": trace.rhat("energy") if sweeps >= 4 else None,
+        "flips_per_second": flips / seconds,
+        "seconds": seconds,
+    })
+    if algorithm == "wolff":
+        out["clusters_per_sweep"] = sampler.clusters_per_sweep
+        out["mean_cluster_size"] = float(np.mean(trace.info["mean_cluster_size"]))
+    if dim == 2 and periodic and field == 0.0 and coupling > 0:
+        ex = spin.exact.torus_thermodynamics((size, size), temperature, J=coupling)
+        out["exact"] = {
+            "finite_torus_energy_per_spin": ex["energy_per_spin"],
+            "finite_torus_specific_heat": ex["specific_heat"],
+            "infinite_lattice_energy_per_spin": spin.exact.onsager_energy(temperature, coupling),
+            "infinite_lattice_specific_heat": spin.exact.onsager_specific_heat(temperature,
+                                                                               coupling),
+            "infinite_lattice_magnetization": spin.exact.yang_magnetization(temperature,
+                                                                            coupling),
+            "critical_temperature": spin.exact.critical_temperature(coupling),
+        }
+    return out
+
+
+def _print_ising(res, out):
+    ex = res.get("exact", {})
+    rows = []
+    for name, exact_key, inf_key in [
+            ("energy_per_spin", "finite_torus_energy_per_spin", "infinite_lattice_energy_per_spin"),
+            ("abs_magnetization", None, "infinite_lattice_magnetization"),
+            ("specific_heat", "finite_torus_specific_heat", "infinite_lattice_specific_heat"),
+            ("susceptibility", None, None), ("binder", None, None)]:
+        v, e = res[name], res[name + "_stderr"]
+        fin = ex.get(exact_key) if exact_key else None
+        rows.append([name, f"{v:.5f} +- {e:.5f}",
+                     f"{fin:.5f}" if fin is not None else "",
+                     f"{(v - fin) / e:+.1f}" if fin is not None and e > 0 else "",
+                     f"{ex[inf_key]:.5f}" if inf_key and inf_key in ex else ""])
+    m = res["model"]
+    out(f"Ising {'x'.join([str(m['size'])] * m['dim'])}, {res['algorithm']}, "
+        f"T = {res['temperature']}, {res['chains']} chains x {res['sweeps']} sweeps "
+        f"(+{res['burn_in']} burn-in)\n")
+    out(_table(rows, ["observable", "sampled", "exact (finite)", "z", "exact (infinite)"]))
+    out(f"\nacceptance {res['acceptance_rate']:.3f}, tau_int(E) = {res['tau_int_energy']:.2f} "
+        f"sweeps, R-hat(E) = {res['rhat_energy']:.3f}, "
+        f"{res['flips_per_second'] / 1e6:.0f} M flips/s, {res['seconds']:.2f} s")
+
+
+def cmd_ising(args):
+    verbose = sys.stderr.isatty() and not args.json
+    try:
+        res = ising_summary(args.size, args.dim, args.temperature, args.sweeps, args.burn_in,
+                            args.chains, args.algorithm, args.seed, args.threads,
+                            args.coupling, args.field, not args.open,
+                            args.clusters_per_sweep, verbose)
+    except (ValueError, TypeError) as exc:
+        print(f"heatbath ising: error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(res))
+    else:
+        _print_ising(res, print)
+    return 0
+
+
+def _demo_ising(out, quick):
+    from heatbath.spin import exact
+
+    L = 16 if quick else 32
+    sweeps, chains = (400, 8) if quick else (4000, 16)
+    Tc = exact.critical_temperature()
+    out(f"3. Ising model on a {L}x{L} torus against the exact finite-torus values "
+        f"(Kaufman 1949), T_c = {Tc:.4f}\n")
+    rows = []
+    taus = {}
+    for T, alg in [(2.0, "metropolis"), (Tc, "metropolis"), (Tc, "wolff"), (3.0, "heatbath")]:
+        r = ising_summary(L, 2, T, sweeps, sweeps // 5, chains, alg, seed=7)
+        ex = r["exact"]
+        rows.append([f"{T:.4f}", alg,
+                     f"{r['energy_per_spin']:.4f} +- {r['energy_per_spin_stderr']:.4f}",
+                     f"{ex['finite_torus_energy_per_spin']:.4f}",
+                     f"{r['specific_heat']:.3f} +- {r['specific_heat_stderr']:.3f}",
+                     f"{ex['finite_torus_specific_heat']:.3f}",
+                     f"{r['abs_magnetization']:.4f}", f"{r['tau_int_abs_magnetization']:.1f}"])
+        if T == Tc:
+            spins_per_sweep = (r["clusters_per_sweep"] * r["mean_cluster_size"]
+                               if alg == "wolff" else L * L)
+            taus[alg] = r["tau_int_abs_magnetization"] * spins_per_sweep / (L * L)
+    out(_table(rows, ["T", "algorithm", "e (sampled)", "e (exact)", "C (sampled)", "C (exact)",
+                      "<|m|>", "tau(|m|)"]))
+    out(f"\n   at T_c, tau_int(|m|) in units of N spin flips: Metropolis "
+        f"{taus['metropolis']:.1f}, Wolff {taus['wolff']:.2f} "
+        f"({taus['metropolis'] / taus['wolff']:.0f}x fewer flips to decorrelate)\n")
+
+
 def _print_bench(results, out):
     rows = [[r["name"], f"{r['heatbath']:.3g}", f"{r['reference']:.3g}", r["unit"],
              f"{r['ratio']:.1f}x", r["reference_name"]] for r in results]
@@ -105,9 +242,10 @@ def cmd_demo(args):
         f"{heatbath.effective_n_threads()} thread(s)\n")
     _demo_boltzmann(out)
     _demo_markov(out, args.quick)
+    _demo_ising(out, args.quick)
     from heatbath._bench import run_cases
 
-    out("3. Kernel throughput against the NumPy twins (heatbath bench has the full run)\n")
+    out("4. Kernel throughput against the NumPy twins (heatbath bench has the full run)\n")
     _print_bench(run_cases(quick=True), out)
     return 0
 
@@ -134,6 +272,24 @@ def build_parser():
     demo = sub.add_parser("demo", help="show the Boltzmann and Markov-chain tools at work")
     demo.add_argument("--quick", action="store_true", help="a smaller run (seconds), for CI")
     demo.set_defaults(func=cmd_demo)
+    ising = sub.add_parser("ising", help="simulate an Ising model and compare with exact results")
+    ising.add_argument("--size", type=int, default=32, help="lattice side L (default 32)")
+    ising.add_argument("--dim", type=int, default=2, help="dimension (default 2)")
+    ising.add_argument("--temperature", type=float, default=2.269, help="T > 0 (default 2.269)")
+    ising.add_argument("--sweeps", type=int, default=2000, help="recorded sweeps (default 2000)")
+    ising.add_argument("--burn-in", type=int, default=500, help="burn-in sweeps (default 500)")
+    ising.add_argument("--chains", type=int, default=8, help="independent chains (default 8)")
+    ising.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="metropolis")
+    ising.add_argument("--seed", type=int, default=None)
+    ising.add_argument("--threads", type=int, default=None, help="default: all cores")
+    ising.add_argument("--coupling", type=float, default=1.0, help="J (default 1)")
+    ising.add_argument("--field", type=float, default=0.0, help="h (default 0)")
+    ising.add_argument("--open", action="store_true", help="open instead of periodic boundaries")
+    ising.add_argument("--clusters-per-sweep", type=int, default=None,
+                       help="Wolff only; default: chosen from a pilot run so a sweep "
+                            "flips about L^dim spins, then fixed")
+    ising.add_argument("--json", action="store_true", help="print one JSON object")
+    ising.set_defaults(func=cmd_ising)
     bench = sub.add_parser("bench", help="time the kernels against their NumPy twins")
     bench.add_argument("--quick", action="store_true", help="tiny sizes: checks the cases run")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
@@ -151,6 +307,8 @@ def main(argv=None):
         return 2
     if getattr(args, "n_threads", None) == 0:
         parser.error("--n-threads must not be 0")
+    if getattr(args, "threads", None) == 0:
+        parser.error("--threads must not be 0")
     return args.func(args)
 
 

@@ -39,10 +39,10 @@ _ROW_SUM_ATOL = 1e-9
 def _check_distribution(p, name="p", ndim=1):
     p = check_real_array(p, name, ndim=ndim, min_ndim=1 if ndim is None else None)
     if (p < 0).any():
-        raise ValueError(f"{name} must be non-negative, got min {p.min()!r}")
+        raise ValueError(f"{name} must be non-negative, got min {float(p.min())!r}")
     total = p.sum()
     if not total > 0 or not np.isfinite(total):
-        raise ValueError(f"{name} must have a positive, finite sum, got {total!r}")
+        raise ValueError(f"{name} must have a positive, finite sum, got {float(total)!r}")
     if p.size > MAX_DENSE_STATES:
         raise ValueError(
             f"{name} has {p.size} states; the dense tools accept at most {MAX_DENSE_STATES}"
@@ -58,13 +58,13 @@ def _check_stochastic(P, name="P"):
     if n > MAX_DENSE_STATES:
         raise ValueError(f"{name} has {n} states; at most {MAX_DENSE_STATES} are accepted")
     if (P < 0).any():
-        raise ValueError(f"{name} must be non-negative, got min {P.min()!r}")
+        raise ValueError(f"{name} must be non-negative, got min {float(P.min())!r}")
     err = np.abs(P.sum(axis=1) - 1.0)
     if (err > _ROW_SUM_ATOL).any():
         row = int(np.argmax(err))
         raise ValueError(
             f"{name} must be row-stochastic (rows sum to 1 within {_ROW_SUM_ATOL}); "
-            f"row {row} sums to {P[row].sum()!r}"
+            f"row {row} sums to {float(P[row].sum())!r}"
         )
     return P
 

@@ -121,43 +121,57 @@ def yang_magnetization(temperature, J=1.0):
     return _out(np.where(x > 0, np.abs(x) ** 0.125, 0.0))
 
 
-def _log_terms(M, N, K):
-    """ln|Z_i|, its sign, and d/dK, d2/dK2 of ln|Z_i| for Kaufman's four terms."""
-    r = np.arange(N)
-    theta = np.pi * np.arange(2 * N) / N          # gamma_k for k = 0 .. 2N-1
+def _kaufman_terms(M, N, K):
+    """Kaufman's four products Z_i with their first two K-derivatives, scaled.
+
+    Each Z_i = prod_r f(x_r) with f = 2 cosh or 2 sinh and x_r = M gamma_k / 2.
+    The r = 0 factor f0 is kept apart (for Z_4 it is 2 sinh(M gamma_0 / 2),
+    which vanishes at T_c), so that with P = prod_{r>=1} f, a = sum f'/f and
+    b = sum (f''/f - (f'/f)^2) over r >= 1:
+
+        Z = P f0,  Z' = P (f0 a + f0'),  Z'' = P (f0 (a^2 + b) + 2 a f0' + f0''),
+
+    free of the 1/f0 terms that cancel catastrophically near T_c. Returns, per
+    term, log|P| + |x0| and (Z, Z', Z'') divided by exp of that.
+    """
+    theta = np.pi * np.arange(2 * N) / N
     s2, c2 = np.sinh(2 * K), np.cosh(2 * K)
     ck = c2 * c2 / s2 - np.cos(theta)             # cosh(gamma_k), k >= 1
     dck = 2.0 * c2 * (1.0 - 1.0 / s2**2)          # d/dK of c2^2 / s2
     d2ck = 4.0 * (s2 - 1.0 / s2 + 2.0 * c2**2 / s2**3)
-    gamma = np.arccosh(ck)
-    sh = np.sinh(gamma)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dg = dck / sh
-        d2g = (d2ck - ck * dg**2) / sh
-    # gamma_0 keeps its sign (negative below T_c): 2K + ln tanh K.
-    gamma[0] = 2 * K + np.log(np.tanh(K))
+    gamma = np.empty(2 * N)
+    gamma[0] = 2 * K + np.log(np.tanh(K))         # signed: negative below T_c
+    gamma[1:] = np.arccosh(ck[1:])
+    dg, d2g = np.empty(2 * N), np.empty(2 * N)
+    dg[1:] = dck / np.sinh(gamma[1:])
+    d2g[1:] = (d2ck - ck[1:] * dg[1:] ** 2) / np.sinh(gamma[1:])
     dg[0] = 2.0 + 2.0 / s2
     d2g[0] = -4.0 * c2 / s2**2
-    odd, even = 2 * r + 1, 2 * r
+    r = np.arange(N)
     out = []
-    for idx, hyper in ((odd, "cosh"), (odd, "sinh"), (even, "cosh"), (even, "sinh")):
-        x = M * gamma[idx] / 2
-        g1, g2 = M * dg[idx] / 2, M * d2g[idx] / 2
-        ax = np.abs(x)
-        # ln(2 cosh x) and ln|2 sinh x|, stable for large |x|
+    for idx, hyper in ((2 * r + 1, "cosh"), (2 * r + 1, "sinh"), (2 * r, "cosh"), (2 * r, "sinh")):
+        x, g1, g2 = M * gamma[idx] / 2, M * dg[idx] / 2, M * d2g[idx] / 2
+        xr, g1r, g2r = x[1:], g1[1:], g2[1:]
+        ax = np.abs(xr)
+        if hyper == "cosh":   # ln(2 cosh x), stable for large |x|
+            log_rest, sign_rest, t = (ax + np.log1p(np.exp(-2 * ax))).sum(), 1.0, np.tanh(xr)
+        else:                  # ln|2 sinh x|, x != 0 for r >= 1
+            log_rest = (ax + np.log(-np.expm1(-2 * ax))).sum()
+            sign_rest, t = np.prod(np.sign(xr)), 1.0 / np.tanh(xr)
+        a = (t * g1r).sum()
+        b = ((1 - t**2) * g1r**2 + t * g2r).sum()
+        # f0 and its derivatives, divided by exp(|x0|)
+        a0 = abs(x[0])
+        e = np.exp(-2 * a0)
+        C, S = 1.0 + e, np.sign(x[0]) * (1.0 - e)   # 2 cosh x0, 2 sinh x0 over e^|x0|
         if hyper == "cosh":
-            logs = ax + np.log1p(np.exp(-2 * ax))
-            sign = 1.0
-            t = np.tanh(x)
-            d1 = t * g1
-            d2 = (1 - t**2) * g1**2 + t * g2
+            f, f1, f2 = C, S * g1[0], C * g1[0] ** 2 + S * g2[0]
         else:
-            logs = ax + np.log(-np.expm1(-2 * ax))
-            sign = np.prod(np.sign(x))
-            ct = 1.0 / np.tanh(x)
-            d1 = ct * g1
-            d2 = (1 - ct**2) * g1**2 + ct * g2
-        out.append((logs.sum(), sign, d1.sum(), d2.sum()))
+            f, f1, f2 = S, C * g1[0], S * g1[0] ** 2 + C * g2[0]
+        z = sign_rest * f
+        z1 = sign_rest * (f * a + f1)
+        z2 = sign_rest * (f * (a * a + b) + 2 * a * f1 + f2)
+        out.append((log_rest + a0, z, z1, z2))
     return out
 
 
@@ -174,8 +188,9 @@ def torus_thermodynamics(shape, temperature, J=1.0):
     :math:`\gamma_0 = 2K + \ln\tanh K`. The energy and specific heat come from
     exact derivatives in K, summed in logarithms (no overflow for any size).
     This is the model of :class:`heatbath.spin.Ising` with ``shape=(M, N)``,
-    periodic, h = 0 (sides of 2 double their bonds, as there). Exactly at
-    T_c, one term vanishes; evaluate a hair away from it.
+    periodic, h = 0 (sides of 2 double their bonds, as there). The
+    derivatives are arranged so that nothing cancels at T_c, where one of the
+    four terms vanishes.
 
     Parameters
     ----------
@@ -202,23 +217,23 @@ def torus_thermodynamics(shape, temperature, J=1.0):
     N = check_int(N, "shape[1]", minimum=2)
     T = float(check_real_array(temperature, "temperature", ndim=0))
     K = float(_beta(T, J))
-    terms = _log_terms(M, N, K)
+    terms = _kaufman_terms(M, N, K)
     logs = np.array([t[0] for t in terms])
-    signs = np.array([t[1] for t in terms])
-    d1 = np.array([t[2] for t in terms])
-    d2 = np.array([t[3] for t in terms])
     top = logs.max()
-    w = signs * np.exp(logs - top)
-    total = w.sum()
-    w = w / total
-    log_sum = top + np.log(total)
+    scale = np.exp(logs - top)
+    S0 = sum(sc * t[1] for sc, t in zip(scale, terms))
+    S1 = sum(sc * t[2] for sc, t in zip(scale, terms))
+    S2 = sum(sc * t[3] for sc, t in zip(scale, terms))
+    log_sum = top + np.log(S0)
+    d1 = S1 / S0
+    d2 = S2 / S0 - d1 * d1
     s2 = np.sinh(2 * K)
     c2 = np.cosh(2 * K)
     n = M * N
     log_z = -np.log(2.0) + n / 2 * np.log(2 * s2) + log_sum
     # d/dK and d2/dK2 of ln Z
-    dlog = n * c2 / s2 + (w * d1).sum()
-    d2log = -2.0 * n / s2**2 + (w * (d2 + d1**2)).sum() - (w * d1).sum() ** 2
+    dlog = n * c2 / s2 + d1
+    d2log = -2.0 * n / s2**2 + d2
     energy = -J * dlog                   # U = -d lnZ / d beta, K = beta J
     var_e = J**2 * d2log
     return {
