@@ -47,3 +47,40 @@ def test_no_command_and_bad_flags_fail_cleanly():
     out = subprocess.run([_script(), "bench", "--n-threads", "0"], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 2 and "n-threads" in out.stderr and "Traceback" not in out.stderr
+
+
+ISING_FIELDS = {"energy_per_spin", "energy_per_spin_stderr", "abs_magnetization",
+                "abs_magnetization_stderr", "specific_heat", "specific_heat_stderr",
+                "acceptance_rate", "tau_int_energy", "flips_per_second", "seconds"}
+
+
+@pytest.mark.parametrize("algorithm, T", [("metropolis", 2.5), ("heatbath", 3.0),
+                                          ("wolff", 2.27)])
+def test_ising_json_against_exact_torus(algorithm, T):
+    data = json.loads(_run("ising", "--size", "16", "--temperature", str(T), "--sweeps", "3000",
+                           "--burn-in", "300", "--chains", "16", "--algorithm", algorithm,
+                           "--seed", "3", "--json"))
+    assert ISING_FIELDS <= set(data)
+    ex = data["exact"]
+    for key, exact_key in [("energy_per_spin", "finite_torus_energy_per_spin"),
+                           ("specific_heat", "finite_torus_specific_heat")]:
+        assert abs(data[key] - ex[exact_key]) < 4 * data[key + "_stderr"]
+    assert data["flips_per_second"] > 0 and data["seconds"] > 0
+
+
+def test_ising_same_numbers_for_any_thread_count():
+    args = ["ising", "--size", "12", "--sweeps", "50", "--burn-in", "5", "--chains", "3",
+            "--seed", "1", "--json"]
+    one = json.loads(_run(*args, "--threads", "1"))
+    two = json.loads(_run(*args, "--threads", "2"))
+    for key in ("energy_per_spin", "specific_heat", "abs_magnetization", "tau_int_energy"):
+        assert one[key] == two[key]
+
+
+def test_ising_text_and_errors():
+    assert "exact (finite)" in _run("ising", "--size", "8", "--sweeps", "20", "--burn-in", "0")
+    for bad in (["--temperature", "-1"], ["--size", "0"], ["--chains", "0"], ["--threads", "0"],
+                ["--algorithm", "glauber"]):
+        out = subprocess.run([_script(), "ising", *bad], capture_output=True, text=True,
+                             timeout=60)
+        assert out.returncode == 2 and "Traceback" not in out.stderr, bad

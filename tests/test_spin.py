@@ -449,3 +449,37 @@ def test_torus_is_smooth_through_the_critical_point(L):
         near = exact.torus_thermodynamics((L, L), Tc * (1 + eps))
         assert near["specific_heat"] == pytest.approx(at["specific_heat"], rel=1e-7)
         assert near["energy_per_spin"] == pytest.approx(at["energy_per_spin"], rel=1e-8)
+
+
+FROZEN = {  # sha256[:32] of (energy, magnetization, final states), from 2026-11-22
+    "metropolis_2d": "a56588f75275c03dc9a18dfe7ceffd79",
+    "heatbath_3d_open": "4058991921b2fd347da6a2ef3386056a",
+    "wolff_2d": "9e38c21a288d54f7a2a94187d630e8bc",
+    "metropolis_bm": "8717a4c800dc37cf75bcb2bcbec925e1",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FROZEN))
+def test_frozen_digests(name):
+    # CI runs these on the OpenMP build, a serial build and a bounds-checked
+    # build: all must give these exact bits. The lattice cases use integer
+    # thresholds only; the BM case calls libm's exp, so its digest holds for
+    # one platform's libm (glibc's exp is correctly rounded).
+    import hashlib
+
+    J = np.zeros((6, 6))
+    J[np.arange(5), np.arange(1, 6)] = 0.5
+    J = J + J.T
+    sampler = {
+        "metropolis_2d": lambda: MetropolisSampler(Ising((8, 6), J=1.0, h=0.25), [2.0, 3.0],
+                                                   n_chains=2, seed=1),
+        "heatbath_3d_open": lambda: HeatBathSampler(Ising((3, 4, 5), periodic=False), 2.5,
+                                                    n_chains=2, seed=2),
+        "wolff_2d": lambda: WolffSampler(Ising((8, 8)), 2.3, n_chains=2, seed=3,
+                                         clusters_per_sweep=2),
+        "metropolis_bm": lambda: MetropolisSampler(
+            BoltzmannMachine(J, h=np.linspace(-1, 1, 6)), 1.5, n_chains=2, seed=4),
+    }[name]()
+    tr = sampler.run(25, burn_in=3, thin=2)
+    data = tr["energy"].tobytes() + tr["magnetization"].tobytes() + tr.final_state.tobytes()
+    assert hashlib.sha256(data).hexdigest()[:32] == FROZEN[name]
