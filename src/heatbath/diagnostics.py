@@ -36,6 +36,18 @@ def _as_series(x, name="x", min_samples=1):
     return x
 
 
+def _unit_scale(x):
+    """x / s and s = max|x| (1 if x is all zero).
+
+    Autocorrelations and R-hat do not depend on the scale, and standard errors
+    scale with it; working on x / s keeps squares and sums finite for any
+    finite input (values up to 1e308 would overflow when squared).
+    """
+    s = float(np.abs(x).max()) if x.size else 1.0
+    s = s if s > 0 else 1.0
+    return x / s, s
+
+
 def autocorrelation(x):
     """Normalised autocorrelation rho(t), t = 0..n-1, averaged over chains.
 
@@ -50,7 +62,7 @@ def autocorrelation(x):
     >>> float(rho[0])
     1.0
     """
-    x = _as_series(x)
+    x, _ = _unit_scale(_as_series(x))
     n = x.shape[0]
     y = x - x.mean(axis=0)
     size = 1 << (2 * n - 1).bit_length()
@@ -111,8 +123,8 @@ def stderr(x, c=5.0):
     >>> abs(stderr(x) - 0.01) < 0.002
     True
     """
-    x = _as_series(x)
-    return float(np.sqrt(x.var() / ess(x, c)))
+    x, scale = _unit_scale(_as_series(x))
+    return float(scale * np.sqrt(x.var() / ess(x, c)))
 
 
 def split_rhat(x):
@@ -131,7 +143,7 @@ def split_rhat(x):
     >>> split_rhat(rng.normal(size=(2000, 4)) + np.arange(4)) > 1.5   # chains disagree
     True
     """
-    x = _as_series(x, min_samples=4)
+    x, _ = _unit_scale(_as_series(x, min_samples=4))
     half = x.shape[0] // 2
     parts = np.concatenate([x[:half], x[x.shape[0] - half:]], axis=1)
     n = parts.shape[0]
@@ -160,7 +172,9 @@ def jackknife(fn, *series, n_groups=None):
     Returns
     -------
     value, stderr : float
-        The bias-corrected jackknife estimate and its standard error.
+        The bias-corrected jackknife estimate and its standard error. If any
+        estimate is infinite (an overflowing ratio, say), the plain estimate
+        and an infinite error.
 
     Examples
     --------
@@ -195,6 +209,10 @@ def jackknife(fn, *series, n_groups=None):
         rest = [np.concatenate([groups[j][i] for j in range(G) if j != g])
                 for i in range(len(arrays))]
         leave_out[g] = fn(*rest)
+    if not (np.isfinite(full) and np.isfinite(leave_out).all()):
+        # e.g. a variance / T**2 that overflows: no bias correction (it would
+        # be inf - inf), and an honest infinite error bar.
+        return float(full), float("inf")
     mean_lo = leave_out.mean()
     value = G * full - (G - 1) * mean_lo
     err = np.sqrt((G - 1) / G * ((leave_out - mean_lo) ** 2).sum())

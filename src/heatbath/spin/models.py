@@ -47,6 +47,16 @@ def _check_scalar(value, name):
     return value
 
 
+def _check_energy_bound(bound):
+    """Refuse couplings and fields whose energies could overflow float64."""
+    with np.errstate(over="ignore"):
+        if not np.isfinite(bound) or bound > 1e300:
+            raise ValueError(
+                "J and h are too large: |E| could reach "
+                f"{float(bound):.3g}, beyond float64 (limit 1e300); rescale them "
+                "(and the temperature) together")
+
+
 class Ising:
     r"""Ising model on a hypercubic lattice of any dimension.
 
@@ -114,6 +124,7 @@ class Ising:
         self.n_spins = n
         self.ndim = len(shape)
         self.coordination = 2 * len(shape)
+        _check_energy_bound(abs(self.J) * n * len(shape) + abs(self.h) * n)
 
     def __repr__(self):
         return (f"Ising(shape={self.shape}, J={self.J}, h={self.h}, "
@@ -255,6 +266,7 @@ class BoltzmannMachine:
         if h.shape != (n,):
             raise ValueError(f"h must be a scalar or have shape ({n},), got {h.shape}")
         self.h = np.ascontiguousarray(h)
+        _check_energy_bound(np.abs(self.data).sum() / 2 + np.abs(self.h).sum())
 
     def __repr__(self):
         return f"BoltzmannMachine(n_spins={self.n_spins}, nnz={self.data.size})"

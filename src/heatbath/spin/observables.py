@@ -54,13 +54,15 @@ def thermodynamics(trace):
     m = np.abs(trace["magnetization"]) / N
     if e.shape[0] < 2:
         raise ValueError("thermodynamics needs at least 2 recorded sweeps")
-    beta = 0.0 if np.isinf(T) else 1.0 / T
+    # Divide by T rather than multiply by beta**2: a Python float raises
+    # OverflowError on 1e300**2, and (std / T)**2 is 0 for frozen chains
+    # and at T = inf.
     out = {
         "energy_per_spin": (float(e.mean()), stderr(e)),
         "abs_magnetization": (float(m.mean()), stderr(m)),
         "magnetization_squared": (float((m**2).mean()), stderr(m**2)),
-        "specific_heat": jackknife(lambda x: N * x.var() * beta**2, e),
-        "susceptibility": jackknife(lambda x: N * x.var() * beta, m),
+        "specific_heat": jackknife(lambda x: N * (np.float64(x.std()) / T) ** 2, e),
+        "susceptibility": jackknife(lambda x: N * np.float64(x.var()) / T, m),
         "binder": jackknife(lambda x: 1.0 - (x**4).mean() / (3.0 * (x**2).mean() ** 2)
                             if (x**2).mean() > 0 else 0.0, m),
         "tau_int_energy": tau_int(e),
