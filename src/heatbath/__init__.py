@@ -14,7 +14,8 @@ from heatbath.boltzmann import (
     log_partition,
     mean_energy,
 )
-from heatbath import diagnostics, markov, spin
+from heatbath import diagnostics, markov, rbm, spin
+from heatbath.rbm import RBM
 from heatbath.spin import (BoltzmannMachine, HeatBathSampler, Ising, MetropolisSampler,
                            WolffSampler)
 
@@ -36,4 +37,6 @@ __all__ = [
     "MetropolisSampler",
     "HeatBathSampler",
     "WolffSampler",
+    "rbm",
+    "RBM",
 ]

@@ -6,6 +6,6 @@ the kernels, so a twin reproduces its kernel bit for bit. They are written for
 clarity and vectorised where NumPy allows, not tuned.
 """
 
-from heatbath.reference import markov, random, spin
+from heatbath.reference import markov, random, rbm, spin
 
-__all__ = ["markov", "random", "spin"]
+__all__ = ["markov", "random", "rbm", "spin"]

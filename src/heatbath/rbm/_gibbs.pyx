@@ -1,0 +1,171 @@
+"""Kernel: one layer of block Gibbs sampling, means and samples in one pass.
+
+The Python layer puts the pre-activations (bias + product with W, one BLAS
+GEMM for all chains) in ``x``. This kernel overwrites ``x`` with the
+conditional means and writes a sample to ``out``, chain by chain in
+parallel, each chain drawing from its own stream, so no temporaries are
+made and the result does not depend on the thread count.
+
+At inverse temperature beta (per chain) the conditionals are:
+
+- bernoulli {0,1}: p = sigmoid(beta x), mean p, sample u < p (one draw);
+- spin {-1,+1}: p(+1) = sigmoid(2 beta x), mean tanh(beta x) (one draw);
+- binomial(n) {0..n}: p = sigmoid(beta x), mean n p, sample = n Bernoulli draws;
+- gaussian: mean x (the bias is the mean), sample x + z / sqrt(beta), with z
+  from Box-Muller on pairs of units (two draws per pair);
+- softmax(k): one-hot groups of k units, probabilities softmax(beta x) over
+  the group, one draw per group.
+
+Uniforms: float64 layers use the top 53 bits of a draw, float32 layers the
+top 24 (heatbath._random). The kernel does not check its arguments.
+"""
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport exp, expf, log, sqrt, cos, sin, M_PI
+from libc.stdint cimport uint64_t
+
+from heatbath._random cimport rng_t, rng_load, rng_store, rng_double, rng_float
+
+cdef enum:
+    BERNOULLI = 0
+    SPIN = 1
+    GAUSSIAN = 2
+    BINOMIAL = 3
+    SOFTMAX = 4
+
+
+cdef inline double _uniform(rng_t* r, bint single) noexcept nogil:
+    if single:
+        return rng_float(r)
+    return rng_double(r)
+
+
+cdef inline floating _sigmoid(floating t) noexcept nogil:
+    # exp of a large positive argument overflows to inf, giving exactly 0.
+    if floating is float:
+        return 1.0 / (1.0 + expf(-t))
+    else:
+        return 1.0 / (1.0 + exp(-t))
+
+
+cdef void _means(floating* x, Py_ssize_t n, int kind, int param, double beta) noexcept nogil:
+    """Conditional means only (no draws), in place."""
+    cdef Py_ssize_t i, j, g
+    cdef floating p, m, s
+    if kind == BERNOULLI or kind == BINOMIAL:
+        for i in range(n):
+            p = _sigmoid(<floating>(beta * x[i]))
+            x[i] = p if kind == BERNOULLI else param * p
+    elif kind == SPIN:
+        for i in range(n):
+            x[i] = 2 * _sigmoid(<floating>(2.0 * beta * x[i])) - 1
+    elif kind == SOFTMAX:
+        g = 0
+        while g < n:  # range() with a variable step would not compile to C
+            m = beta * x[g]
+            for j in range(g + 1, g + param):
+                if beta * x[j] > m:
+                    m = beta * x[j]
+            s = 0
+            for j in range(g, g + param):
+                if floating is float:
+                    x[j] = expf(beta * x[j] - m)
+                else:
+                    x[j] = exp(beta * x[j] - m)
+                s = s + x[j]
+            for j in range(g, g + param):
+                x[j] = x[j] / s
+            g += param
+    # gaussian: the mean is the pre-activation itself
+
+
+cdef void _row(floating* x, floating* out, Py_ssize_t n, int kind, int param, double beta,
+               uint64_t* state) noexcept nogil:
+    cdef rng_t r
+    cdef Py_ssize_t i, j, g
+    cdef int t, count
+    cdef floating p, m, s, acc
+    cdef double u, u1, u2, rad, sd
+    cdef bint single = floating is float
+    rng_load(&r, state)
+    if kind == BERNOULLI:
+        for i in range(n):
+            p = _sigmoid(<floating>(beta * x[i]))
+            x[i] = p
+            out[i] = 1 if _uniform(&r, single) < p else 0
+    elif kind == SPIN:
+        for i in range(n):
+            p = _sigmoid(<floating>(2.0 * beta * x[i]))
+            out[i] = 1 if _uniform(&r, single) < p else -1
+            x[i] = 2 * p - 1
+    elif kind == BINOMIAL:
+        for i in range(n):
+            p = _sigmoid(<floating>(beta * x[i]))
+            count = 0
+            for t in range(param):
+                count = count + (_uniform(&r, single) < p)
+            x[i] = param * p
+            out[i] = count
+    elif kind == GAUSSIAN:
+        sd = 1.0 / sqrt(beta)
+        i = 0
+        while i < n:
+            # Box-Muller: two uniforms give two independent normals.
+            u1 = 1.0 - rng_double(&r)        # (0, 1]: log is finite
+            u2 = rng_double(&r)
+            rad = sqrt(-2.0 * log(u1))
+            out[i] = <floating>(x[i] + sd * rad * cos(2.0 * M_PI * u2))
+            if i + 1 < n:
+                out[i + 1] = <floating>(x[i + 1] + sd * rad * sin(2.0 * M_PI * u2))
+            i += 2
+    elif kind == SOFTMAX:
+        g = 0
+        while g < n:
+            m = beta * x[g]
+            for j in range(g + 1, g + param):
+                if beta * x[j] > m:
+                    m = beta * x[j]
+            s = 0
+            for j in range(g, g + param):
+                if floating is float:
+                    x[j] = expf(beta * x[j] - m)
+                else:
+                    x[j] = exp(beta * x[j] - m)
+                s = s + x[j]
+            u = _uniform(&r, single) * s
+            acc = 0
+            count = 0
+            for j in range(g, g + param):
+                acc = acc + x[j]
+                out[j] = 0
+                if count == 0 and (u < acc or j == g + param - 1):
+                    out[j] = 1
+                    count = 1
+                x[j] = x[j] / s
+            g += param
+    rng_store(&r, state)
+
+
+def _sample_layer(floating[:, ::1] x,       # IN pre-activations / OUT means
+                  floating[:, ::1] out,     # OUT samples
+                  int kind, int param,
+                  const double[::1] beta,   # IN (n_chains,)
+                  uint64_t[:, ::1] states,  # IN/OUT (n_chains, 4)
+                  int n_threads):
+    cdef Py_ssize_t c, n_chains = x.shape[0], n = x.shape[1]
+    if n == 0 or n_chains == 0:
+        return
+    for c in prange(n_chains, schedule="static", num_threads=n_threads, nogil=True):
+        _row(&x[c, 0], &out[c, 0], n, kind, param, beta[c], &states[c, 0])
+
+
+def _layer_means(floating[:, ::1] x,        # IN pre-activations / OUT means
+                 int kind, int param,
+                 const double[::1] beta,    # IN (n_rows,)
+                 int n_threads):
+    cdef Py_ssize_t c, n_rows = x.shape[0], n = x.shape[1]
+    if n == 0 or n_rows == 0:
+        return
+    for c in prange(n_rows, schedule="static", num_threads=n_threads, nogil=True):
+        _means(&x[c, 0], n, kind, param, beta[c])

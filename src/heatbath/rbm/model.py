@@ -1,0 +1,480 @@
+"""Restricted Boltzmann machines: the model, exact quantities, block Gibbs sampling."""
+
+import os
+import numbers
+import tempfile
+
+import numpy as np
+from scipy.special import logsumexp
+
+from heatbath import _random
+from heatbath._openmp import effective_n_threads
+from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array, check_temperature
+from heatbath.diagnostics import Trace
+from heatbath.rbm import _gibbs
+from heatbath.rbm.units import Gaussian, as_unit
+
+__all__ = ["RBM", "GibbsSampler"]
+
+MODEL_FORMAT_VERSION = 1
+STATE_FORMAT_VERSION = 1
+
+
+def _dtype(dtype):
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+class RBM:
+    r"""Restricted Boltzmann machine with exponential-family units.
+
+    .. math:: E(v, h) = \sum_i \phi_v(v_i; a_i) + \sum_j \phi_h(h_j; b_j) - v^\top W h
+
+    with the unit terms of :mod:`heatbath.rbm.units` (for Bernoulli units,
+    :math:`\phi(v; a) = -a v`; for Gaussian units, :math:`(v - a)^2/2`).
+
+    Parameters
+    ----------
+    n_visible, n_hidden : int
+    visible, hidden : str or Unit, default="bernoulli"
+        ``"bernoulli"``, ``"spin"``, ``"gaussian"``, ``"binomial(n)"`` or
+        ``"softmax(k)"``. Gaussian on both layers has no normalisable joint
+        distribution and is refused.
+    dtype : float32 or float64, default=float64
+    seed : None, int, SeedSequence or Generator
+        Initial weights are N(0, 0.01^2); biases start at 0.
+
+    Examples
+    --------
+    >>> from heatbath import RBM
+    >>> rbm = RBM(6, 4, seed=0)
+    >>> rbm.weights.shape, rbm.visible, rbm.hidden
+    ((6, 4), bernoulli, bernoulli)
+    """
+
+    def __init__(self, n_visible, n_hidden, visible="bernoulli", hidden="bernoulli",
+                 dtype=np.float64, seed=None):
+        self.n_visible = check_int(n_visible, "n_visible", minimum=1, maximum=2**24)
+        self.n_hidden = check_int(n_hidden, "n_hidden", minimum=1, maximum=2**24)
+        if self.n_visible * self.n_hidden > MAX_ELEMENTS:
+            raise ValueError(f"n_visible * n_hidden = {self.n_visible * self.n_hidden} weights "
+                             f"is more than {MAX_ELEMENTS}")
+        self.visible = as_unit(visible, "visible")
+        self.hidden = as_unit(hidden, "hidden")
+        self.visible.check_count(self.n_visible, "n_visible")
+        self.hidden.check_count(self.n_hidden, "n_hidden")
+        if isinstance(self.visible, Gaussian) and isinstance(self.hidden, Gaussian):
+            raise ValueError("visible and hidden cannot both be gaussian: the joint "
+                             "distribution is not normalisable")
+        self.dtype = _dtype(dtype)
+        rng = np.random.default_rng(_random.as_seed_sequence(seed))
+        self.weights = (0.01 * rng.standard_normal((self.n_visible, self.n_hidden))
+                        ).astype(self.dtype)
+        self.visible_bias = np.zeros(self.n_visible, dtype=self.dtype)
+        self.hidden_bias = np.zeros(self.n_hidden, dtype=self.dtype)
+
+    def __repr__(self):
+        return (f"RBM(n_visible={self.n_visible}, n_hidden={self.n_hidden}, "
+                f"visible={self.visible!r}, hidden={self.hidden!r}, dtype={self.dtype.name})")
+
+    # -- parameters -------------------------------------------------------
+    def set_parameters(self, weights=None, visible_bias=None, hidden_bias=None):
+        """Set parameters (checked: shape, finite), converting to the model dtype."""
+        for name, value, shape in (("weights", weights, (self.n_visible, self.n_hidden)),
+                                   ("visible_bias", visible_bias, (self.n_visible,)),
+                                   ("hidden_bias", hidden_bias, (self.n_hidden,))):
+            if value is None:
+                continue
+            arr = check_real_array(value, name)
+            if arr.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+            setattr(self, name, np.ascontiguousarray(arr, dtype=self.dtype))
+        return self
+
+    def _check_layer(self, data, layer, name):
+        unit, n = (self.visible, self.n_visible) if layer == "visible" else \
+            (self.hidden, self.n_hidden)
+        arr = check_real_array(data, name)
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != n:
+            raise ValueError(f"{name} must have shape (n_samples, {n}), got {np.shape(data)}")
+        unit.validate(arr, name)
+        return arr
+
+    # -- exact quantities (float64) --------------------------------------------
+    def energy(self, V, H):
+        """E(v, h) for paired rows of V and H (float64 array).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> rbm = RBM(2, 1).set_parameters(weights=[[1.0], [2.0]])
+        >>> rbm.energy([[1, 1]], [[1]])
+        array([-3.])
+        """
+        V = self._check_layer(V, "visible", "V")
+        H = self._check_layer(H, "hidden", "H")
+        if V.shape[0] != H.shape[0]:
+            raise ValueError(f"V and H must have the same number of rows, got "
+                             f"{V.shape[0]} and {H.shape[0]}")
+        W = self.weights.astype(float)
+        a, b = self.visible_bias.astype(float), self.hidden_bias.astype(float)
+        return (self.visible.phi(V, a).sum(axis=1) + self.hidden.phi(H, b).sum(axis=1)
+                - np.einsum("ni,ij,nj->n", V, W, H))
+
+    def free_energy(self, V):
+        r"""Free energy of visible states, hidden units summed out exactly.
+
+        :math:`F(v) = \sum_i \phi_v(v_i; a_i) - \sum_j A_h((v^\top W)_j; b_j)`,
+        so that :math:`p(v) = e^{-F(v)} / Z`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> rbm = RBM(3, 2)
+        >>> rbm.free_energy(np.zeros((1, 3))).round(6)   # -2 log 2
+        array([-1.386294])
+        """
+        V = self._check_layer(V, "visible", "V")
+        a, b = self.visible_bias.astype(float), self.hidden_bias.astype(float)
+        return (self.visible.phi(V, a).sum(axis=1)
+                - self.hidden.log_partition(V @ self.weights.astype(float), b))
+
+    def free_energy_hidden(self, H):
+        """Free energy of hidden states, visible units summed out exactly."""
+        H = self._check_layer(H, "hidden", "H")
+        a, b = self.visible_bias.astype(float), self.hidden_bias.astype(float)
+        return (self.hidden.phi(H, b).sum(axis=1)
+                - self.visible.log_partition(H @ self.weights.astype(float).T, a))
+
+    def _enumerated_layer(self):
+        """The discrete layer with fewer states: ('visible' | 'hidden', states)."""
+        options = []
+        for layer, unit, n in (("visible", self.visible, self.n_visible),
+                               ("hidden", self.hidden, self.n_hidden)):
+            if unit.discrete:
+                vals = np.asarray(unit.values())
+                per = 1 if vals.ndim == 1 else vals.shape[1]
+                options.append((len(vals) ** (n // per), layer, unit, n))
+        if not options:
+            raise ValueError("no discrete layer to enumerate")
+        count, layer, unit, n = min(options)
+        return layer, unit.enumerate(n)
+
+    def log_partition(self, method="exact"):
+        """log Z by enumerating the discrete layer with fewer states.
+
+        The other layer is summed out analytically. Up to 2**25 states; larger
+        models need AIS (a later release).
+
+        Examples
+        --------
+        >>> from heatbath import RBM
+        >>> round(RBM(3, 2).log_partition(), 6)   # all-zero weights: log 2**5
+        3.465736
+        """
+        if method != "exact":
+            raise ValueError(f"method must be 'exact' (AIS comes later), got {method!r}")
+        layer, states = self._enumerated_layer()
+        F = self.free_energy(states) if layer == "visible" else self.free_energy_hidden(states)
+        return float(logsumexp(-F))
+
+    # -- sampling ------------------------------------------------------------
+    def gibbs_sampler(self, n_chains=1, temperature=1.0, seed=None, n_threads=None,
+                      init=None):
+        """A :class:`GibbsSampler` for this model (it keeps its chains)."""
+        return GibbsSampler(self, n_chains, temperature, seed, n_threads, init)
+
+    def sample(self, n_chains, n_steps, init=None, temperature=1.0, seed=None, n_threads=None):
+        """Visible samples after ``n_steps`` block-Gibbs steps, shape (n_chains, n_visible).
+
+        Examples
+        --------
+        >>> from heatbath import RBM
+        >>> RBM(6, 4, seed=0).sample(10, 5, seed=1).shape
+        (10, 6)
+        """
+        sampler = self.gibbs_sampler(n_chains, temperature, seed, n_threads, init)
+        sampler.run(0, burn_in=n_steps)
+        return sampler.visible
+
+    # -- training --------------------------------------------------------------
+    def fit(self, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
+            momentum=0.0, weight_decay=0.0, n_persistent_chains=None, n_temperatures=None,
+            shuffle=True, seed=None, callback=None, verbose=False, n_threads=None):
+        """Train on the rows of ``X`` by CD-k, PCD-k or parallel tempering.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_visible)
+            Values valid for the visible units (binary for bernoulli, ...).
+        epochs, batch_size, k : int
+        method : {"cd", "pcd", "pt"}
+        learning_rate : float > 0
+        momentum : float in [0, 1)
+        weight_decay : float >= 0 (L2, on the weights)
+        n_persistent_chains : int, optional
+            Chains per temperature for PCD/PT (default: batch_size).
+        n_temperatures : int, optional
+            Replicas for PT (default 4), at inverse temperatures from 1 down to
+            0.1 (geometric).
+        shuffle : bool
+        seed : None, int, SeedSequence or Generator
+        callback : callable(epoch, model, history), optional
+        verbose : bool
+            Progress bar.
+        n_threads : int or None
+
+        Returns
+        -------
+        dict
+            Per-epoch ``epoch``, ``reconstruction_error``, ``seconds`` and, for
+            PT, ``swap_rate`` (per neighbouring pair).
+
+        Raises
+        ------
+        FloatingPointError
+            If training diverges; it names the epoch and restores the last
+            finite parameters.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> X = (np.random.default_rng(0).random((100, 6)) < 0.3).astype(float)
+        >>> history = RBM(6, 4, seed=0).fit(X, epochs=3, seed=1)
+        >>> len(history["reconstruction_error"])
+        3
+        """
+        from heatbath.rbm.train import fit
+
+        return fit(self, X, epochs, batch_size, method, k, learning_rate, momentum,
+                   weight_decay, n_persistent_chains, n_temperatures, shuffle, seed, callback,
+                   verbose, n_threads)
+
+    def reconstruction_error(self, X):
+        """Mean squared one-step reconstruction error (deterministic, via means)."""
+        from heatbath.rbm.train import reconstruction_error
+
+        return reconstruction_error(self, X)
+
+    # -- files -----------------------------------------------------------------
+    def save(self, path):
+        """Write the model to ``path`` (.npz, no pickle), atomically.
+
+        The file holds ``weights``, ``visible_bias``, ``hidden_bias``, the unit
+        types and their parameters, the dtype and ``format_version``. It is
+        written to a temporary file in the same folder and renamed over
+        ``path``, so an interrupted save never leaves a broken file.
+        """
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".heatbath-", suffix=".npz", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, format_version=np.int64(MODEL_FORMAT_VERSION),
+                         kind=np.str_("heatbath.RBM"),
+                         weights=self.weights, visible_bias=self.visible_bias,
+                         hidden_bias=self.hidden_bias,
+                         visible=np.str_(self.visible.name), visible_param=self.visible.param,
+                         hidden=np.str_(self.hidden.name), hidden_param=self.hidden.param,
+                         dtype=np.str_(self.dtype.name))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path):
+        """Read a model written by :meth:`save` (``allow_pickle=False``).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from heatbath import RBM
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.npz")
+        >>> RBM(4, 3, visible="spin", seed=1).save(path)
+        >>> RBM.load(path)
+        RBM(n_visible=4, n_hidden=3, visible=spin, hidden=bernoulli, dtype=float64)
+        """
+        try:
+            with np.load(os.fspath(path), allow_pickle=False) as f:
+                data = {k: f[k] for k in f.files}
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read an RBM model from {path!r}: {exc}") from None
+        try:
+            version = int(data["format_version"])
+            if version > MODEL_FORMAT_VERSION:
+                raise ValueError(f"{path!r} has format_version {version}; this heatbath "
+                                 f"reads up to {MODEL_FORMAT_VERSION}")
+
+            def unit(prefix):
+                name, param = str(data[prefix]), int(data[prefix + "_param"])
+                return as_unit(f"{name}({param})" if name in ("binomial", "softmax") else name)
+
+            W = data["weights"]
+            model = cls(W.shape[0], W.shape[1], unit("visible"), unit("hidden"),
+                        dtype=str(data["dtype"]))
+            model.set_parameters(W, data["visible_bias"], data["hidden_bias"])
+        except KeyError as exc:
+            raise ValueError(f"{path!r} is not a heatbath RBM file (missing {exc})") from None
+        return model
+
+
+class GibbsSampler:
+    """Block Gibbs sampling of an RBM over many chains, keeping its state.
+
+    Each step samples h ~ p(h | v), then v ~ p(v | h), for every chain (each
+    with its own stream and temperature). ``run`` returns a
+    :class:`heatbath.diagnostics.Trace` with the free energy of the visible
+    states per recorded step (``"free_energy"``); a second ``run`` continues
+    the same chains, bit for bit; ``get_state``/``set_state`` save and resume.
+
+    Examples
+    --------
+    >>> from heatbath import RBM
+    >>> sampler = RBM(6, 4, seed=0).gibbs_sampler(n_chains=8, seed=1)
+    >>> sampler.run(20, burn_in=5)["free_energy"].shape
+    (20, 8)
+    """
+
+    def __init__(self, model, n_chains=1, temperature=1.0, seed=None, n_threads=None,
+                 init=None):
+        if not isinstance(model, RBM):
+            raise TypeError(f"model must be a heatbath RBM, got {type(model).__name__}")
+        self.model = model
+        self.n_chains = check_int(n_chains, "n_chains", minimum=1)
+        if self.n_chains * max(model.n_visible, model.n_hidden) > MAX_ELEMENTS:
+            raise ValueError("n_chains is too large for this model")
+        effective_n_threads(n_threads)
+        self.n_threads = n_threads
+        self.temperature = temperature
+        self._streams = _random.spawn_states(seed, self.n_chains)
+        dt = model.dtype
+        if init is None:
+            # Start from the model's own visible conditional given h = 0 ...
+            # drawn from the chains' streams: a deterministic function of seed.
+            self._v = np.empty((self.n_chains, model.n_visible), dtype=dt)
+            x = np.broadcast_to(model.visible_bias, self._v.shape).copy()
+            _gibbs._sample_layer(x, self._v, model.visible.kind, model.visible.param,
+                                 self._beta, self._streams, effective_n_threads(n_threads))
+        else:
+            v = model._check_layer(init, "visible", "init")
+            if v.shape[0] == 1:
+                v = np.repeat(v, self.n_chains, axis=0)
+            if v.shape[0] != self.n_chains:
+                raise ValueError(f"init must have {self.n_chains} rows, got {v.shape[0]}")
+            self._v = np.ascontiguousarray(v, dtype=dt)
+        self._h = np.zeros((self.n_chains, model.n_hidden), dtype=dt)
+        self.steps_done = 0
+
+    @property
+    def temperature(self):
+        return self._temperature.copy()
+
+    @temperature.setter
+    def temperature(self, value):
+        T = check_temperature(value)
+        if T.ndim == 0:
+            T = np.full(self.n_chains, float(T))
+        if T.shape != (self.n_chains,):
+            raise ValueError(f"temperature must be a scalar or have shape ({self.n_chains},)")
+        if np.isinf(T).any() and (isinstance(self.model.visible, Gaussian)
+                                  or isinstance(self.model.hidden, Gaussian)):
+            raise ValueError("temperature must be finite for gaussian units")
+        self._temperature = np.ascontiguousarray(T)
+        self._beta = np.where(np.isinf(T), 0.0, 1.0 / T)
+
+    @property
+    def visible(self):
+        """Current visible states (a copy)."""
+        return self._v.copy()
+
+    @property
+    def hidden(self):
+        """Hidden states from the last step (a copy)."""
+        return self._h.copy()
+
+    def step(self, n_threads):
+        """One block-Gibbs step for every chain (h given v, then v given h)."""
+        m = self.model
+        x = m.hidden_bias + self._v @ m.weights
+        _gibbs._sample_layer(x, self._h, m.hidden.kind, m.hidden.param, self._beta,
+                             self._streams, n_threads)
+        x = m.visible_bias + self._h @ m.weights.T
+        _gibbs._sample_layer(x, self._v, m.visible.kind, m.visible.param, self._beta,
+                             self._streams, n_threads)
+
+    def run(self, n_sweeps, burn_in=0, thin=1, record_states=False, verbose=False):
+        """Run ``burn_in + n_sweeps`` steps; record every ``thin``-th after burn-in.
+
+        With ``record_states``, ``trace.info["states"]`` holds the recorded
+        visible states, shape (n_recorded, n_chains, n_visible).
+        """
+        n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
+        burn_in = check_int(burn_in, "burn_in", minimum=0)
+        thin = check_int(thin, "thin", minimum=1)
+        n_threads = effective_n_threads(self.n_threads)
+        n_rec = n_sweeps // thin
+        if record_states and n_rec * self._v.size > MAX_ELEMENTS:
+            raise ValueError("recording every state would take too much memory; raise thin")
+        free = np.empty((n_rec, self.n_chains))
+        states = np.empty((n_rec,) + self._v.shape, dtype=self._v.dtype) if record_states \
+            else None
+        bar = None
+        if verbose:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=burn_in + n_sweeps, unit="step", desc="Gibbs")
+        k = 0
+        try:
+            for t in range(burn_in + n_sweeps):
+                self.step(n_threads)
+                if t >= burn_in and (t - burn_in + 1) % thin == 0:
+                    free[k] = self.model.free_energy(self._v)
+                    if states is not None:
+                        states[k] = self._v
+                    k += 1
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        self.steps_done += burn_in + n_sweeps
+        info = {"states": states} if states is not None else {}
+        return Trace({"free_energy": free}, np.ones(self.n_chains), self._v.copy(),
+                     self._temperature.copy(), self.model.n_visible, info)
+
+    def get_state(self):
+        """Chains, hidden states, streams and temperatures: a dict of arrays."""
+        return {"format_version": STATE_FORMAT_VERSION, "sampler": "GibbsSampler",
+                "visible": self._v.copy(), "hidden": self._h.copy(),
+                "stream_state": self._streams.copy(), "temperature": self.temperature,
+                "steps_done": self.steps_done}
+
+    def set_state(self, state):
+        """Restore :meth:`get_state` output (checked before anything changes)."""
+        try:
+            if int(state["format_version"]) != STATE_FORMAT_VERSION:
+                raise ValueError(f"state format_version {state['format_version']} is not "
+                                 f"supported")
+            v = self.model._check_layer(state["visible"], "visible", "state['visible']")
+            h = self.model._check_layer(state["hidden"], "hidden", "state['hidden']")
+            streams = _random.check_states(state["stream_state"], self.n_chains,
+                                           "state['stream_state']")
+            T, steps = state["temperature"], int(state["steps_done"])
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"state is missing a field: {exc}") from None
+        if v.shape[0] != self.n_chains or h.shape[0] != self.n_chains:
+            raise ValueError(f"state has {v.shape[0]} chains, this sampler has {self.n_chains}")
+        self.temperature = T
+        self._v = np.ascontiguousarray(v, dtype=self.model.dtype)
+        self._h = np.ascontiguousarray(h, dtype=self.model.dtype)
+        self._streams, self.steps_done = streams, steps

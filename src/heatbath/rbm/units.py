@@ -1,0 +1,235 @@
+r"""Unit types of a restricted Boltzmann machine (the exponential family).
+
+The energy of an RBM with visible units v (biases a) and hidden units h
+(biases b) is
+
+.. math:: E(v, h) = \sum_i \phi_v(v_i; a_i) + \sum_j \phi_h(h_j; b_j) - v^\top W h,
+
+where each unit type fixes its values and its term :math:`\phi`:
+
+=================  ================  ==================================
+type               values            :math:`\phi(v; a)`
+=================  ================  ==================================
+``bernoulli``      {0, 1}            :math:`-a v`
+``spin``           {-1, +1}          :math:`-a v`
+``binomial(n)``    {0, ..., n}       :math:`-a v - \log\binom{n}{v}`
+``softmax(k)``     one-hot groups    :math:`-a v` (k units per group)
+``gaussian``       real              :math:`(v - a)^2 / 2` (unit variance)
+=================  ================  ==================================
+
+So p(v_i | h) is Bernoulli(sigmoid(x)), +-1 with p(+1) = sigmoid(2x),
+Binomial(n, sigmoid(x)), a softmax over each group, or N(a + (W h)_i, 1),
+with x = a + (W h)_i. Summing a layer out uses the unit's log-partition
+:math:`A(c; a) = \log \sum_v e^{-\phi(v; a) + v c}` (an integral for
+Gaussian units): softplus(a + c), log(2 cosh(a + c)), n softplus(a + c), the
+log-sum-exp over a group, and :math:`a c + c^2/2 + \log\sqrt{2\pi}`.
+"""
+
+import itertools
+
+import numpy as np
+from scipy.special import gammaln, logsumexp
+
+__all__ = ["Bernoulli", "Spin", "Binomial", "Softmax", "Gaussian", "as_unit"]
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+class Unit:
+    """Base class: a unit type. Subclasses set ``name``, ``kind`` and the maths."""
+
+    name = None
+    kind = None          # kernel code (heatbath.rbm._gibbs)
+    param = 0            # binomial n or softmax group size
+    discrete = True
+
+    def __repr__(self):
+        return self.name
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.param == other.param
+
+    def __hash__(self):
+        return hash((type(self), self.param))
+
+    def spec(self):
+        """(name, param): what a model file stores."""
+        return self.name, self.param
+
+    def check_count(self, n, name):
+        pass
+
+    def phi(self, v, bias):
+        """Per-unit energy terms, shape like v."""
+        return -bias * v
+
+    def log_partition(self, c, bias):
+        """log-sum over the unit's values of exp(-phi + v c), summed per sample."""
+        raise NotImplementedError
+
+    def values(self):
+        """The values of one unit (or one group, as rows) for enumeration."""
+        raise NotImplementedError
+
+    def enumerate(self, n_units, limit=2**25):
+        """All states of a layer of n_units, shape (n_states, n_units)."""
+        vals = np.asarray(self.values(), dtype=float)
+        per = 1 if vals.ndim == 1 else vals.shape[1]
+        groups = n_units // per
+        count = len(vals) ** groups
+        if count > limit:
+            raise ValueError(f"{count} states of {n_units} {self.name} units: more than "
+                             f"the {limit} that exact enumeration allows")
+        if vals.ndim == 1:
+            vals = vals[:, None]
+        idx = np.array(list(itertools.product(range(len(vals)), repeat=groups)))
+        return vals[idx].reshape(len(idx), n_units)
+
+    def validate(self, data, name):
+        """Check that data holds values of this unit type (raises ValueError)."""
+        return data
+
+
+class Bernoulli(Unit):
+    """Binary {0, 1} units."""
+
+    name, kind = "bernoulli", 0
+
+    def log_partition(self, c, bias):
+        return _softplus(bias + c).sum(axis=-1)
+
+    def values(self):
+        return [0.0, 1.0]
+
+    def validate(self, data, name):
+        if not np.all((data == 0) | (data == 1)):
+            raise ValueError(f"{name} must be binary (0 or 1) for bernoulli units")
+        return data
+
+
+class Spin(Unit):
+    """Spin {-1, +1} units."""
+
+    name, kind = "spin", 1
+
+    def log_partition(self, c, bias):
+        x = bias + c
+        return (_softplus(2 * x) - x).sum(axis=-1)   # log(2 cosh x)
+
+    def values(self):
+        return [-1.0, 1.0]
+
+    def validate(self, data, name):
+        if not np.all((data == -1) | (data == 1)):
+            raise ValueError(f"{name} must be -1 or +1 for spin units")
+        return data
+
+
+class Binomial(Unit):
+    """Binomial(n) units: counts 0..n (n trials of a shared probability)."""
+
+    name, kind = "binomial", 3
+
+    def __init__(self, n):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= 10**6:
+            raise ValueError(f"binomial units need an int number of trials n >= 1, got {n!r}")
+        self.param = int(n)
+
+    def __repr__(self):
+        return f"binomial({self.param})"
+
+    def phi(self, v, bias):
+        n = self.param
+        return -bias * v - (gammaln(n + 1) - gammaln(v + 1) - gammaln(n - v + 1))
+
+    def log_partition(self, c, bias):
+        return (self.param * _softplus(bias + c)).sum(axis=-1)
+
+    def values(self):
+        return list(np.arange(self.param + 1, dtype=float))
+
+    def validate(self, data, name):
+        if not np.all((data == np.round(data)) & (data >= 0) & (data <= self.param)):
+            raise ValueError(f"{name} must hold integer counts in [0, {self.param}] for "
+                             f"binomial({self.param}) units")
+        return data
+
+
+class Softmax(Unit):
+    """Categorical units: one-hot groups of k consecutive units."""
+
+    name, kind = "softmax", 4
+
+    def __init__(self, k):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= 10**6:
+            raise ValueError(f"softmax units need an int group size k >= 2, got {k!r}")
+        self.param = int(k)
+
+    def __repr__(self):
+        return f"softmax({self.param})"
+
+    def check_count(self, n, name):
+        if n % self.param:
+            raise ValueError(f"{name} = {n} is not a multiple of the softmax group size "
+                             f"{self.param}")
+
+    def log_partition(self, c, bias):
+        x = bias + c
+        groups = x.reshape(x.shape[:-1] + (-1, self.param))
+        return logsumexp(groups, axis=-1).sum(axis=-1)
+
+    def values(self):
+        return np.eye(self.param)
+
+    def validate(self, data, name):
+        groups = data.reshape(data.shape[0], -1, self.param)
+        if not (np.all((groups == 0) | (groups == 1)) and np.all(groups.sum(axis=-1) == 1)):
+            raise ValueError(f"{name} must be one-hot in each group of {self.param} units")
+        return data
+
+
+class Gaussian(Unit):
+    """Real-valued units with unit variance; the bias is the mean."""
+
+    name, kind, discrete = "gaussian", 2, False
+
+    def phi(self, v, bias):
+        return 0.5 * (v - bias) ** 2
+
+    def log_partition(self, c, bias):
+        return (bias * c + 0.5 * c * c + 0.5 * np.log(2 * np.pi)).sum(axis=-1)
+
+    def values(self):
+        raise ValueError("gaussian units cannot be enumerated")
+
+
+_NAMES = {"bernoulli": Bernoulli, "binary": Bernoulli, "spin": Spin, "gaussian": Gaussian}
+
+
+def as_unit(spec, name="units"):
+    """A Unit from a Unit, a name, or ("binomial", n) / ("softmax", k) / "binomial(n)".
+
+    Examples
+    --------
+    >>> from heatbath.rbm.units import as_unit
+    >>> as_unit("bernoulli"), as_unit(("binomial", 3)), as_unit("softmax(4)")
+    (bernoulli, binomial(3), softmax(4))
+    """
+    if isinstance(spec, Unit):
+        return spec
+    if isinstance(spec, str):
+        key = spec.strip().lower()
+        if key in _NAMES:
+            return _NAMES[key]()
+        for prefix, cls in (("binomial", Binomial), ("softmax", Softmax)):
+            if key.startswith(prefix + "(") and key.endswith(")"):
+                try:
+                    return cls(int(key[len(prefix) + 1:-1]))
+                except ValueError as exc:
+                    raise ValueError(f"{name}: {exc}") from None
+    if isinstance(spec, (tuple, list)) and len(spec) == 2 and spec[0] in ("binomial", "softmax"):
+        return (Binomial if spec[0] == "binomial" else Softmax)(spec[1])
+    raise ValueError(f"{name} must be 'bernoulli', 'spin', 'gaussian', 'binomial(n)' or "
+                     f"'softmax(k)' (or a Unit), got {spec!r}")

@@ -1,0 +1,132 @@
+"""NumPy twins of the RBM kernels: one Gibbs layer, and one CD-k / PCD-k update.
+
+Random numbers come from numpy's SFC64 on the same per-chain stream states
+as the kernels, converted the same way (float64: top 53 bits; float32: top
+24), so the twins reproduce the kernels. Sigmoids use numpy's exp where the
+kernel uses libm's: they may differ in the last bit, which changes a sample
+only if a uniform falls within that bit of p (probability ~1e-16 per draw).
+"""
+
+import numpy as np
+
+from heatbath.reference.random import bit_generators, states_of
+
+__all__ = ["sample_layer", "layer_means", "cd_update"]
+
+BERNOULLI, SPIN, GAUSSIAN, BINOMIAL, SOFTMAX = 0, 1, 2, 3, 4
+
+
+def _sigmoid(t):
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-t))
+
+
+def _uniforms(gens, n, single):
+    raw = np.stack([bg.random_raw(n) for bg in gens]).astype(np.uint64)
+    if single:
+        return (raw >> np.uint64(40)).astype(np.float32) * np.float32(2.0**-24)
+    return (raw >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def layer_means(x, kind, param, beta):
+    """Conditional means of one layer from pre-activations x (rows: chains)."""
+    x = np.asarray(x)
+    bx = (beta[:, None] * x).astype(x.dtype)
+    if kind == BERNOULLI:
+        return _sigmoid(bx)
+    if kind == BINOMIAL:
+        return param * _sigmoid(bx)
+    if kind == SPIN:
+        return 2 * _sigmoid((2.0 * beta[:, None] * x).astype(x.dtype)) - 1
+    if kind == SOFTMAX:
+        g = bx.reshape(x.shape[0], -1, param)
+        e = np.exp(g - g.max(axis=2, keepdims=True))
+        return (e / e.sum(axis=2, keepdims=True)).reshape(x.shape)
+    return x.copy()
+
+
+def sample_layer(x, kind, param, beta, states):
+    """Means and samples of one layer; returns (means, samples, new_states)."""
+    x = np.asarray(x)
+    single = x.dtype == np.float32
+    n_chains, n = x.shape
+    gens = bit_generators(states)
+    means = layer_means(x, kind, param, beta)
+    if kind in (BERNOULLI, SPIN):
+        u = _uniforms(gens, n, single)
+        p = means if kind == BERNOULLI else (means + 1) / 2
+        if kind == SPIN:  # the kernel compares against sigmoid(2 beta x) itself
+            p = _sigmoid((2.0 * beta[:, None] * x).astype(x.dtype))
+        out = np.where(u < p, 1, 0 if kind == BERNOULLI else -1).astype(x.dtype)
+    elif kind == BINOMIAL:
+        u = _uniforms(gens, n * param, single).reshape(n_chains, n, param)
+        p = _sigmoid((beta[:, None] * x).astype(x.dtype))
+        out = (u < p[:, :, None]).sum(axis=2).astype(x.dtype)
+    elif kind == GAUSSIAN:
+        pairs = (n + 1) // 2
+        u = _uniforms(gens, 2 * pairs, False).reshape(n_chains, pairs, 2)
+        # the kernel's order of operations: x + (sd * rad) * cos(2 pi u2)
+        sd_rad = (1.0 / np.sqrt(beta))[:, None] * np.sqrt(-2.0 * np.log(1.0 - u[:, :, 0]))
+        z = np.stack([sd_rad * np.cos(2.0 * np.pi * u[:, :, 1]),
+                      sd_rad * np.sin(2.0 * np.pi * u[:, :, 1])], axis=2)
+        out = (x + z.reshape(n_chains, -1)[:, :n]).astype(x.dtype)
+    else:  # softmax: one draw per group, against the unnormalised weights
+        groups = n // param
+        u = _uniforms(gens, groups, single)
+        g = (beta[:, None] * x).astype(x.dtype).reshape(n_chains, groups, param)
+        e = np.exp(g - g.max(axis=2, keepdims=True))
+        cum = np.cumsum(e, axis=2)
+        target = u[:, :, None] * e.sum(axis=2, keepdims=True)
+        pick = np.minimum((cum <= target).sum(axis=2), param - 1)
+        out = np.zeros((n_chains, groups, param), dtype=x.dtype)
+        np.put_along_axis(out, pick[:, :, None], 1, axis=2)
+        out = out.reshape(n_chains, n)
+    return means, out, states_of(gens)
+
+
+def cd_update(W, a, b, visible, hidden, V0, k, streams, velocity, lr, momentum=0.0,
+              weight_decay=0.0, persistent=None):
+    """One CD-k (``persistent=None``) or PCD-k update, in NumPy.
+
+    ``visible``/``hidden`` are (kind, param) pairs; ``streams`` the per-row
+    stream states of the minibatch (CD); ``persistent`` a dict with ``v``
+    and ``streams`` of the persistent chains (PCD, beta = 1). Returns
+    ``(W, a, b, velocity, streams, persistent)`` after the update.
+    """
+    W, a, b = W.copy(), a.copy(), b.copy()
+    velocity = [v.copy() for v in velocity]
+    B = V0.shape[0]
+    ones = np.ones(B)
+
+    def up(V, st):
+        x = b + V @ W
+        return sample_layer(x, *hidden, np.ones(V.shape[0]), st)
+
+    def down(H, st):
+        x = a + H @ W.T
+        return sample_layer(x, *visible, np.ones(H.shape[0]), st)
+
+    if persistent is None:
+        st = streams[:B].copy()
+        H0, Hs, st = up(V0, st)
+        _, Vn, st = down(Hs, st)
+        for _ in range(k - 1):
+            _, Hs, st = up(Vn, st)
+            _, Vn, st = down(Hs, st)
+        streams = np.vstack([st, streams[B:]])
+    else:
+        H0 = layer_means(b + V0 @ W, *hidden, ones)
+        Vn, st = persistent["v"].copy(), persistent["streams"].copy()
+        for _ in range(k):
+            _, Hs, st = up(Vn, st)
+            _, Vn, st = down(Hs, st)
+        persistent = {"v": Vn, "streams": st}
+    Hn = layer_means(b + Vn @ W, *hidden, np.ones(Vn.shape[0]))
+    gW = V0.T @ H0 / B - Vn.T @ Hn / Vn.shape[0]
+    ga = V0.mean(axis=0) - Vn.mean(axis=0)
+    gb = H0.mean(axis=0) - Hn.mean(axis=0)
+    vW, va, vb = velocity
+    vW = momentum * vW + lr * (gW - weight_decay * W)
+    va = momentum * va + lr * ga
+    vb = momentum * vb + lr * gb
+    return W + vW, a + va, b + vb, [vW, va, vb], streams, persistent
