@@ -84,3 +84,46 @@ def test_ising_text_and_errors():
         out = subprocess.run([_script(), "ising", *bad], capture_output=True, text=True,
                              timeout=60)
         assert out.returncode == 2 and "Traceback" not in out.stderr, bad
+
+
+def test_train_then_sample_against_enumeration(tmp_path):
+    # A model file with strong weights, sampled by the CLI, against the exact
+    # p(v) from enumeration: chi-square at a 1e-4 false-alarm rate.
+    import numpy as np
+    from scipy import stats
+    from scipy.special import logsumexp
+
+    from heatbath import RBM
+
+    rng = np.random.default_rng(0)
+    model = RBM(5, 3).set_parameters(rng.normal(scale=2.0, size=(5, 3)),
+                                     rng.normal(size=5), rng.normal(size=3))
+    model.save(tmp_path / "m.npz")
+    _run("sample", "--model", str(tmp_path / "m.npz"), "--chains", "20000", "--steps", "300",
+         "--seed", "1", "--out", str(tmp_path / "s.npy"))
+    s = np.load(tmp_path / "s.npy")
+    V = model.visible.enumerate(5)
+    F = model.free_energy(V)
+    p = np.exp(-F - logsumexp(-F))
+    codes = (s.astype(int) << np.arange(5)).sum(axis=1)
+    order = (V.astype(int) << np.arange(5)).sum(axis=1)
+    observed = np.bincount(codes, minlength=32)[order]
+    keep = p * 20000 >= 5
+    obs = np.append(observed[keep], observed[~keep].sum())
+    exp = np.append(p[keep], p[~keep].sum()) * 20000
+    assert stats.chisquare(obs[exp > 0], exp[exp > 0]).pvalue > 1e-4
+    # training writes a model that loads
+    np.save(tmp_path / "d.npy", (rng.random((200, 8)) < 0.3).astype(float))
+    data = json.loads(_run("train", "--data", str(tmp_path / "d.npy"), "--hidden", "4",
+                           "--epochs", "2", "--seed", "0", "--out", str(tmp_path / "t.npz"),
+                           "--json"))
+    assert {"epochs", "seconds", "samples_per_second", "reconstruction_error"} <= set(data)
+    assert RBM.load(tmp_path / "t.npz").n_hidden == 4
+    every = tmp_path / "e.npy"
+    _run("sample", "--model", str(tmp_path / "t.npz"), "--chains", "3", "--steps", "10",
+         "--every", "5", "--out", str(every))
+    assert np.load(every).shape == (2, 3, 8)
+    out = subprocess.run([_script(), "train", "--data", str(tmp_path / "d.npy"),
+                          "--learning-rate", "0", "--out", str(tmp_path / "x.npz")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "learning_rate" in out.stderr

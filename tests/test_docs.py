@@ -9,7 +9,8 @@ import heatbath
 
 MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatbath.markov",
            "heatbath.diagnostics", "heatbath.spin.models", "heatbath.spin.samplers",
-           "heatbath.spin.exact", "heatbath.spin.observables"]
+           "heatbath.spin.exact", "heatbath.spin.observables", "heatbath.rbm.model",
+           "heatbath.rbm.units", "heatbath.rbm.train"]
 
 
 @pytest.mark.parametrize("name", MODULES)

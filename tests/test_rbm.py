@@ -286,3 +286,24 @@ def test_divergence_stops_naming_the_epoch_and_keeps_the_model():
     with pytest.raises(FloatingPointError, match="epoch"):
         m.fit(X, epochs=50, learning_rate=1e3, batch_size=10, seed=0)
     assert all(np.isfinite(p).all() for p in (m.weights, m.visible_bias, m.hidden_bias))
+
+
+@pytest.mark.parametrize("unit", ["bernoulli", "spin", "binomial(3)", "softmax(3)", "gaussian"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_production_layer_path_equals_twin(unit, dtype):
+    # What the sampler and the trainer call: numpy SIMD probabilities plus
+    # the Cython draw kernel (or the fused kernel), against the twin.
+    from heatbath.rbm._layers import sample_
+    from heatbath.rbm.units import as_unit
+
+    u = as_unit(unit)
+    rng = np.random.default_rng(3)
+    x = rng.normal(scale=2, size=(30, 9)).astype(dtype)
+    beta = rng.random(30) + 0.2
+    states = _random.spawn_states(2, 30)
+    means, samples, new_states = ref.sample_layer(x, u.kind, u.param, beta, states)
+    xx, st, out = x.copy(), states.copy(), np.empty_like(x)
+    sample_(xx, out, u, beta, st, 2)
+    np.testing.assert_array_equal(out, samples)
+    np.testing.assert_array_equal(st, new_states)
+    np.testing.assert_allclose(xx, means, rtol=0, atol=4 * np.finfo(dtype).eps)

@@ -114,6 +114,84 @@ def _wolff_case(L, n_clusters, n_threads):
     )
 
 
+def _rbm_data(n, nv, density, dtype):
+    """MNIST-like binary rows (pixel density ~0.13), made here: no downloads."""
+    return (np.random.default_rng(0).random((n, nv)) < density).astype(dtype)
+
+
+def _numpy_gibbs_step(W, a, b, V, rng):
+    """Hand-written NumPy block Gibbs step (one generator for all chains)."""
+    ph = 1.0 / (1.0 + np.exp(-(b + V @ W)))
+    H = (rng.random(ph.shape, dtype=ph.dtype) < ph).astype(ph.dtype)
+    pv = 1.0 / (1.0 + np.exp(-(a + H @ W.T)))
+    return (rng.random(pv.shape, dtype=pv.dtype) < pv).astype(pv.dtype)
+
+
+def _numpy_cd(W, a, b, V0, k, lr, rng, persistent=None):
+    """Hand-written NumPy CD-k / PCD-k update (the textbook loop)."""
+    ph0 = 1.0 / (1.0 + np.exp(-(b + V0 @ W)))
+    V = V0 if persistent is None else persistent
+    H = (rng.random(ph0.shape, dtype=ph0.dtype) < ph0).astype(ph0.dtype) \
+        if persistent is None else None
+    for step in range(k):
+        if H is None or step > 0:
+            ph = 1.0 / (1.0 + np.exp(-(b + V @ W)))
+            H = (rng.random(ph.shape, dtype=ph.dtype) < ph).astype(ph.dtype)
+        pv = 1.0 / (1.0 + np.exp(-(a + H @ W.T)))
+        V = (rng.random(pv.shape, dtype=pv.dtype) < pv).astype(pv.dtype)
+    phk = 1.0 / (1.0 + np.exp(-(b + V @ W)))
+    B = V0.shape[0]
+    W += lr * (V0.T @ ph0 - V.T @ phk) / B
+    a += lr * (V0.mean(axis=0) - V.mean(axis=0))
+    b += lr * (ph0.mean(axis=0) - phk.mean(axis=0))
+    return V
+
+
+def _rbm_cd_case(nv, nh, batch, k, method, dtype, n_threads):
+    from heatbath import RBM
+    from heatbath.rbm.train import _Chains, cd_step
+
+    model = RBM(nv, nh, dtype=dtype, seed=0)
+    V0 = _rbm_data(batch, nv, 0.13, dtype)
+    streams = _random.spawn_states(0, batch)
+    velocity = [np.zeros_like(model.weights), np.zeros_like(model.visible_bias),
+                np.zeros_like(model.hidden_bias)]
+    persistent = (_Chains(model, _rbm_data(batch, nv, 0.13, dtype),
+                          _random.spawn_states(1, batch), np.ones(batch))
+                  if method == "pcd" else None)
+    W, a, b = model.weights.copy(), model.visible_bias.copy(), model.hidden_bias.copy()
+    rng = np.random.default_rng(0)
+    chains = _rbm_data(batch, nv, 0.13, dtype) if method == "pcd" else None
+    name = f"rbm {method.upper()}-{k}: {nv}x{nh}, batch {batch}, {np.dtype(dtype).name}"
+    from heatbath.rbm._layers import blas_threads
+
+    def heatbath_update():
+        with blas_threads(n_threads):  # as fit does
+            cd_step(model, V0, k, streams, velocity, 1e-3, 0.0, 0.0, persistent, 1)
+
+    return Case(
+        name, "update", 1, heatbath_update,
+        lambda: _numpy_cd(W, a, b, V0, k, 1e-3, rng, chains),
+        "hand-written NumPy CD/PCD (vectorised, one Generator)",
+    )
+
+
+def _rbm_gibbs_case(nv, nh, n_chains, dtype, n_threads):
+    from heatbath import RBM
+
+    model = RBM(nv, nh, dtype=dtype, seed=0)
+    sampler = model.gibbs_sampler(n_chains=n_chains, seed=0, n_threads=n_threads,
+                                  init=_rbm_data(n_chains, nv, 0.13, dtype))
+    W, a, b = model.weights, model.visible_bias, model.hidden_bias
+    V = _rbm_data(n_chains, nv, 0.13, dtype)
+    rng = np.random.default_rng(0)
+    return Case(
+        f"rbm block Gibbs: {n_chains} chains, {nv}x{nh}, {np.dtype(dtype).name}", "chain-step",
+        n_chains, lambda: sampler.run(0, burn_in=1), lambda: _numpy_gibbs_step(W, a, b, V, rng),
+        "hand-written NumPy Gibbs step (vectorised, one Generator)",
+    )
+
+
 class _Scaled:
     """A reference call doing 1/factor of the case's work (for slow twins).
 
@@ -140,9 +218,17 @@ def cases(quick=False, n_threads=None):
                  _ising_case(64, 64, 50, 1, reference_sweeps=5),
                  _ising_case(64, 64, 50, n_threads, reference_sweeps=5)]
         wolff = [_wolff_case(32, 2000, 1)]
+    if quick:
+        rbm = [_rbm_cd_case(20, 10, 10, 1, "cd", np.float32, n_threads),
+               _rbm_gibbs_case(20, 10, 16, np.float32, n_threads)]
+    else:
+        rbm = [_rbm_cd_case(784, 500, 100, k, m, dt, n_threads)
+               for (m, k) in (("cd", 1), ("cd", 10), ("pcd", 1))
+               for dt in (np.float32, np.float64)]
+        rbm += [_rbm_gibbs_case(784, 500, 1000, np.float32, n_threads)]
     return _rng_cases(n_draws, n_threads) + [
         _markov_case(50, steps[0] * 10, steps[1], n_threads),
-    ] + ising + wolff
+    ] + ising + wolff + rbm
 
 
 def time_call(fn, min_time=0.2, repeat=5):

@@ -230,6 +230,119 @@ def _demo_ising(out, quick):
         f"({taus['metropolis'] / taus['wolff']:.0f}x fewer flips to decorrelate)\n")
 
 
+def load_digits_binary():
+    """scikit-learn's bundled digits, binarised at pixel >= 8.
+
+    Returns (train, test): rows with index % 5 == 0 are the test set (360),
+    the others the training set (1437). Needs scikit-learn.
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ValueError("--data digits needs scikit-learn (pip install heatbath[sklearn])") \
+            from None
+    X = (load_digits().data >= 8).astype(np.float64)
+    test = np.arange(X.shape[0]) % 5 == 0
+    return X[~test], X[test]
+
+
+def _load_data(spec):
+    if spec == "digits":
+        return load_digits_binary()[0]
+    try:
+        loaded = np.load(spec, allow_pickle=False)
+        if isinstance(loaded, np.ndarray):  # .npy
+            return loaded
+        with loaded as f:  # .npz
+            names = f.files
+            key = next((k for k in ("X", "data", "train") if k in names),
+                       names[0] if len(names) == 1 else None)
+            if key is None:
+                raise ValueError(f"{spec!r} holds {names}; name the array X")
+            return f[key]
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read data from {spec!r}: {exc}") from None
+
+
+def _save_array(path, array):
+    """np.save to a temporary file in the same folder, then rename (atomic)."""
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".heatbath-", suffix=".npy", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, array)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def cmd_train(args):
+    import time
+
+    from heatbath import RBM
+
+    try:
+        X = _load_data(args.data)
+        model = RBM(X.shape[1] if np.ndim(X) == 2 else -1, args.hidden, args.visible_units,
+                    args.hidden_units, dtype=args.dtype, seed=args.seed)
+        start = time.perf_counter()
+        history = model.fit(X, epochs=args.epochs, batch_size=args.batch_size,
+                            method=args.method, k=args.k, learning_rate=args.learning_rate,
+                            momentum=args.momentum, weight_decay=args.weight_decay,
+                            seed=args.seed, n_threads=args.threads,
+                            verbose=sys.stderr.isatty() and not args.json)
+        seconds = time.perf_counter() - start
+        model.save(args.out)
+    except (ValueError, TypeError, FloatingPointError) as exc:
+        print(f"heatbath train: error: {exc}", file=sys.stderr)
+        return 2
+    result = {
+        "model": args.out, "n_visible": model.n_visible, "n_hidden": model.n_hidden,
+        "visible_units": repr(model.visible), "hidden_units": repr(model.hidden),
+        "method": args.method, "k": args.k, "epochs": args.epochs, "seconds": seconds,
+        "samples_per_second": args.epochs * len(X) / seconds if seconds > 0 else None,
+        "reconstruction_error": (history["reconstruction_error"][-1]
+                                 if history["reconstruction_error"] else None),
+        "history": history,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"trained {model!r} on {len(X)} rows: {args.epochs} epochs of {args.method}-"
+              f"{args.k} in {seconds:.2f} s ({result['samples_per_second']:.0f} samples/s); "
+              f"reconstruction error {result['reconstruction_error']:.4f}; saved {args.out}")
+    return 0
+
+
+def cmd_sample(args):
+    from heatbath import RBM
+
+    try:
+        model = RBM.load(args.model)
+        sampler = model.gibbs_sampler(n_chains=args.chains, temperature=args.temperature,
+                                      seed=args.seed, n_threads=args.threads)
+        if args.every:
+            trace = sampler.run(args.steps, burn_in=args.burn_in, thin=args.every,
+                                record_states=True)
+            out = trace.info["states"]
+        else:
+            sampler.run(0, burn_in=args.burn_in + args.steps)
+            out = sampler.visible
+        _save_array(args.out, out)
+    except (ValueError, TypeError) as exc:
+        print(f"heatbath sample: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out.shape} samples to {args.out}")
+    return 0
+
+
 def _print_bench(results, out):
     rows = [[r["name"], f"{r['heatbath']:.3g}", f"{r['reference']:.3g}", r["unit"],
              f"{r['ratio']:.1f}x", r["reference_name"]] for r in results]
@@ -290,6 +403,38 @@ def build_parser():
                             "flips about L^dim spins, then fixed")
     ising.add_argument("--json", action="store_true", help="print one JSON object")
     ising.set_defaults(func=cmd_ising)
+    train = sub.add_parser("train", help="train an RBM and save it (.npz)")
+    train.add_argument("--data", required=True,
+                       help="'digits' (scikit-learn's, binarised at >= 8; rows with index "
+                            "% 5 == 0 are held out), or a .npy/.npz file of rows")
+    train.add_argument("--hidden", type=int, default=64)
+    train.add_argument("--visible-units", default="bernoulli")
+    train.add_argument("--hidden-units", default="bernoulli")
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--batch-size", type=int, default=10)
+    train.add_argument("--method", choices=["cd", "pcd", "pt"], default="pcd")
+    train.add_argument("--k", type=int, default=1)
+    train.add_argument("--learning-rate", type=float, default=0.05)
+    train.add_argument("--momentum", type=float, default=0.0)
+    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--threads", type=int, default=None)
+    train.add_argument("--out", required=True, help="model file to write (.npz)")
+    train.add_argument("--json", action="store_true")
+    train.set_defaults(func=cmd_train)
+    sample = sub.add_parser("sample", help="block-Gibbs samples from a saved RBM")
+    sample.add_argument("--model", required=True)
+    sample.add_argument("--chains", type=int, default=100)
+    sample.add_argument("--steps", type=int, default=1000)
+    sample.add_argument("--burn-in", type=int, default=0)
+    sample.add_argument("--every", type=int, default=0,
+                        help="save every K-th state after burn-in, not just the last")
+    sample.add_argument("--temperature", type=float, default=1.0)
+    sample.add_argument("--seed", type=int, default=None)
+    sample.add_argument("--threads", type=int, default=None)
+    sample.add_argument("--out", required=True, help="samples file to write (.npy)")
+    sample.set_defaults(func=cmd_sample)
     bench = sub.add_parser("bench", help="time the kernels against their NumPy twins")
     bench.add_argument("--quick", action="store_true", help="tiny sizes: checks the cases run")
     bench.add_argument("--json", action="store_true", help="print one JSON object")

@@ -89,15 +89,17 @@ cdef void _row(floating* x, floating* out, Py_ssize_t n, int kind, int param, do
     cdef double u, u1, u2, rad, sd
     cdef bint single = floating is float
     rng_load(&r, state)
+    # Samples are written branch-free: u < p is a coin flip, and a branch on
+    # it would be mispredicted half the time (it cost ~5x here).
     if kind == BERNOULLI:
         for i in range(n):
             p = _sigmoid(<floating>(beta * x[i]))
             x[i] = p
-            out[i] = 1 if _uniform(&r, single) < p else 0
+            out[i] = <floating>(_uniform(&r, single) < p)
     elif kind == SPIN:
         for i in range(n):
             p = _sigmoid(<floating>(2.0 * beta * x[i]))
-            out[i] = 1 if _uniform(&r, single) < p else -1
+            out[i] = <floating>(2 * (_uniform(&r, single) < p) - 1)
             x[i] = 2 * p - 1
     elif kind == BINOMIAL:
         for i in range(n):
@@ -169,3 +171,50 @@ def _layer_means(floating[:, ::1] x,        # IN pre-activations / OUT means
         return
     for c in prange(n_rows, schedule="static", num_threads=n_threads, nogil=True):
         _means(&x[c, 0], n, kind, param, beta[c])
+
+
+cdef void _draw_row(const floating* p, floating* out, Py_ssize_t n, int kind, int param,
+                    uint64_t* state) noexcept nogil:
+    """Samples from given probabilities p (bernoulli / spin p(+1) / binomial p)."""
+    cdef rng_t r
+    cdef Py_ssize_t i, j, m
+    cdef int t, count
+    cdef bint single = floating is float
+    cdef floating ubuf[64]
+    rng_load(&r, state)
+    if kind == BERNOULLI or kind == SPIN:
+        # Uniforms first, then the comparisons in a loop of their own: GCC
+        # compiles "u < p" inside the drawing loop to a branch, mispredicted
+        # half the time (6.5 ns a unit); a separate loop becomes SIMD compares.
+        i = 0
+        while i < n:
+            m = min(64, n - i)
+            for j in range(m):
+                ubuf[j] = <floating>_uniform(&r, single)
+            if kind == BERNOULLI:
+                for j in range(m):
+                    out[i + j] = (ubuf[j] < p[i + j])
+            else:
+                for j in range(m):
+                    out[i + j] = 2 * (ubuf[j] < p[i + j]) - 1
+            i += m
+    else:
+        for i in range(n):
+            count = 0
+            for t in range(param):
+                count = count + (_uniform(&r, single) < p[i])
+            out[i] = count
+    rng_store(&r, state)
+
+
+def _draw(const floating[:, ::1] p,     # IN probabilities (see _draw_row)
+          floating[:, ::1] out,         # OUT samples
+          int kind, int param,
+          uint64_t[:, ::1] states,      # IN/OUT (n_rows, 4)
+          int n_threads):
+    """Draw samples from probabilities computed elsewhere (numpy's SIMD exp)."""
+    cdef Py_ssize_t c, n_rows = p.shape[0], n = p.shape[1]
+    if n == 0 or n_rows == 0:
+        return
+    for c in prange(n_rows, schedule="static", num_threads=n_threads, nogil=True):
+        _draw_row(&p[c, 0], &out[c, 0], n, kind, param, &states[c, 0])

@@ -11,7 +11,7 @@ from heatbath import _random
 from heatbath._openmp import effective_n_threads
 from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array, check_temperature
 from heatbath.diagnostics import Trace
-from heatbath.rbm import _gibbs
+from heatbath.rbm._layers import blas_threads, sample_
 from heatbath.rbm.units import Gaussian, as_unit
 
 __all__ = ["RBM", "GibbsSampler"]
@@ -174,8 +174,10 @@ class RBM:
 
         Examples
         --------
+        >>> import numpy as np
         >>> from heatbath import RBM
-        >>> round(RBM(3, 2).log_partition(), 6)   # all-zero weights: log 2**5
+        >>> rbm = RBM(3, 2).set_parameters(weights=np.zeros((3, 2)))
+        >>> round(rbm.log_partition(), 6)   # no couplings: log 2**5
         3.465736
         """
         if method != "exact":
@@ -364,8 +366,8 @@ class GibbsSampler:
             # drawn from the chains' streams: a deterministic function of seed.
             self._v = np.empty((self.n_chains, model.n_visible), dtype=dt)
             x = np.broadcast_to(model.visible_bias, self._v.shape).copy()
-            _gibbs._sample_layer(x, self._v, model.visible.kind, model.visible.param,
-                                 self._beta, self._streams, effective_n_threads(n_threads))
+            sample_(x, self._v, model.visible, self._beta, self._streams,
+                    effective_n_threads(n_threads))
         else:
             v = model._check_layer(init, "visible", "init")
             if v.shape[0] == 1:
@@ -407,11 +409,9 @@ class GibbsSampler:
         """One block-Gibbs step for every chain (h given v, then v given h)."""
         m = self.model
         x = m.hidden_bias + self._v @ m.weights
-        _gibbs._sample_layer(x, self._h, m.hidden.kind, m.hidden.param, self._beta,
-                             self._streams, n_threads)
+        sample_(x, self._h, m.hidden, self._beta, self._streams, n_threads)
         x = m.visible_bias + self._h @ m.weights.T
-        _gibbs._sample_layer(x, self._v, m.visible.kind, m.visible.param, self._beta,
-                             self._streams, n_threads)
+        sample_(x, self._v, m.visible, self._beta, self._streams, n_threads)
 
     def run(self, n_sweeps, burn_in=0, thin=1, record_states=False, verbose=False):
         """Run ``burn_in + n_sweeps`` steps; record every ``thin``-th after burn-in.
@@ -433,17 +433,9 @@ class GibbsSampler:
         if verbose:
             from tqdm.auto import tqdm
             bar = tqdm(total=burn_in + n_sweeps, unit="step", desc="Gibbs")
-        k = 0
         try:
-            for t in range(burn_in + n_sweeps):
-                self.step(n_threads)
-                if t >= burn_in and (t - burn_in + 1) % thin == 0:
-                    free[k] = self.model.free_energy(self._v)
-                    if states is not None:
-                        states[k] = self._v
-                    k += 1
-                if bar is not None:
-                    bar.update(1)
+            with blas_threads(n_threads):
+                self._run_steps(burn_in, n_sweeps, thin, free, states, bar)
         finally:
             if bar is not None:
                 bar.close()
@@ -451,6 +443,18 @@ class GibbsSampler:
         info = {"states": states} if states is not None else {}
         return Trace({"free_energy": free}, np.ones(self.n_chains), self._v.copy(),
                      self._temperature.copy(), self.model.n_visible, info)
+
+    def _run_steps(self, burn_in, n_sweeps, thin, free, states, bar):
+        k = 0
+        for t in range(burn_in + n_sweeps):
+            self.step(1)  # BLAS has the threads (see heatbath.rbm._layers)
+            if t >= burn_in and (t - burn_in + 1) % thin == 0:
+                free[k] = self.model.free_energy(self._v)
+                if states is not None:
+                    states[k] = self._v
+                k += 1
+            if bar is not None:
+                bar.update(1)
 
     def get_state(self):
         """Chains, hidden states, streams and temperatures: a dict of arrays."""

@@ -24,7 +24,7 @@ import numpy as np
 from heatbath import _random
 from heatbath._openmp import effective_n_threads
 from heatbath._validation import check_int
-from heatbath.rbm import _gibbs
+from heatbath.rbm._layers import blas_threads, means_, sample_
 
 __all__ = ["fit", "reconstruction_error", "pt_betas"]
 
@@ -48,7 +48,8 @@ def reconstruction_error(model, X):
     >>> import numpy as np
     >>> from heatbath import RBM
     >>> from heatbath.rbm.train import reconstruction_error
-    >>> round(reconstruction_error(RBM(4, 2), np.ones((3, 4))), 6)   # means are 1/2
+    >>> rbm = RBM(4, 2).set_parameters(weights=np.zeros((4, 2)))
+    >>> reconstruction_error(rbm, np.ones((3, 4)))   # every mean is 1/2
     1.0
     """
     V = model._check_layer(X, "visible", "X").astype(model.dtype)
@@ -57,15 +58,13 @@ def reconstruction_error(model, X):
 
 def _up(model, V, n_threads=1):
     x = np.ascontiguousarray(model.hidden_bias + V @ model.weights)
-    _gibbs._layer_means(x, model.hidden.kind, model.hidden.param,
-                        np.ones(x.shape[0]), n_threads)
+    means_(x, model.hidden, np.ones(x.shape[0]), n_threads)
     return x
 
 
 def _down(model, H, n_threads=1):
     x = np.ascontiguousarray(model.visible_bias + H @ model.weights.T)
-    _gibbs._layer_means(x, model.visible.kind, model.visible.param,
-                        np.ones(x.shape[0]), n_threads)
+    means_(x, model.visible, np.ones(x.shape[0]), n_threads)
     return x
 
 
@@ -89,18 +88,23 @@ class _Chains:
         """k steps: h | v, then v | h. Leaves h sampled from the last v's parent."""
         for _ in range(k):
             x = np.ascontiguousarray(model.hidden_bias + self.v @ model.weights)
-            _gibbs._sample_layer(x, self.h, model.hidden.kind, model.hidden.param,
-                                 self.beta, self.streams, n_threads)
+            sample_(x, self.h, model.hidden, self.beta, self.streams, n_threads)
             x = np.ascontiguousarray(model.visible_bias + self.h @ model.weights.T)
-            _gibbs._sample_layer(x, self.v, model.visible.kind, model.visible.param,
-                                 self.beta, self.streams, n_threads)
+            sample_(x, self.v, model.visible, self.beta, self.streams, n_threads)
 
 
 def _apply(model, velocity, grads, lr, momentum, weight_decay):
+    """velocity = momentum velocity + lr (grad - weight_decay W); params += velocity.
+
+    In place: gW is a fresh array owned here.
+    """
     gW, ga, gb = grads
     vW, va, vb = velocity
+    if weight_decay:
+        gW -= weight_decay * model.weights
+    gW *= lr
     vW *= momentum
-    vW += lr * (gW - weight_decay * model.weights)
+    vW += gW
     va *= momentum
     va += lr * ga
     vb *= momentum
@@ -111,8 +115,12 @@ def _apply(model, velocity, grads, lr, momentum, weight_decay):
 
 
 def _gradient(model, V0, H0, Vn, Hn):
+    """<v h>_data - <v h>_model as ONE GEMM: [V0; Vn]^T [H0 / B; -Hn / Bn]."""
     B, Bn = V0.shape[0], Vn.shape[0]
-    gW = V0.T @ H0 / B - Vn.T @ Hn / Bn
+    H = np.concatenate([H0, Hn])
+    H[:B] *= 1.0 / B
+    H[B:] *= -1.0 / Bn
+    gW = np.concatenate([V0, Vn]).T @ H
     return gW, V0.mean(axis=0) - Vn.mean(axis=0), H0.mean(axis=0) - Hn.mean(axis=0)
 
 
@@ -128,15 +136,13 @@ def cd_step(model, V0, k, streams, velocity, lr, momentum=0.0, weight_decay=0.0,
     if persistent is None:
         chains = _Chains(model, V0, streams[: V0.shape[0]], ones)
         # The chain starts from a sample of h given the data.
-        _gibbs._sample_layer(x, chains.h, model.hidden.kind, model.hidden.param, ones,
-                             chains.streams, n_threads)
+        sample_(x, chains.h, model.hidden, ones, chains.streams, n_threads)
         H0 = x
         xv = np.ascontiguousarray(model.visible_bias + chains.h @ model.weights.T)
-        _gibbs._sample_layer(xv, chains.v, model.visible.kind, model.visible.param, ones,
-                             chains.streams, n_threads)
+        sample_(xv, chains.v, model.visible, ones, chains.streams, n_threads)
         chains.gibbs(model, k - 1, n_threads)
     else:
-        _gibbs._layer_means(x, model.hidden.kind, model.hidden.param, ones, n_threads)
+        means_(x, model.hidden, ones, n_threads)
         H0 = x
         chains = persistent
         chains.gibbs(model, k, n_threads)
@@ -217,6 +223,9 @@ def fit(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
     if verbose:
         from tqdm.auto import tqdm
         bar = tqdm(total=epochs, unit="epoch", desc=f"RBM {method}-{k}")
+    # BLAS has the threads; the draw kernels run on one (heatbath.rbm._layers).
+    blas_limit = blas_threads(n_threads)
+    n_threads = 1
     try:
         for epoch in range(1, epochs + 1):
             start_time = time.perf_counter()
@@ -255,6 +264,7 @@ def fit(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
                 bar.update(1)
                 bar.set_postfix(recon=f"{history['reconstruction_error'][-1]:.4g}")
     finally:
+        blas_limit.restore_original_limits()
         if bar is not None:
             bar.close()
     return history
