@@ -27,6 +27,7 @@ EXTENSIONS = [
     ("heatbath.spin._metropolis", "src/heatbath/spin/_metropolis.pyx"),
     ("heatbath.spin._cluster", "src/heatbath/spin/_cluster.pyx"),
     ("heatbath.rbm._gibbs", "src/heatbath/rbm/_gibbs.pyx"),
+    ("heatbath.rbm._cd", "src/heatbath/rbm/_cd.pyx"),
 ]
 
 OPENMP_PROBE = textwrap.dedent(

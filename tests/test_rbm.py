@@ -307,3 +307,23 @@ def test_production_layer_path_equals_twin(unit, dtype):
     np.testing.assert_array_equal(out, samples)
     np.testing.assert_array_equal(st, new_states)
     np.testing.assert_allclose(xx, means, rtol=0, atol=4 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("method, k", [("cd", 1), ("cd", 3), ("pcd", 2)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_epoch_kernel_equals_general_path(method, k, dtype, monkeypatch):
+    # Small Bernoulli models train with one fused kernel per epoch; it must
+    # make the same draws and updates as the general (BLAS + layer kernel) path.
+    from heatbath.rbm import train
+
+    X = (np.random.default_rng(0).random((137, 20)) < 0.3).astype(float)
+    results = []
+    for fused in (True, False):
+        monkeypatch.setattr(train, "_use_fused", lambda m, f=fused: f)
+        m = RBM(20, 7, dtype=dtype, seed=0)
+        m.fit(X, epochs=3, batch_size=10, method=method, k=k, learning_rate=0.1,
+              momentum=0.5, weight_decay=1e-3, n_persistent_chains=15, seed=1)
+        results.append((m.weights, m.visible_bias, m.hidden_bias))
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for x, y in zip(*results):
+        np.testing.assert_allclose(x, y, rtol=0, atol=tol)

@@ -192,6 +192,30 @@ def _rbm_gibbs_case(nv, nh, n_chains, dtype, n_threads):
     )
 
 
+def _sklearn_case(n_hidden, dtype, epochs):
+    """heatbath's fit against sklearn.neural_network.BernoulliRBM.fit, same settings."""
+    try:
+        from sklearn.neural_network import BernoulliRBM
+    except ImportError:
+        return None
+    from heatbath import RBM
+    from heatbath.cli import load_digits_binary
+
+    X = load_digits_binary()[0].astype(dtype)
+
+    def ours():
+        RBM(64, n_hidden, dtype=dtype, seed=0).fit(X, epochs=epochs, batch_size=10,
+                                                   method="pcd", learning_rate=0.1, seed=0)
+
+    def theirs():
+        BernoulliRBM(n_components=n_hidden, n_iter=epochs, batch_size=10, learning_rate=0.1,
+                     random_state=0).fit(X)
+
+    return Case(f"rbm fit vs sklearn: digits 64x{n_hidden}, PCD-1, batch 10, "
+                f"{epochs} epochs, {np.dtype(dtype).name}", "fit", 1, ours, theirs,
+                "sklearn.neural_network.BernoulliRBM.fit")
+
+
 class _Scaled:
     """A reference call doing 1/factor of the case's work (for slow twins).
 
@@ -226,6 +250,8 @@ def cases(quick=False, n_threads=None):
                for (m, k) in (("cd", 1), ("cd", 10), ("pcd", 1))
                for dt in (np.float32, np.float64)]
         rbm += [_rbm_gibbs_case(784, 500, 1000, np.float32, n_threads)]
+        rbm += [c for c in (_sklearn_case(nh, dt, 10) for nh in (64, 256)
+                            for dt in (np.float64, np.float32)) if c is not None]
     return _rng_cases(n_draws, n_threads) + [
         _markov_case(50, steps[0] * 10, steps[1], n_threads),
     ] + ising + wolff + rbm
