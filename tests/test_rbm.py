@@ -131,8 +131,7 @@ def test_update_equals_numpy_twin(method, k, visible):
         np.testing.assert_allclose(persistent.v, twin[5]["v"], atol=1e-12)
 
 
-@pytest.mark.parametrize("kind, param, n", [(0, 0, 7), (1, 0, 7), (2, 0, 7), (3, 3, 7),
-                                            (4, 3, 9)])
+@pytest.mark.parametrize("kind, param, n", [(2, 0, 7), (4, 3, 9)])   # gaussian, softmax
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_layer_kernel_equals_twin(kind, param, n, dtype):
     from heatbath.rbm import _gibbs

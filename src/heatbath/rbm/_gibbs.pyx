@@ -1,20 +1,17 @@
-"""Kernel: one layer of block Gibbs sampling, means and samples in one pass.
+"""Kernels: one layer of block Gibbs sampling, chain by chain in parallel.
 
-The Python layer puts the pre-activations (bias + product with W, one BLAS
-GEMM for all chains) in ``x``. This kernel overwrites ``x`` with the
-conditional means and writes a sample to ``out``, chain by chain in
-parallel, each chain drawing from its own stream, so no temporaries are
-made and the result does not depend on the thread count.
+The Python layer (heatbath.rbm._layers) puts the pre-activations (bias +
+product with W, one BLAS GEMM for all chains) in ``x``; each chain draws
+from its own stream, so the result does not depend on the thread count.
 
-At inverse temperature beta (per chain) the conditionals are:
-
-- bernoulli {0,1}: p = sigmoid(beta x), mean p, sample u < p (one draw);
-- spin {-1,+1}: p(+1) = sigmoid(2 beta x), mean tanh(beta x) (one draw);
-- binomial(n) {0..n}: p = sigmoid(beta x), mean n p, sample = n Bernoulli draws;
-- gaussian: mean x (the bias is the mean), sample x + z / sqrt(beta), with z
-  from Box-Muller on pairs of units (two draws per pair);
-- softmax(k): one-hot groups of k units, probabilities softmax(beta x) over
-  the group, one draw per group.
+- ``_draw``: samples from probabilities already in ``x`` (numpy's SIMD exp
+  computed them): bernoulli {0,1} (u < p), spin (+1 if u < p(+1)) and
+  binomial(n) (n such draws), one uniform per draw.
+- ``_sample_layer`` / ``_layer_means``: the fused means-and-samples pass for
+  gaussian units (mean x, the bias being the mean; sample x + z / sqrt(beta)
+  with z from Box-Muller on pairs of units, two draws per pair) and
+  softmax(k) units (one-hot groups, probabilities softmax(beta x) over the
+  group, one draw per group).
 
 Uniforms: float64 layers use the top 53 bits of a draw, float32 layers the
 top 24 (heatbath._random). The kernel does not check its arguments.
@@ -41,26 +38,11 @@ cdef inline double _uniform(rng_t* r, bint single) noexcept nogil:
     return rng_double(r)
 
 
-cdef inline floating _sigmoid(floating t) noexcept nogil:
-    # exp of a large positive argument overflows to inf, giving exactly 0.
-    if floating is float:
-        return 1.0 / (1.0 + expf(-t))
-    else:
-        return 1.0 / (1.0 + exp(-t))
-
-
 cdef void _means(floating* x, Py_ssize_t n, int kind, int param, double beta) noexcept nogil:
-    """Conditional means only (no draws), in place."""
-    cdef Py_ssize_t i, j, g
-    cdef floating p, m, s
-    if kind == BERNOULLI or kind == BINOMIAL:
-        for i in range(n):
-            p = _sigmoid(<floating>(beta * x[i]))
-            x[i] = p if kind == BERNOULLI else param * p
-    elif kind == SPIN:
-        for i in range(n):
-            x[i] = 2 * _sigmoid(<floating>(2.0 * beta * x[i])) - 1
-    elif kind == SOFTMAX:
+    """Conditional means only (no draws), in place: softmax (gaussian: x itself)."""
+    cdef Py_ssize_t j, g
+    cdef floating m, s
+    if kind == SOFTMAX:
         g = 0
         while g < n:  # range() with a variable step would not compile to C
             m = beta * x[g]
@@ -84,32 +66,12 @@ cdef void _row(floating* x, floating* out, Py_ssize_t n, int kind, int param, do
                uint64_t* state) noexcept nogil:
     cdef rng_t r
     cdef Py_ssize_t i, j, g
-    cdef int t, count
-    cdef floating p, m, s, acc
+    cdef int count
+    cdef floating m, s, acc
     cdef double u, u1, u2, rad, sd
     cdef bint single = floating is float
     rng_load(&r, state)
-    # Samples are written branch-free: u < p is a coin flip, and a branch on
-    # it would be mispredicted half the time (it cost ~5x here).
-    if kind == BERNOULLI:
-        for i in range(n):
-            p = _sigmoid(<floating>(beta * x[i]))
-            x[i] = p
-            out[i] = <floating>(_uniform(&r, single) < p)
-    elif kind == SPIN:
-        for i in range(n):
-            p = _sigmoid(<floating>(2.0 * beta * x[i]))
-            out[i] = <floating>(2 * (_uniform(&r, single) < p) - 1)
-            x[i] = 2 * p - 1
-    elif kind == BINOMIAL:
-        for i in range(n):
-            p = _sigmoid(<floating>(beta * x[i]))
-            count = 0
-            for t in range(param):
-                count = count + (_uniform(&r, single) < p)
-            x[i] = param * p
-            out[i] = count
-    elif kind == GAUSSIAN:
+    if kind == GAUSSIAN:
         sd = 1.0 / sqrt(beta)
         i = 0
         while i < n:
