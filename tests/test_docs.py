@@ -40,3 +40,28 @@ def test_public_functions_have_numpydoc_examples(name):
 def test_module_functions_have_examples(module, name):
     doc = getattr(module, name).__doc__ or ""
     assert "Examples" in doc and ">>>" in doc, f"{module.__name__}.{name}"
+
+
+def test_readme_python_examples_run(tmp_path, monkeypatch):
+    # The README's ```python blocks are run as written (in a temporary folder:
+    # one saves a model file).
+    import pathlib
+    import re
+
+    readme = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(), re.S)
+    assert len(blocks) >= 3
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    assert (tmp_path / "model.npz").exists()
+
+
+def test_readme_test_command_is_what_ci_runs():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    command = ('python3 -m venv .venv && .venv/bin/pip install ".[test]" && '
+               '.venv/bin/python -m pytest')
+    assert command in (root / "README.md").read_text()
+    assert command.replace("python3", "$PY") in (root / "ci" / "ci.sh").read_text()
