@@ -265,22 +265,10 @@ def _load_data(spec):
 
 
 def _save_array(path, array):
-    """np.save to a temporary file in the same folder, then rename (atomic)."""
-    import os
-    import tempfile
+    """np.save, atomically (heatbath._io.atomic_write)."""
+    from heatbath._io import atomic_write
 
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".heatbath-", suffix=".npy", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda f: np.save(f, array), suffix=".npy")
 
 
 def cmd_train(args):

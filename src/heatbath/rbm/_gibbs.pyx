@@ -38,24 +38,30 @@ cdef inline double _uniform(rng_t* r, bint single) noexcept nogil:
     return rng_double(r)
 
 
+cdef inline floating _group_weights(floating* x, int k, double beta) noexcept nogil:
+    """x[j] <- exp(beta x[j] - max) over one softmax group of k; returns their sum."""
+    cdef Py_ssize_t j
+    cdef floating m = beta * x[0], s = 0
+    for j in range(1, k):
+        if beta * x[j] > m:
+            m = beta * x[j]
+    for j in range(k):
+        if floating is float:
+            x[j] = expf(beta * x[j] - m)
+        else:
+            x[j] = exp(beta * x[j] - m)
+        s = s + x[j]
+    return s
+
+
 cdef void _means(floating* x, Py_ssize_t n, int kind, int param, double beta) noexcept nogil:
     """Conditional means only (no draws), in place: softmax (gaussian: x itself)."""
     cdef Py_ssize_t j, g
-    cdef floating m, s
+    cdef floating s
     if kind == SOFTMAX:
         g = 0
         while g < n:  # range() with a variable step would not compile to C
-            m = beta * x[g]
-            for j in range(g + 1, g + param):
-                if beta * x[j] > m:
-                    m = beta * x[j]
-            s = 0
-            for j in range(g, g + param):
-                if floating is float:
-                    x[j] = expf(beta * x[j] - m)
-                else:
-                    x[j] = exp(beta * x[j] - m)
-                s = s + x[j]
+            s = _group_weights(x + g, param, beta)
             for j in range(g, g + param):
                 x[j] = x[j] / s
             g += param
@@ -67,7 +73,7 @@ cdef void _row(floating* x, floating* out, Py_ssize_t n, int kind, int param, do
     cdef rng_t r
     cdef Py_ssize_t i, j, g
     cdef int count
-    cdef floating m, s, acc
+    cdef floating s, acc
     cdef double u, u1, u2, rad, sd
     cdef bint single = floating is float
     rng_load(&r, state)
@@ -86,17 +92,7 @@ cdef void _row(floating* x, floating* out, Py_ssize_t n, int kind, int param, do
     elif kind == SOFTMAX:
         g = 0
         while g < n:
-            m = beta * x[g]
-            for j in range(g + 1, g + param):
-                if beta * x[j] > m:
-                    m = beta * x[j]
-            s = 0
-            for j in range(g, g + param):
-                if floating is float:
-                    x[j] = expf(beta * x[j] - m)
-                else:
-                    x[j] = exp(beta * x[j] - m)
-                s = s + x[j]
+            s = _group_weights(x + g, param, beta)
             u = _uniform(&r, single) * s
             acc = 0
             count = 0

@@ -34,33 +34,32 @@ def _probabilities(x, kind, beta):
     np.reciprocal(x, out=x)
 
 
+def _probabilities_to_means(x, unit):
+    """p(+1) -> 2p - 1 for spin units, p -> n p for binomial units, in place."""
+    if unit.kind == SPIN:
+        x *= 2
+        x -= 1
+    elif unit.kind == BINOMIAL:
+        x *= unit.param
+
+
 def means_(x, unit, beta, n_threads=1):
     """Overwrite pre-activations x with the conditional means."""
-    kind = unit.kind
-    if kind in (BERNOULLI, SPIN, BINOMIAL):
-        _probabilities(x, kind, beta)
-        if kind == SPIN:
-            x *= 2
-            x -= 1
-        elif kind == BINOMIAL:
-            x *= unit.param
+    if unit.kind in (BERNOULLI, SPIN, BINOMIAL):
+        _probabilities(x, unit.kind, beta)
+        _probabilities_to_means(x, unit)
     else:
-        _gibbs._layer_means(x, kind, unit.param, beta, n_threads)
+        _gibbs._layer_means(x, unit.kind, unit.param, beta, n_threads)
 
 
 def sample_(x, out, unit, beta, streams, n_threads):
     """Overwrite x with the means and write samples to out."""
-    kind = unit.kind
-    if kind in (BERNOULLI, SPIN, BINOMIAL):
-        _probabilities(x, kind, beta)
-        _gibbs._draw(x, out, kind, unit.param, streams, n_threads)
-        if kind == SPIN:
-            x *= 2
-            x -= 1
-        elif kind == BINOMIAL:
-            x *= unit.param
+    if unit.kind in (BERNOULLI, SPIN, BINOMIAL):
+        _probabilities(x, unit.kind, beta)
+        _gibbs._draw(x, out, unit.kind, unit.param, streams, n_threads)
+        _probabilities_to_means(x, unit)
     else:
-        _gibbs._sample_layer(x, out, kind, unit.param, beta, streams, n_threads)
+        _gibbs._sample_layer(x, out, unit.kind, unit.param, beta, streams, n_threads)
 
 
 _CONTROLLER = None

@@ -1,13 +1,12 @@
 """Restricted Boltzmann machines: the model, exact quantities, block Gibbs sampling."""
 
 import os
-import numbers
-import tempfile
 
 import numpy as np
 from scipy.special import logsumexp
 
 from heatbath import _random
+from heatbath._io import atomic_write
 from heatbath._openmp import effective_n_threads
 from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array, check_temperature
 from heatbath.diagnostics import Trace
@@ -274,25 +273,16 @@ class RBM:
         written to a temporary file in the same folder and renamed over
         ``path``, so an interrupted save never leaves a broken file.
         """
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".heatbath-", suffix=".npz", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, format_version=np.int64(MODEL_FORMAT_VERSION),
-                         kind=np.str_("heatbath.RBM"),
-                         weights=self.weights, visible_bias=self.visible_bias,
-                         hidden_bias=self.hidden_bias,
-                         visible=np.str_(self.visible.name), visible_param=self.visible.param,
-                         hidden=np.str_(self.hidden.name), hidden_param=self.hidden.param,
-                         dtype=np.str_(self.dtype.name))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        def write(f):
+            np.savez(f, format_version=np.int64(MODEL_FORMAT_VERSION),
+                     kind=np.str_("heatbath.RBM"),
+                     weights=self.weights, visible_bias=self.visible_bias,
+                     hidden_bias=self.hidden_bias,
+                     visible=np.str_(self.visible.name), visible_param=self.visible.param,
+                     hidden=np.str_(self.hidden.name), hidden_param=self.hidden.param,
+                     dtype=np.str_(self.dtype.name))
+
+        atomic_write(path, write, suffix=".npz")
 
     @classmethod
     def load(cls, path):

@@ -19,25 +19,7 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, free
 
 from heatbath._random cimport rng_t, rng_load, rng_store, rng_next, rng_bounded
-
-
-cdef int64_t _bonds(const int8_t* s, const int32_t* nbr, Py_ssize_t n, int z) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef int k
-    cdef int64_t total = 0
-    for i in range(n):
-        for k in range(z // 2):
-            if nbr[i * z + k] >= 0:
-                total += s[i] * s[nbr[i * z + k]]
-    return total
-
-
-cdef int64_t _mag(const int8_t* s, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef int64_t total = 0
-    for i in range(n):
-        total += s[i]
-    return total
+from heatbath.spin._lattice cimport lattice_bonds as _bonds, magnetization as _mag
 
 
 cdef int _wolff_chain(int8_t* s, Py_ssize_t n, const int32_t* nbr, int z, uint64_t thr,

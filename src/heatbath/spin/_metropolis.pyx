@@ -29,6 +29,7 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
 from libc.math cimport exp
 
 from heatbath._random cimport rng_t, rng_load, rng_store, rng_next, rng_double
+from heatbath.spin._lattice cimport lattice_bonds as _table_bonds, magnetization as _magnetization
 
 
 # --- lattices, any dimension, via a neighbour table ---------------------------
@@ -38,27 +39,6 @@ cdef inline int _nbr_sum(const int8_t* s, const int32_t* nb, int z) noexcept nog
     for k in range(z):
         if nb[k] >= 0:
             total += s[nb[k]]
-    return total
-
-
-cdef int64_t _table_bonds(const int8_t* s, const int32_t* nbr, Py_ssize_t n,
-                          int z) noexcept nogil:
-    """Sum over bonds of s_i s_j: each site with its +e_k neighbours (first z/2)."""
-    cdef Py_ssize_t i
-    cdef int k, half = z // 2
-    cdef int64_t total = 0
-    for i in range(n):
-        for k in range(half):
-            if nbr[i * z + k] >= 0:
-                total += s[i] * s[nbr[i * z + k]]
-    return total
-
-
-cdef int64_t _magnetization(const int8_t* s, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef int64_t total = 0
-    for i in range(n):
-        total += s[i]
     return total
 
 
