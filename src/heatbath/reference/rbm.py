@@ -54,9 +54,8 @@ def sample_layer(x, kind, param, beta, states):
     means = layer_means(x, kind, param, beta)
     if kind in (BERNOULLI, SPIN):
         u = _uniforms(gens, n, single)
-        p = means if kind == BERNOULLI else (means + 1) / 2
-        if kind == SPIN:  # the kernel compares against sigmoid(2 beta x) itself
-            p = _sigmoid((2.0 * beta[:, None] * x).astype(x.dtype))
+        # spin: compare against p(+1) = sigmoid(2 beta x) itself, as the kernel does
+        p = means if kind == BERNOULLI else _sigmoid((2.0 * beta[:, None] * x).astype(x.dtype))
         out = np.where(u < p, 1, 0 if kind == BERNOULLI else -1).astype(x.dtype)
     elif kind == BINOMIAL:
         u = _uniforms(gens, n * param, single).reshape(n_chains, n, param)

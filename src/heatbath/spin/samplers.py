@@ -8,6 +8,7 @@ the same chains, and two calls equal one longer call bit for bit.
 plus a format version), so a saved run resumes exactly.
 """
 
+import contextlib
 import threading
 
 import numpy as np
@@ -168,19 +169,16 @@ class _SpinSampler:
             self._spins, self._streams = np.array(spins), streams
             self._temperature, self.sweeps_done = temperature, sweeps
 
+    @contextlib.contextmanager
     def _guard(self):
-        sampler = self
-
-        class _Guard:
-            def __enter__(self):
-                if not sampler._lock.acquire(blocking=False):
-                    raise RuntimeError(f"this {type(sampler).__name__} is already running in "
-                                       "another thread; use one sampler per thread")
-
-            def __exit__(self, *exc):
-                sampler._lock.release()
-
-        return _Guard()
+        """Refuse (never corrupt) use of one sampler from two threads at once."""
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError(f"this {type(self).__name__} is already running in another "
+                               "thread; use one sampler per thread")
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     # -- running ------------------------------------------------------------
     def run(self, n_sweeps, burn_in=0, thin=1, verbose=False):
