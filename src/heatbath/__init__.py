@@ -14,7 +14,7 @@ from heatbath.boltzmann import (
     log_partition,
     mean_energy,
 )
-from heatbath import diagnostics, markov, rbm, spin
+from heatbath import diagnostics, io, markov, rbm, spin
 from heatbath.rbm import RBM
 from heatbath.spin import (BoltzmannMachine, HeatBathSampler, Ising, MetropolisSampler,
                            WolffSampler)
@@ -32,6 +32,7 @@ __all__ = [
     "markov",
     "spin",
     "diagnostics",
+    "io",
     "Ising",
     "BoltzmannMachine",
     "MetropolisSampler",

@@ -163,11 +163,11 @@ def _rbm_cd_case(nv, nh, batch, k, method, dtype, n_threads):
     rng = np.random.default_rng(0)
     chains = _rbm_data(batch, nv, 0.13, dtype) if method == "pcd" else None
     name = f"rbm {method.upper()}-{k}: {nv}x{nh}, batch {batch}, {np.dtype(dtype).name}"
-    from heatbath.rbm._layers import blas_threads
+    from heatbath.rbm._layers import single_threaded_blas
 
     def heatbath_update():
-        with blas_threads(n_threads):  # as fit does
-            cd_step(model, V0, k, streams, velocity, 1e-3, 0.0, 0.0, persistent, 1)
+        with single_threaded_blas():  # as fit does
+            cd_step(model, V0, k, streams, velocity, 1e-3, 0.0, 0.0, persistent, n_threads)
 
     return Case(
         name, "update", 1, heatbath_update,

@@ -5,6 +5,7 @@ Run ``heatbath --help``, ``heatbath demo --help`` or ``heatbath bench --help``.
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
@@ -247,8 +248,10 @@ def load_digits_binary():
 
 
 def _load_data(spec):
-    if spec == "digits":
+    if spec in ("digits", "digits-train"):
         return load_digits_binary()[0]
+    if spec == "digits-test":
+        return load_digits_binary()[1]
     try:
         loaded = np.load(spec, allow_pickle=False)
         if isinstance(loaded, np.ndarray):  # .npy
@@ -280,12 +283,22 @@ def cmd_train(args):
         X = _load_data(args.data)
         model = RBM(X.shape[1] if np.ndim(X) == 2 else -1, args.hidden, args.visible_units,
                     args.hidden_units, dtype=args.dtype, seed=args.seed)
+        if args.visible_bias == "data":
+            model.init_visible_bias(X)
+        resume = None
+        if args.resume:
+            if args.checkpoint is None:
+                raise ValueError("--resume needs --checkpoint PATH")
+            resume = args.checkpoint if os.path.exists(args.checkpoint) else None
         start = time.perf_counter()
         history = model.fit(X, epochs=args.epochs, batch_size=args.batch_size,
                             method=args.method, k=args.k, learning_rate=args.learning_rate,
                             momentum=args.momentum, weight_decay=args.weight_decay,
                             seed=args.seed, n_threads=args.threads,
-                            verbose=sys.stderr.isatty() and not args.json)
+                            verbose=sys.stderr.isatty() and not args.json,
+                            score_every=args.score_every, scores=tuple(args.scores),
+                            checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                            resume=resume)
         seconds = time.perf_counter() - start
         model.save(args.out)
     except (ValueError, TypeError, FloatingPointError) as exc:
@@ -306,6 +319,56 @@ def cmd_train(args):
         print(f"trained {model!r} on {len(X)} rows: {args.epochs} epochs of {args.method}-"
               f"{args.k} in {seconds:.2f} s ({result['samples_per_second']:.0f} samples/s); "
               f"reconstruction error {result['reconstruction_error']:.4f}; saved {args.out}")
+    return 0
+
+
+def cmd_evaluate(args):
+    import time
+
+    from heatbath import RBM
+
+    start = time.perf_counter()
+    try:
+        model = RBM.load(args.model)
+        X = model._check_layer(_load_data(args.data), "visible", "--data")
+        kw = {"n_threads": args.threads}
+        if args.method != "exact":
+            kw.update(n_betas=args.n_betas, seed=args.seed,
+                      verbose=sys.stderr.isatty() and not args.json,
+                      data=X if args.base_data is None else _load_data(args.base_data))
+            if args.method == "ais":
+                kw["n_runs"] = args.n_runs
+            else:
+                kw["data"], kw["base_data"] = X, kw["data"]
+                kw["n_runs"] = args.n_runs
+        log_z = model.log_partition(args.method, **kw)
+        neg_free = -model.free_energy(X)
+        result = {
+            "model": args.model, "data": args.data, "n_samples": int(X.shape[0]),
+            "method": args.method,
+            "log_likelihood": float(neg_free.mean() - log_z),
+            "log_likelihood_stderr": log_z.stderr,
+            "log_partition": float(log_z), "log_partition_stderr": log_z.stderr,
+            "pseudo_likelihood": (float(model.pseudo_likelihood(X).mean())
+                                  if model.visible.discrete else None),
+            "reconstruction_error": model.reconstruction_error(X),
+        }
+        if args.method != "exact":
+            result.update(ess=log_z.ess, n_runs=log_z.n_runs, n_betas=log_z.n_betas)
+        result["seconds"] = time.perf_counter() - start
+    except (ValueError, TypeError) as exc:
+        print(f"heatbath evaluate: error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    err = f" +- {result['log_partition_stderr']:.3g}" if args.method != "exact" else ""
+    print(f"{model!r} on {args.data} ({result['n_samples']} rows), log Z by {args.method}:")
+    print(f"  log-likelihood       {result['log_likelihood']:.4f}{err} nats per sample")
+    print(f"  log Z                {result['log_partition']:.4f}{err}")
+    if result["pseudo_likelihood"] is not None:
+        print(f"  pseudo-likelihood    {result['pseudo_likelihood']:.4f}")
+    print(f"  reconstruction error {result['reconstruction_error']:.4f}")
     return 0
 
 
@@ -448,7 +511,36 @@ def build_parser():
     train.add_argument("--threads", type=int, default=None)
     train.add_argument("--out", required=True, help="model file to write (.npz)")
     train.add_argument("--json", action="store_true")
+    train.add_argument("--visible-bias", choices=["zero", "data"], default="zero",
+                       help="initial visible biases: 0, or matched to the data's unit means "
+                            "(Hinton's recipe; better after few epochs)")
+    train.add_argument("--checkpoint", default=None,
+                       help="save model and training state here (atomically) as it trains")
+    train.add_argument("--checkpoint-every", type=int, default=1, help="epochs (default 1)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from --checkpoint if it exists (bit for bit)")
+    train.add_argument("--score-every", type=int, default=0,
+                       help="record --scores every N epochs (default 0: never)")
+    train.add_argument("--scores", nargs="+", default=["pseudo_likelihood"],
+                       choices=["pseudo_likelihood", "log_likelihood", "log_likelihood_ais"])
     train.set_defaults(func=cmd_train)
+    evaluate = sub.add_parser("evaluate", help="log-likelihood, log Z, pseudo-likelihood of "
+                                               "a saved RBM on data")
+    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--data", required=True,
+                          help="a .npy/.npz file of rows, 'digits' (the training rows) or "
+                               "'digits-test' (rows with index % 5 == 0)")
+    evaluate.add_argument("--method", choices=["exact", "ais", "reverse_ais"], default="exact",
+                          help="how to get log Z (exact: up to 2**25 states)")
+    evaluate.add_argument("--n-runs", type=int, default=100, help="AIS runs (default 100)")
+    evaluate.add_argument("--n-betas", type=int, default=10000,
+                          help="AIS inverse temperatures (default 10000)")
+    evaluate.add_argument("--base-data", default=None,
+                          help="data for the AIS base-rate model (default: --data)")
+    evaluate.add_argument("--seed", type=int, default=None)
+    evaluate.add_argument("--threads", type=int, default=None)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(func=cmd_evaluate)
     sample = sub.add_parser("sample", help="block-Gibbs samples from a saved RBM")
     sample.add_argument("--model", required=True)
     sample.add_argument("--chains", type=int, default=100)

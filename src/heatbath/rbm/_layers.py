@@ -6,14 +6,20 @@ scalar expf in a C loop, measured here), and the Cython kernel only draws,
 one stream per chain. Softmax and gaussian layers use the fused kernel.
 Either way the results match :mod:`heatbath.reference.rbm`.
 
-Threads: in RBM code the parallelism is BLAS's (``n_threads`` BLAS threads,
-set with threadpoolctl for the duration of a run or a fit), and the draw
-kernel runs on one thread. Two thread pools, OpenBLAS's and OpenMP's, each
-spinning while the other works, made a CD-1 update 5x slower on 2 cores
-(20 ms instead of 3.9 ms, 784x500, batch 100, float32); the draws cost about
-1 ns a unit, so one thread loses little. Results do not depend on the
-thread count (OpenBLAS splits GEMMs by output blocks, not along the sum).
+Threads. OpenBLAS does not give the same bits for every thread count: it
+blocks the sum of a GEMM differently when it runs threaded (784x500 products
+differ in the last bits between 1 and 2 threads; measured with the OpenBLAS
+0.3.31 that numpy ships). So in RBM code BLAS always runs on one thread, and
+:func:`matmul` splits each large product into output blocks fixed by the
+shapes alone, run on ``n_threads`` Python threads (numpy releases the GIL).
+The same BLAS calls happen for any ``n_threads``, so the bits are the same.
+The draw kernel runs on one thread: it costs about 1 ns a unit.
 """
+
+import contextlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -63,17 +69,101 @@ def sample_(x, out, unit, beta, streams, n_threads):
 
 
 _CONTROLLER = None
+_PIN_LOCK = threading.Lock()
+_PIN_DEPTH = 0
+_PIN_CONTEXT = None
 
 
-def blas_threads(n_threads):
-    """Context manager: BLAS uses ``n_threads`` threads inside it.
+@contextlib.contextmanager
+def single_threaded_blas():
+    """BLAS on one thread inside (re-entrant, and safe with several Python threads).
 
-    The controller is made once: building one scans the loaded libraries,
-    which costs more than a small CD update.
+    The limit is set by the first caller to enter and restored by the last
+    to leave, so one thread leaving never un-pins BLAS under another.
     """
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
+    global _CONTROLLER, _PIN_DEPTH, _PIN_CONTEXT
+    with _PIN_LOCK:
+        if _PIN_DEPTH == 0:
+            if _CONTROLLER is None:
+                from threadpoolctl import ThreadpoolController
 
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=n_threads, user_api="blas")
+                # Made once: building one scans the loaded libraries.
+                _CONTROLLER = ThreadpoolController()
+            _PIN_CONTEXT = _CONTROLLER.limit(limits=1, user_api="blas")
+        _PIN_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _PIN_LOCK:
+            _PIN_DEPTH -= 1
+            if _PIN_DEPTH == 0:
+                _PIN_CONTEXT.restore_original_limits()
+                _PIN_CONTEXT = None
+
+
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool():
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max(2, os.cpu_count() or 1),
+                                       thread_name_prefix="heatbath-blas")
+    return _POOL
+
+
+#: Products with fewer multiply-adds run as one BLAS call.
+SMALL_PRODUCT = 1 << 21
+#: Output blocks: up to this many rows, and columns cut into an even number of
+#: near-equal parts of at most this many (both fixed by the shapes alone).
+ROW_BLOCK, COL_BLOCK = 256, 512
+
+
+def _cuts(n, size, even):
+    count = -(-n // size)
+    if even and count % 2:
+        count += 1
+    count = max(1, min(count, n))
+    return [slice(n * i // count, n * (i + 1) // count) for i in range(count)]
+
+
+def run_parallel(tasks, n_threads):
+    """Run callables on ``n_threads`` pool threads (in order when 1); return results."""
+    if n_threads <= 1 or len(tasks) == 1:
+        return [t() for t in tasks]
+    groups = [tasks[i::n_threads] for i in range(min(n_threads, len(tasks)))]
+    done = list(_pool().map(lambda g: [t() for t in g], groups))
+    out = [None] * len(tasks)
+    for i, res in enumerate(done):
+        out[i::n_threads] = res
+    return out
+
+
+def matmul(A, B, n_threads=1, out=None):
+    """``A @ B`` (2-D), the same bits for any ``n_threads``.
+
+    BLAS runs on one thread; a product of more than :data:`SMALL_PRODUCT`
+    multiply-adds is cut into output blocks that depend only on the shapes,
+    computed on ``n_threads`` threads.
+    """
+    M, K = A.shape
+    N = B.shape[1]
+    if out is None:
+        out = np.empty((M, N), dtype=np.result_type(A, B))
+    with single_threaded_blas():
+        if M * N * K <= SMALL_PRODUCT:
+            np.matmul(A, B, out=out)
+            return out
+        tasks = [(lambda r=r, c=c: np.matmul(A[r], B[:, c], out=out[r, c]))
+                 for r in _cuts(M, ROW_BLOCK, False) for c in _cuts(N, COL_BLOCK, True)]
+        run_parallel(tasks, n_threads)
+    return out
+
+
+def preactivation(bias, X, W, n_threads=1, transpose=False):
+    """``bias + X @ W`` (or ``X @ W.T``), C-contiguous, in W's dtype (see :func:`matmul`)."""
+    out = matmul(X, W.T if transpose else W, n_threads)
+    out += bias
+    return out

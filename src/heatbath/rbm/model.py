@@ -3,20 +3,23 @@
 import os
 
 import numpy as np
-from scipy.special import logsumexp
-
 from heatbath import _random
 from heatbath._io import atomic_write
 from heatbath._openmp import effective_n_threads
 from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array, check_temperature
 from heatbath.diagnostics import Trace
-from heatbath.rbm._layers import blas_threads, sample_
+from heatbath.rbm._layers import matmul, preactivation, sample_, single_threaded_blas
 from heatbath.rbm.units import Gaussian, as_unit
 
 __all__ = ["RBM", "GibbsSampler"]
 
 MODEL_FORMAT_VERSION = 1
 STATE_FORMAT_VERSION = 1
+
+
+def _all():
+    """Threads for products in calls without n_threads (same bits for any count)."""
+    return effective_n_threads(None)
 
 
 def _dtype(dtype):
@@ -92,6 +95,23 @@ class RBM:
             setattr(self, name, np.ascontiguousarray(arr, dtype=self.dtype))
         return self
 
+    def init_visible_bias(self, X):
+        """Set the visible biases to match the unit means of X (returns self).
+
+        For bernoulli units this is log(p / (1 - p)) of each pixel's mean,
+        smoothed by half a count (Hinton 2010, "A practical guide to training
+        RBMs", section 8.1); it makes short training runs much better.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> RBM(2, 1).init_visible_bias([[1, 0], [1, 0], [1, 1]]).visible_bias.round(3)
+        array([ 1.946, -0.511])
+        """
+        V = self._check_layer(X, "visible", "X")
+        return self.set_parameters(visible_bias=self.visible.bias_from_data(V))
+
     def _check_layer(self, data, layer, name):
         unit, n = (self.visible, self.n_visible) if layer == "visible" else \
             (self.hidden, self.n_hidden)
@@ -142,34 +162,36 @@ class RBM:
         V = self._check_layer(V, "visible", "V")
         a, b = self.visible_bias.astype(float), self.hidden_bias.astype(float)
         return (self.visible.phi(V, a).sum(axis=1)
-                - self.hidden.log_partition(V @ self.weights.astype(float), b))
+                - self.hidden.log_partition(matmul(V, self.weights.astype(float), _all()), b))
 
     def free_energy_hidden(self, H):
         """Free energy of hidden states, visible units summed out exactly."""
         H = self._check_layer(H, "hidden", "H")
         a, b = self.visible_bias.astype(float), self.hidden_bias.astype(float)
         return (self.hidden.phi(H, b).sum(axis=1)
-                - self.visible.log_partition(H @ self.weights.astype(float).T, a))
+                - self.visible.log_partition(matmul(H, self.weights.astype(float).T, _all()),
+                                             a))
 
-    def _enumerated_layer(self):
-        """The discrete layer with fewer states: ('visible' | 'hidden', states)."""
-        options = []
-        for layer, unit, n in (("visible", self.visible, self.n_visible),
-                               ("hidden", self.hidden, self.n_hidden)):
-            if unit.discrete:
-                vals = np.asarray(unit.values())
-                per = 1 if vals.ndim == 1 else vals.shape[1]
-                options.append((len(vals) ** (n // per), layer, unit, n))
-        if not options:
-            raise ValueError("no discrete layer to enumerate")
-        count, layer, unit, n = min(options)
-        return layer, unit.enumerate(n)
+    def log_partition(self, method="exact", **kwargs):
+        """log Z: exact enumeration, AIS, or reverse AIS (an :class:`Estimate`).
 
-    def log_partition(self, method="exact"):
-        """log Z by enumerating the discrete layer with fewer states.
+        Parameters
+        ----------
+        method : {"exact", "ais", "reverse_ais"}
+            ``"exact"`` enumerates the discrete layer with fewer states (up to
+            2**25; see :func:`heatbath.rbm.estimators.exact_log_partition`).
+            ``"ais"`` is annealed importance sampling, low on average;
+            ``"reverse_ais"`` starts from ``data`` and is high on average
+            (:func:`~heatbath.rbm.estimators.ais`,
+            :func:`~heatbath.rbm.estimators.reverse_ais`).
+        **kwargs
+            Passed on: ``n_threads`` (exact); ``n_runs``, ``n_betas``,
+            ``schedule``, ``data``, ``seed``, ``n_threads``, ``verbose`` (AIS).
 
-        The other layer is summed out analytically. Up to 2**25 states; larger
-        models need AIS (a later release).
+        Returns
+        -------
+        Estimate
+            A float with ``stderr`` (0 when exact), ``ess`` and ``method``.
 
         Examples
         --------
@@ -179,11 +201,47 @@ class RBM:
         >>> round(rbm.log_partition(), 6)   # no couplings: log 2**5
         3.465736
         """
-        if method != "exact":
-            raise ValueError(f"method must be 'exact' (AIS comes later), got {method!r}")
-        layer, states = self._enumerated_layer()
-        F = self.free_energy(states) if layer == "visible" else self.free_energy_hidden(states)
-        return float(logsumexp(-F))
+        from heatbath.rbm import estimators
+
+        if method == "exact":
+            return estimators.exact_log_partition(self, **kwargs)
+        if method == "ais":
+            return estimators.ais(self, **kwargs)
+        if method == "reverse_ais":
+            if "data" not in kwargs:
+                raise ValueError("method='reverse_ais' needs data= (the start states)")
+            return estimators.reverse_ais(self, **kwargs)
+        raise ValueError(f"method must be 'exact', 'ais' or 'reverse_ais', got {method!r}")
+
+    def log_likelihood(self, X, method="exact", **kwargs):
+        """Mean log p(v) over the rows of X (see :func:`heatbath.rbm.estimators.log_likelihood`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> rbm = RBM(3, 2).set_parameters(weights=np.zeros((3, 2)))
+        >>> round(rbm.log_likelihood(np.ones((4, 3))), 6)   # 3 fair coins
+        -2.079442
+        """
+        from heatbath.rbm.estimators import log_likelihood
+
+        return log_likelihood(self, X, method, **kwargs)
+
+    def pseudo_likelihood(self, X, per_site=False):
+        """Exact pseudo-likelihood per row (see :func:`heatbath.rbm.estimators.pseudo_likelihood`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> rbm = RBM(3, 2).set_parameters(weights=np.zeros((3, 2)))
+        >>> rbm.pseudo_likelihood(np.ones((1, 3))).round(6)
+        array([-2.079442])
+        """
+        from heatbath.rbm.estimators import pseudo_likelihood
+
+        return pseudo_likelihood(self, X, per_site)
 
     # -- sampling ------------------------------------------------------------
     def gibbs_sampler(self, n_chains=1, temperature=1.0, seed=None, n_threads=None,
@@ -207,7 +265,9 @@ class RBM:
     # -- training --------------------------------------------------------------
     def fit(self, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
             momentum=0.0, weight_decay=0.0, n_persistent_chains=None, n_temperatures=None,
-            shuffle=True, seed=None, callback=None, verbose=False, n_threads=None):
+            shuffle=True, seed=None, callback=None, verbose=False, n_threads=None,
+            score_every=0, scores=("pseudo_likelihood",), score_data=None, checkpoint=None,
+            checkpoint_every=1, resume=None):
         """Train on the rows of ``X`` by CD-k, PCD-k or parallel tempering.
 
         Parameters
@@ -230,12 +290,29 @@ class RBM:
         verbose : bool
             Progress bar.
         n_threads : int or None
+        score_every : int
+            Every this many epochs (and after the last), record ``scores`` on
+            ``score_data`` in the history (NaN in the other epochs). 0: never.
+        scores : sequence of {"pseudo_likelihood", "log_likelihood", "log_likelihood_ais"}
+            Mean exact pseudo-likelihood, exact log-likelihood (small models),
+            or the AIS log-likelihood (100 runs x 1000 betas; with
+            ``log_likelihood_ais_stderr``).
+        score_data : array_like, optional
+            Default: the first 2000 training rows.
+        checkpoint : path, optional
+            Save the model and the training state here (atomically) every
+            ``checkpoint_every`` epochs and after the last
+            (:func:`heatbath.io.save_checkpoint`).
+        resume : path, optional
+            Continue the run saved in this checkpoint, bit for bit, up to
+            ``epochs`` in total. The settings and the data must be the same
+            as the run that wrote it (checked); the seed is not used.
 
         Returns
         -------
         dict
-            Per-epoch ``epoch``, ``reconstruction_error``, ``seconds`` and, for
-            PT, ``swap_rate`` (per neighbouring pair).
+            Per-epoch ``epoch``, ``reconstruction_error``, ``seconds``, the
+            scores and, for PT, ``swap_rate`` (per neighbouring pair).
 
         Raises
         ------
@@ -256,7 +333,8 @@ class RBM:
 
         return fit(self, X, epochs, batch_size, method, k, learning_rate, momentum,
                    weight_decay, n_persistent_chains, n_temperatures, shuffle, seed, callback,
-                   verbose, n_threads)
+                   verbose, n_threads, score_every, scores, score_data, checkpoint,
+                   checkpoint_every, resume)
 
     def reconstruction_error(self, X):
         """Mean squared one-step reconstruction error (deterministic, via means)."""
@@ -398,10 +476,10 @@ class GibbsSampler:
     def step(self, n_threads):
         """One block-Gibbs step for every chain (h given v, then v given h)."""
         m = self.model
-        x = m.hidden_bias + self._v @ m.weights
-        sample_(x, self._h, m.hidden, self._beta, self._streams, n_threads)
-        x = m.visible_bias + self._h @ m.weights.T
-        sample_(x, self._v, m.visible, self._beta, self._streams, n_threads)
+        x = preactivation(m.hidden_bias, self._v, m.weights, n_threads)
+        sample_(x, self._h, m.hidden, self._beta, self._streams, 1)
+        x = preactivation(m.visible_bias, self._h, m.weights, n_threads, transpose=True)
+        sample_(x, self._v, m.visible, self._beta, self._streams, 1)
 
     def run(self, n_sweeps, burn_in=0, thin=1, record_states=False, verbose=False):
         """Run ``burn_in + n_sweeps`` steps; record every ``thin``-th after burn-in.
@@ -424,8 +502,8 @@ class GibbsSampler:
             from tqdm.auto import tqdm
             bar = tqdm(total=burn_in + n_sweeps, unit="step", desc="Gibbs")
         try:
-            with blas_threads(n_threads):
-                self._run_steps(burn_in, n_sweeps, thin, free, states, bar)
+            with single_threaded_blas():
+                self._run_steps(burn_in, n_sweeps, thin, free, states, bar, n_threads)
         finally:
             if bar is not None:
                 bar.close()
@@ -434,10 +512,10 @@ class GibbsSampler:
         return Trace({"free_energy": free}, np.ones(self.n_chains), self._v.copy(),
                      self._temperature.copy(), self.model.n_visible, info)
 
-    def _run_steps(self, burn_in, n_sweeps, thin, free, states, bar):
+    def _run_steps(self, burn_in, n_sweeps, thin, free, states, bar, n_threads):
         k = 0
         for t in range(burn_in + n_sweeps):
-            self.step(1)  # BLAS has the threads (see heatbath.rbm._layers)
+            self.step(n_threads)
             if t >= burn_in and (t - burn_in + 1) % thin == 0:
                 free[k] = self.model.free_energy(self._v)
                 if states is not None:

@@ -17,6 +17,7 @@ the same model for any ``n_threads``. :func:`heatbath.reference.rbm.cd_update`
 is the NumPy twin of one update.
 """
 
+import hashlib
 import time
 
 import numpy as np
@@ -25,10 +26,10 @@ from heatbath import _random
 from heatbath._openmp import effective_n_threads
 from heatbath._validation import check_int
 from heatbath.rbm import _cd
-from heatbath.rbm._layers import blas_threads, means_, sample_
+from heatbath.rbm._layers import matmul, means_, preactivation, sample_, single_threaded_blas
 from heatbath.rbm.units import Bernoulli
 
-__all__ = ["fit", "reconstruction_error", "pt_betas"]
+__all__ = ["fit", "reconstruction_error", "pt_betas", "Trainer", "SCORES"]
 
 
 def _check_positive(value, name, allow_zero=False):
@@ -59,14 +60,14 @@ def reconstruction_error(model, X):
 
 
 def _up(model, V, n_threads=1):
-    x = np.ascontiguousarray(model.hidden_bias + V @ model.weights)
-    means_(x, model.hidden, np.ones(x.shape[0]), n_threads)
+    x = preactivation(model.hidden_bias, V, model.weights, n_threads)
+    means_(x, model.hidden, np.ones(x.shape[0]), 1)
     return x
 
 
 def _down(model, H, n_threads=1):
-    x = np.ascontiguousarray(model.visible_bias + H @ model.weights.T)
-    means_(x, model.visible, np.ones(x.shape[0]), n_threads)
+    x = preactivation(model.visible_bias, H, model.weights, n_threads, transpose=True)
+    means_(x, model.visible, np.ones(x.shape[0]), 1)
     return x
 
 
@@ -89,10 +90,10 @@ class _Chains:
     def gibbs(self, model, k, n_threads):
         """k steps: h | v, then v | h. Leaves h sampled from the last v's parent."""
         for _ in range(k):
-            x = np.ascontiguousarray(model.hidden_bias + self.v @ model.weights)
-            sample_(x, self.h, model.hidden, self.beta, self.streams, n_threads)
-            x = np.ascontiguousarray(model.visible_bias + self.h @ model.weights.T)
-            sample_(x, self.v, model.visible, self.beta, self.streams, n_threads)
+            x = preactivation(model.hidden_bias, self.v, model.weights, n_threads)
+            sample_(x, self.h, model.hidden, self.beta, self.streams, 1)
+            x = preactivation(model.visible_bias, self.h, model.weights, n_threads, True)
+            sample_(x, self.v, model.visible, self.beta, self.streams, 1)
 
 
 def _apply(model, velocity, grads, lr, momentum, weight_decay):
@@ -116,13 +117,13 @@ def _apply(model, velocity, grads, lr, momentum, weight_decay):
     model.hidden_bias += vb
 
 
-def _gradient(model, V0, H0, Vn, Hn):
+def _gradient(model, V0, H0, Vn, Hn, n_threads=1):
     """<v h>_data - <v h>_model as ONE GEMM: [V0; Vn]^T [H0 / B; -Hn / Bn]."""
     B, Bn = V0.shape[0], Vn.shape[0]
     H = np.concatenate([H0, Hn])
     H[:B] *= 1.0 / B
     H[B:] *= -1.0 / Bn
-    gW = np.concatenate([V0, Vn]).T @ H
+    gW = matmul(np.concatenate([V0, Vn]).T, H, n_threads)
     return gW, V0.mean(axis=0) - Vn.mean(axis=0), H0.mean(axis=0) - Hn.mean(axis=0)
 
 
@@ -134,24 +135,24 @@ def cd_step(model, V0, k, streams, velocity, lr, momentum=0.0, weight_decay=0.0,
     persistent chains carry their own. Returns the hidden means of the data.
     """
     ones = np.ones(V0.shape[0])
-    x = np.ascontiguousarray(model.hidden_bias + V0 @ model.weights)
+    x = preactivation(model.hidden_bias, V0, model.weights, n_threads)
     if persistent is None:
         chains = _Chains(model, V0, streams[: V0.shape[0]], ones)
         # The chain starts from a sample of h given the data.
-        sample_(x, chains.h, model.hidden, ones, chains.streams, n_threads)
+        sample_(x, chains.h, model.hidden, ones, chains.streams, 1)
         H0 = x
-        xv = np.ascontiguousarray(model.visible_bias + chains.h @ model.weights.T)
-        sample_(xv, chains.v, model.visible, ones, chains.streams, n_threads)
+        xv = preactivation(model.visible_bias, chains.h, model.weights, n_threads, True)
+        sample_(xv, chains.v, model.visible, ones, chains.streams, 1)
         chains.gibbs(model, k - 1, n_threads)
     else:
-        means_(x, model.hidden, ones, n_threads)
+        means_(x, model.hidden, ones, 1)
         H0 = x
         chains = persistent
         chains.gibbs(model, k, n_threads)
     Vn = chains.v if persistent is None or persistent.beta.min() == 1.0 else \
         chains.v[chains.beta == 1.0]
     Hn = _up(model, Vn, n_threads)
-    _apply(model, velocity, _gradient(model, V0, H0, Vn, Hn), lr, momentum, weight_decay)
+    _apply(model, velocity, _gradient(model, V0, H0, Vn, Hn, n_threads), lr, momentum, weight_decay)
     return H0
 
 
@@ -210,12 +211,216 @@ def _fused_epoch(model, V, rows, batch_size, k, lr, momentum, weight_decay, pers
                          work["H0"], work["Hs"], work["Vs"], work["Pv"], work["G"])
 
 
+_SETTINGS = ("method", "k", "batch_size", "learning_rate", "momentum", "weight_decay",
+             "n_persistent_chains", "n_temperatures", "shuffle")
+TRAINING_FORMAT_VERSION = 1
+
+
+def _diverged(model, saved, epoch, lr, where=""):
+    model.weights, model.visible_bias, model.hidden_bias = saved
+    return FloatingPointError(
+        f"training diverged in epoch {epoch}{where}: the parameters became NaN or infinite; "
+        f"they are restored to the end of epoch {epoch - 1}. Lower learning_rate (now {lr}).")
+
+
+def _finite(model):
+    return bool(np.isfinite(model.weights.sum() + model.visible_bias.sum()
+                            + model.hidden_bias.sum()))
+
+
+class Trainer:
+    """One training run's state: enough to continue it bit for bit.
+
+    It holds the settings, the velocity, the persistent chains and every
+    random stream (minibatch order, chains, swaps). :meth:`run_epoch` does
+    one pass over the data; :meth:`get_state` / :meth:`set_state` give a
+    dict of arrays for checkpoints (:mod:`heatbath.io`).
+    """
+
+    def __init__(self, model, V, batch_size, method, k, lr, momentum, weight_decay,
+                 n_persistent_chains, n_temperatures, shuffle, seed):
+        n = V.shape[0]
+        self.model = model
+        self.settings = {"method": method, "k": k, "batch_size": batch_size,
+                         "learning_rate": lr, "momentum": momentum,
+                         "weight_decay": weight_decay, "shuffle": bool(shuffle),
+                         "n_persistent_chains": -1, "n_temperatures": -1}
+        root = _random.as_seed_sequence(seed)
+        order_seed, chain_seed, swap_seed = root.spawn(3)
+        self.order_rng = np.random.Generator(np.random.SFC64(order_seed))
+        self.batch_streams = _random.spawn_states(chain_seed, min(batch_size, n))
+        self.persistent = None
+        self.swap_streams = None
+        self.n_replicas = 1
+        if method in ("pcd", "pt"):
+            C = check_int(n_persistent_chains if n_persistent_chains is not None
+                          else batch_size, "n_persistent_chains", minimum=1)
+            betas = np.ones(1)
+            if method == "pt":
+                betas = pt_betas(n_temperatures if n_temperatures is not None else 4)
+                self.n_replicas = betas.size
+            self.settings["n_persistent_chains"] = C
+            self.settings["n_temperatures"] = self.n_replicas if method == "pt" else -1
+            start = V[self.order_rng.integers(0, n, size=C)]
+            self.persistent = _Chains(model, np.tile(start, (self.n_replicas, 1)),
+                                      _random.spawn_states(chain_seed, C * self.n_replicas),
+                                      np.repeat(betas, C))
+            self.swap_streams = _random.spawn_states(swap_seed, C)
+        self.velocity = [np.zeros_like(model.weights), np.zeros_like(model.visible_bias),
+                         np.zeros_like(model.hidden_bias)]
+        self.epoch = 0
+        self.history = {"epoch": [], "reconstruction_error": [], "seconds": []}
+        if method == "pt":
+            self.history["swap_rate"] = []
+        # Bernoulli-Bernoulli CD/PCD runs whole epochs in one fused kernel (a small
+        # model's cost is otherwise Python overhead); same draws, same maths.
+        self.fused = (isinstance(model.visible, Bernoulli) and isinstance(model.hidden, Bernoulli)
+                      and method in ("cd", "pcd") and _use_fused(model))
+        self.work = _workspace(model, batch_size, self.persistent) if self.fused else None
+
+    def run_epoch(self, V, n_threads):
+        """One pass over the rows of V; appends to ``history``."""
+        model, st = self.model, self.settings
+        method, k, batch_size = st["method"], st["k"], st["batch_size"]
+        lr, momentum, weight_decay = st["learning_rate"], st["momentum"], st["weight_decay"]
+        n = V.shape[0]
+        epoch = self.epoch + 1
+        start_time = time.perf_counter()
+        saved = (model.weights.copy(), model.visible_bias.copy(), model.hidden_bias.copy())
+        rows = self.order_rng.permutation(n) if st["shuffle"] else np.arange(n)
+        swaps, tries, n_swaps = np.zeros(self.n_replicas - 1), np.zeros(self.n_replicas - 1), 0
+        if self.fused:
+            _fused_epoch(model, V, rows, batch_size, k, lr, momentum, weight_decay,
+                         self.persistent, self.batch_streams, self.velocity, self.work)
+            if not _finite(model):
+                raise _diverged(model, saved, epoch, lr)
+        for batch, b0 in enumerate(range(0, 0 if self.fused else n, batch_size), start=1):
+            V0 = np.ascontiguousarray(V[rows[b0:b0 + batch_size]])
+            # Overflow is detected below and reported as one clear error.
+            with np.errstate(over="ignore", invalid="ignore"):
+                cd_step(model, V0, k, self.batch_streams, self.velocity, lr, momentum,
+                        weight_decay, self.persistent, n_threads)
+                finite = _finite(model)
+            if not finite:
+                raise _diverged(model, saved, epoch, lr, f" (minibatch {batch})")
+            if method == "pt":
+                u = _random.random(self.swap_streams, self.n_replicas - 1)
+                acc, att = _swap(model, self.persistent, self.n_replicas, u, n_swaps % 2)
+                swaps += acc
+                tries += att
+                n_swaps += 1
+        self.epoch = epoch
+        h = self.history
+        h["epoch"].append(epoch)
+        h["reconstruction_error"].append(reconstruction_error(model, V[:2000]))
+        h["seconds"].append(time.perf_counter() - start_time)
+        if method == "pt":
+            with np.errstate(invalid="ignore"):
+                h["swap_rate"].append((swaps / tries).tolist())
+
+    # -- state -------------------------------------------------------------------
+    def get_state(self):
+        """A dict of arrays, numbers and text (see :mod:`heatbath.io`)."""
+        bg = self.order_rng.bit_generator.state
+        state = {"format_version": TRAINING_FORMAT_VERSION, "epoch": self.epoch,
+                 "settings": dict(self.settings),
+                 "order_stream": {"state": bg["state"]["state"], "has_uint32": bg["has_uint32"],
+                                  "uinteger": bg["uinteger"]},
+                 "batch_streams": self.batch_streams.copy(),
+                 "velocity": {"weights": self.velocity[0].copy(),
+                              "visible_bias": self.velocity[1].copy(),
+                              "hidden_bias": self.velocity[2].copy()},
+                 "history": {key: np.asarray(value, dtype=float)
+                             for key, value in self.history.items()}}
+        if self.persistent is not None:
+            p = self.persistent
+            state["chains"] = {"visible": p.v.copy(), "hidden": p.h.copy(),
+                               "stream_state": p.streams.copy(), "beta": p.beta.copy()}
+        if self.swap_streams is not None:
+            state["swap_streams"] = self.swap_streams.copy()
+        return state
+
+    def set_state(self, state):
+        """Restore :meth:`get_state` output (checked against this run's settings)."""
+        try:
+            if int(state["format_version"]) > TRAINING_FORMAT_VERSION:
+                raise ValueError(f"training state format_version {state['format_version']} "
+                                 f"is newer than this heatbath reads "
+                                 f"({TRAINING_FORMAT_VERSION})")
+            for key in _SETTINGS:
+                saved, now = state["settings"][key], self.settings[key]
+                if (float(saved) != float(now)) if not isinstance(now, str) else saved != now:
+                    raise ValueError(f"cannot resume: the checkpoint was made with {key}={saved!r}, "
+                                     f"this call has {key}={now!r}")
+            m = self.model
+            velocity = [np.asarray(state["velocity"][key]) for key in
+                        ("weights", "visible_bias", "hidden_bias")]
+            for v, ref in zip(velocity, self.velocity):
+                if v.shape != ref.shape:
+                    raise ValueError(f"cannot resume: velocity has shape {v.shape}, the model "
+                                     f"needs {ref.shape}")
+            batch_streams = _random.check_states(state["batch_streams"],
+                                                 self.batch_streams.shape[0],
+                                                 "state['batch_streams']")
+            order = state["order_stream"]
+            order_state = {"bit_generator": "SFC64",
+                           "state": {"state": np.asarray(order["state"], dtype=np.uint64)},
+                           "has_uint32": int(order["has_uint32"]),
+                           "uinteger": int(order["uinteger"])}
+            chains = None
+            if self.persistent is not None:
+                c = state["chains"]
+                rows = self.persistent.v.shape[0]
+                v = m._check_layer(c["visible"], "visible", "state['chains']['visible']")
+                h = m._check_layer(c["hidden"], "hidden", "state['chains']['hidden']")
+                if v.shape[0] != rows or h.shape[0] != rows:
+                    raise ValueError(f"cannot resume: the checkpoint has {v.shape[0]} chains, "
+                                     f"this run has {rows}")
+                streams = _random.check_states(c["stream_state"], rows,
+                                               "state['chains']['stream_state']")
+                chains = (v, h, streams, np.asarray(c["beta"], dtype=float))
+            swap = (_random.check_states(state["swap_streams"], self.swap_streams.shape[0],
+                                         "state['swap_streams']")
+                    if self.swap_streams is not None else None)
+            history = {key: np.asarray(value).tolist() for key, value in state["history"].items()}
+            epoch = int(state["epoch"])
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"training state is missing a field: {exc}") from None
+        self.order_rng.bit_generator.state = order_state
+        self.batch_streams = batch_streams
+        for v, ref in zip(velocity, self.velocity):
+            ref[...] = v
+        if chains is not None:
+            p = self.persistent
+            p.v[...], p.h[...], p.streams, p.beta = chains[0], chains[1], chains[2], chains[3]
+        if swap is not None:
+            self.swap_streams = swap
+        self.history, self.epoch = history, epoch
+
+
+SCORES = ("pseudo_likelihood", "log_likelihood", "log_likelihood_ais")
+_LABELS = {"pseudo_likelihood": "PL", "log_likelihood": "LL", "log_likelihood_ais": "LL(AIS)"}
+
+
+def _score(model, name, data, epoch, n_threads):
+    from heatbath.rbm import estimators
+
+    if name == "pseudo_likelihood":
+        return {name: float(estimators.pseudo_likelihood(model, data).mean())}
+    if name == "log_likelihood":
+        return {name: float(model.log_likelihood(data, "exact", n_threads=n_threads))}
+    est = model.log_likelihood(data, "ais", n_runs=100, n_betas=1000, data=data,
+                               seed=np.random.SeedSequence([epoch, 0x5C0E]), n_threads=n_threads)
+    return {name: float(est), name + "_stderr": est.stderr}
+
+
 def fit(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1, momentum=0.0,
         weight_decay=0.0, n_persistent_chains=None, n_temperatures=None, shuffle=True,
-        seed=None, callback=None, verbose=False, n_threads=None):
+        seed=None, callback=None, verbose=False, n_threads=None, score_every=0,
+        scores=("pseudo_likelihood",), score_data=None, checkpoint=None, checkpoint_every=1,
+        resume=None):
     """Train ``model`` on the rows of ``X`` (see :meth:`heatbath.RBM.fit`)."""
     V = model._check_layer(X, "visible", "X").astype(model.dtype)
-    n = V.shape[0]
     epochs = check_int(epochs, "epochs", minimum=0)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     k = check_int(k, "k", minimum=1)
@@ -228,91 +433,76 @@ def fit(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
         raise ValueError(f"method must be 'cd', 'pcd' or 'pt', got {method!r}")
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable or None")
+    score_every = check_int(score_every, "score_every", minimum=0)
+    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
+    if isinstance(scores, str):
+        scores = (scores,)
+    scores = tuple(scores)
+    for name in scores:
+        if name not in SCORES:
+            raise ValueError(f"scores must name some of {SCORES}, got {name!r}")
+    S = V[:2000] if score_data is None else \
+        model._check_layer(score_data, "visible", "score_data")
     n_threads = effective_n_threads(n_threads)
-    root = _random.as_seed_sequence(seed)
-    order_seed, chain_seed, swap_seed = root.spawn(3)
-    order_rng = np.random.Generator(np.random.SFC64(order_seed))
-    batch_streams = _random.spawn_states(chain_seed, min(batch_size, n))
-    persistent = None
-    n_replicas = 1
-    if method in ("pcd", "pt"):
-        C = check_int(n_persistent_chains if n_persistent_chains is not None else batch_size,
-                      "n_persistent_chains", minimum=1)
-        betas = np.ones(1)
-        if method == "pt":
-            betas = pt_betas(n_temperatures if n_temperatures is not None else 4)
-            n_replicas = betas.size
-        start = V[order_rng.integers(0, n, size=C)]
-        persistent = _Chains(model, np.tile(start, (n_replicas, 1)),
-                             _random.spawn_states(chain_seed, C * n_replicas),
-                             np.repeat(betas, C))
-        swap_streams = _random.spawn_states(swap_seed, C)
-    velocity = [np.zeros_like(model.weights), np.zeros_like(model.visible_bias),
-                np.zeros_like(model.hidden_bias)]
-    history = {"epoch": [], "reconstruction_error": [], "seconds": []}
-    if method == "pt":
-        history["swap_rate"] = []
+    trainer = Trainer(model, V, batch_size, method, k, lr, momentum, weight_decay,
+                      n_persistent_chains, n_temperatures, shuffle, seed)
+    digest = hashlib.sha256(V.tobytes()).hexdigest() if checkpoint or resume else ""
+    if resume is not None:
+        _resume(model, trainer, resume, digest)
     bar = None
     if verbose:
         from tqdm.auto import tqdm
-        bar = tqdm(total=epochs, unit="epoch", desc=f"RBM {method}-{k}")
-    # Bernoulli-Bernoulli CD/PCD runs whole epochs in one fused kernel (a small
-    # model's cost is otherwise Python overhead); same draws, same maths.
-    fused = (isinstance(model.visible, Bernoulli) and isinstance(model.hidden, Bernoulli)
-             and method in ("cd", "pcd") and _use_fused(model))
-    work = _workspace(model, batch_size, persistent) if fused else None
-    # BLAS has the threads; the draw kernels run on one (heatbath.rbm._layers).
-    blas_limit = blas_threads(n_threads)
-    n_threads = 1
+        bar = tqdm(total=epochs, initial=min(trainer.epoch, epochs), unit="epoch",
+                   desc=f"RBM {method}-{k}")
+    # Products on n_threads with BLAS pinned to one thread (heatbath.rbm._layers).
+    pinned = single_threaded_blas()
+    pinned.__enter__()
     try:
-        for epoch in range(1, epochs + 1):
-            start_time = time.perf_counter()
-            saved = (model.weights.copy(), model.visible_bias.copy(), model.hidden_bias.copy())
-            rows = order_rng.permutation(n) if shuffle else np.arange(n)
-            swaps, tries, n_swaps = np.zeros(n_replicas - 1), np.zeros(n_replicas - 1), 0
-            if fused:
-                _fused_epoch(model, V, rows, batch_size, k, lr, momentum, weight_decay,
-                             persistent, batch_streams, velocity, work)
-                if not np.isfinite(model.weights.sum() + model.visible_bias.sum()
-                                   + model.hidden_bias.sum()):
-                    model.weights, model.visible_bias, model.hidden_bias = saved
-                    raise FloatingPointError(
-                        f"training diverged in epoch {epoch}: the parameters became NaN or "
-                        f"infinite; they are restored to the end of epoch {epoch - 1}. "
-                        f"Lower learning_rate (now {lr}).")
-            for batch, b0 in enumerate(range(0, 0 if fused else n, batch_size), start=1):
-                V0 = np.ascontiguousarray(V[rows[b0:b0 + batch_size]])
-                # Overflow is detected below and reported as one clear error.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    cd_step(model, V0, k, batch_streams, velocity, lr, momentum, weight_decay,
-                            persistent, n_threads)
-                    finite = np.isfinite(model.weights.sum() + model.visible_bias.sum()
-                                         + model.hidden_bias.sum())
-                if not finite:
-                    model.weights, model.visible_bias, model.hidden_bias = saved
-                    raise FloatingPointError(
-                        f"training diverged in epoch {epoch} (minibatch {batch}): the "
-                        f"parameters became NaN or infinite; they are restored to the end "
-                        f"of epoch {epoch - 1}. Lower learning_rate (now {lr}).")
-                if method == "pt":
-                    u = _random.random(swap_streams, n_replicas - 1)
-                    acc, att = _swap(model, persistent, n_replicas, u, n_swaps % 2)
-                    swaps += acc
-                    tries += att
-                    n_swaps += 1
-            history["epoch"].append(epoch)
-            history["reconstruction_error"].append(reconstruction_error(model, V[:2000]))
-            history["seconds"].append(time.perf_counter() - start_time)
-            if method == "pt":
-                with np.errstate(invalid="ignore"):
-                    history["swap_rate"].append((swaps / tries).tolist())
+        while trainer.epoch < epochs:
+            trainer.run_epoch(V, n_threads)
+            epoch, history = trainer.epoch, trainer.history
+            if score_every and scores:
+                due = epoch % score_every == 0 or epoch == epochs
+                values = {}
+                if due:
+                    for name in scores:
+                        values.update(_score(model, name, S, epoch, n_threads))
+                for name in scores:
+                    keys = (name, name + "_stderr") if name == "log_likelihood_ais" else (name,)
+                    for key in keys:
+                        history.setdefault(key, [float("nan")] * (epoch - 1))
+                        history[key].append(values.get(key, float("nan")))
+            if checkpoint is not None and (epoch % checkpoint_every == 0 or epoch == epochs):
+                from heatbath.io import save_checkpoint
+
+                save_checkpoint(checkpoint, model, dict(trainer.get_state(), data_sha256=digest))
             if callback is not None:
                 callback(epoch, model, history)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(recon=f"{history['reconstruction_error'][-1]:.4g}")
+                post = {"recon": f"{history['reconstruction_error'][-1]:.4g}"}
+                for name in scores if score_every else ():
+                    if np.isfinite(history[name][-1]):
+                        post[_LABELS[name]] = f"{history[name][-1]:.4g}"
+                bar.set_postfix(post)
     finally:
-        blas_limit.restore_original_limits()
+        pinned.__exit__(None, None, None)
         if bar is not None:
             bar.close()
-    return history
+    return trainer.history
+
+
+def _resume(model, trainer, path, digest):
+    """Load a checkpoint into ``model`` and ``trainer`` (checked first)."""
+    from heatbath.io import load_checkpoint
+
+    saved, state = load_checkpoint(path)
+    if state.get("data_sha256", digest) != digest:
+        raise ValueError(f"cannot resume from {path!r}: it was trained on different data "
+                         f"(SHA-256 of X differs)")
+    if (saved.n_visible, saved.n_hidden, saved.visible, saved.hidden, saved.dtype) != \
+            (model.n_visible, model.n_hidden, model.visible, model.hidden, model.dtype):
+        raise ValueError(f"cannot resume from {path!r}: it holds {saved!r}, the model is "
+                         f"{model!r}")
+    trainer.set_state(state)
+    model.set_parameters(saved.weights, saved.visible_bias, saved.hidden_bias)

@@ -11,7 +11,7 @@ import numpy as np
 
 from heatbath.reference.random import bit_generators, states_of
 
-__all__ = ["sample_layer", "layer_means", "cd_update"]
+__all__ = ["sample_layer", "layer_means", "cd_update", "ais_log_weights"]
 
 BERNOULLI, SPIN, GAUSSIAN, BINOMIAL, SOFTMAX = 0, 1, 2, 3, 4
 
@@ -129,3 +129,48 @@ def cd_update(W, a, b, visible, hidden, V0, k, streams, velocity, lr, momentum=0
     va = momentum * va + lr * ga
     vb = momentum * vb + lr * gb
     return W + vW, a + va, b + vb, [vW, va, vb], streams, persistent
+
+
+def _log_partition(kind, param, c, bias):
+    """Sum over units of the unit log-partition A(c; bias), per row."""
+    x = bias + c
+    if kind == BERNOULLI:
+        return np.logaddexp(0.0, x).sum(axis=1)
+    if kind == SPIN:
+        return np.logaddexp(x, -x).sum(axis=1)
+    if kind == BINOMIAL:
+        return param * np.logaddexp(0.0, x).sum(axis=1)
+    if kind == SOFTMAX:
+        g = x.reshape(x.shape[0], -1, param)
+        m = g.max(axis=2, keepdims=True)
+        return (np.log(np.exp(g - m).sum(axis=2)) + m[:, :, 0]).sum(axis=1)
+    return (bias * c + 0.5 * c * c + 0.5 * np.log(2 * np.pi)).sum(axis=1)
+
+
+def ais_log_weights(W, a, b, visible, hidden, a0, betas, streams):
+    """Forward AIS log weights, in NumPy: the twin of :func:`heatbath.rbm.estimators.ais`.
+
+    Path: RBM(beta W, (1 - beta) a0 + beta a, beta b) for beta in ``betas``;
+    v_0 is drawn from the independent units with biases ``a0``; each step
+    adds log f_k(v) - log f_(k-1)(v) and then makes one block-Gibbs step at
+    beta_k (none after the last). One stream per run, as in the kernel.
+    """
+    n = streams.shape[0]
+    ones = np.ones(n)
+    st = streams.copy()
+    _, v, st = sample_layer(np.tile(a0, (n, 1)).astype(W.dtype), *visible, ones, st)
+
+    def log_f(beta, v):
+        m = a0 + beta * (a - a0)
+        out = v @ m - (0.5 * m @ m if visible[0] == GAUSSIAN else 0.0)
+        return out + _log_partition(*hidden, beta * (v @ W), beta * b)
+
+    log_w = np.zeros(n)
+    for k in range(1, len(betas)):
+        log_w += log_f(betas[k], v) - log_f(betas[k - 1], v)
+        if k < len(betas) - 1:
+            beta = betas[k]
+            _, h, st = sample_layer((beta * (b + v @ W)).astype(W.dtype), *hidden, ones, st)
+            x = (h @ W.T) * W.dtype.type(beta) + (a0 + beta * (a - a0)).astype(W.dtype)
+            _, v, st = sample_layer(x, *visible, ones, st)
+    return log_w
