@@ -42,16 +42,23 @@ cdef inline double _u(rng_t* r, bint single) noexcept nogil:
 
 cdef void _hidden_means(const floating* v, const floating[:, ::1] W, const floating* b,
                         floating* out, Py_ssize_t nv, Py_ssize_t nh) noexcept nogil:
-    """out = sigmoid(b + v W) for a binary v: add the rows of W that v selects."""
+    """out = sigmoid(b + v W): add the rows of W that v selects, times v[i].
+
+    v is mostly zeros (binary data); for v[i] = 1 the product is exact, so
+    binary rows give plain row sums, and data given as probabilities in
+    [0, 1] work too.
+    """
     cdef Py_ssize_t i, j
     cdef const floating* row
+    cdef floating vi
     for j in range(nh):
         out[j] = b[j]
     for i in range(nv):
-        if v[i] != 0:
+        vi = v[i]
+        if vi != 0:
             row = &W[i, 0]
             for j in range(nh):
-                out[j] += row[j]
+                out[j] += vi * row[j]
     for j in range(nh):
         out[j] = _sig(out[j])
 
@@ -113,14 +120,16 @@ cdef inline void _scale_rows(floating* x, Py_ssize_t n, floating f) noexcept nog
 
 cdef inline void _add_selected(const floating* v, const floating* h, floating* G,
                                Py_ssize_t nv, Py_ssize_t nh) noexcept nogil:
-    """G[i, :] += h for every i with v[i] = 1 (a {0,1} row times h, outer product)."""
+    """G[i, :] += v[i] h for every i with v[i] != 0 (the outer product v^T h)."""
     cdef Py_ssize_t i, j
     cdef floating* g
+    cdef floating vi
     for i in range(nv):
-        if v[i] != 0:
+        vi = v[i]
+        if vi != 0:
             g = G + i * nh
             for j in range(nh):
-                g[j] += h[j]
+                g[j] += vi * h[j]
 
 
 cdef inline void _update(floating* p, floating* vel, const floating* g, Py_ssize_t n,
@@ -134,7 +143,7 @@ cdef inline void _update(floating* p, floating* vel, const floating* g, Py_ssize
 
 def _bernoulli_epoch(floating[:, ::1] W, floating[::1] a, floating[::1] b,
                      floating[:, ::1] vW, floating[::1] va, floating[::1] vb,
-                     const floating[:, ::1] X,       # IN data (n, nv), binary
+                     const floating[:, ::1] X,       # IN data (n, nv), in [0, 1]
                      const int64_t[::1] order,       # IN row order for this epoch
                      Py_ssize_t batch_size, int k, double lr, double momentum,
                      double weight_decay,

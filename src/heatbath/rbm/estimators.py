@@ -35,7 +35,7 @@ from heatbath import _random
 from heatbath._openmp import effective_n_threads
 from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array
 from heatbath.rbm._layers import matmul, run_parallel, sample_, single_threaded_blas
-from heatbath.rbm.units import Gaussian, Softmax
+from heatbath.rbm.units import Bernoulli, Gaussian, Softmax, softplus
 
 __all__ = ["Estimate", "MAX_EXACT_STATES", "exact_log_partition", "ais", "reverse_ais",
            "ais_schedule", "log_likelihood", "pseudo_likelihood"]
@@ -494,6 +494,8 @@ def pseudo_likelihood(model, X, per_site=False, max_elements=2**23):
         raise ValueError("pseudo-likelihood needs discrete visible units; gaussian units "
                          "have a density (use log_likelihood)")
     V = model._check_layer(X, "visible", "X")
+    if isinstance(unit, Bernoulli):
+        return _bernoulli_pseudo_likelihood(model, V, per_site, max_elements)
     W = model.weights.astype(float)
     a, b = model.visible_bias.astype(float), model.hidden_bias.astype(float)
     n, nh = V.shape[0], model.n_hidden
@@ -514,6 +516,34 @@ def pseudo_likelihood(model, X, per_site=False, max_elements=2**23):
             current = _current_choice(unit, V, idx)                # (n, s)
             own = np.take_along_axis(scores, current[:, :, None], axis=2)[:, :, 0]
             out[:, s0:s0 + step] = own - logsumexp(scores, axis=2)
+    return out if per_site else out.sum(axis=1)
+
+
+def _bernoulli_pseudo_likelihood(model, V, per_site=False, max_elements=2**23):
+    """Pseudo-likelihood for bernoulli visible units; V may hold probabilities in [0, 1].
+
+    With d_i = log p(v_i = 1 | v_-i) - log p(v_i = 0 | v_-i), each term is
+    v_i log sigmoid(d_i) + (1 - v_i) log sigmoid(-d_i): exactly
+    log p(v_i | v_-i) for binary v, and its expectation over v_i ~
+    Bernoulli(v_i) for probabilities (the convention of scikit-learn's
+    BernoulliRBM, whose data may be grey levels).
+    """
+    W = model.weights.astype(float)
+    a, b = model.visible_bias.astype(float), model.hidden_bias.astype(float)
+    n, nh = V.shape[0], model.n_hidden
+    V = np.asarray(V, dtype=float)
+    c = matmul(V, W, effective_n_threads(None))
+    hidden = model.hidden
+    step = max(1, max_elements // max(1, n * nh))
+    out = np.empty(V.shape)
+    with np.errstate(over="ignore"):
+        for s0 in range(0, model.n_visible, step):
+            cols = slice(s0, s0 + step)
+            v = V[:, cols][:, :, None]
+            on = hidden.log_partition(c[:, None, :] + (1 - v) * W[cols][None], b)
+            off = hidden.log_partition(c[:, None, :] - v * W[cols][None], b)
+            d = a[cols][None] + on - off
+            out[:, cols] = -(V[:, cols] * softplus(-d) + (1 - V[:, cols]) * softplus(d))
     return out if per_site else out.sum(axis=1)
 
 

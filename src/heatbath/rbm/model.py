@@ -291,8 +291,8 @@ class RBM:
             Progress bar.
         n_threads : int or None
         score_every : int
-            Every this many epochs (and after the last), record ``scores`` on
-            ``score_data`` in the history (NaN in the other epochs). 0: never.
+            Every this many epochs, record ``scores`` on ``score_data`` in
+            the history (NaN in the other epochs). 0: never.
         scores : sequence of {"pseudo_likelihood", "log_likelihood", "log_likelihood_ais"}
             Mean exact pseudo-likelihood, exact log-likelihood (small models),
             or the AIS log-likelihood (100 runs x 1000 betas; with

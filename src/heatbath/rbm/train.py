@@ -24,12 +24,12 @@ import numpy as np
 
 from heatbath import _random
 from heatbath._openmp import effective_n_threads
-from heatbath._validation import check_int
+from heatbath._validation import check_int, check_real_array
 from heatbath.rbm import _cd
 from heatbath.rbm._layers import matmul, means_, preactivation, sample_, single_threaded_blas
 from heatbath.rbm.units import Bernoulli
 
-__all__ = ["fit", "reconstruction_error", "pt_betas", "Trainer", "SCORES"]
+__all__ = ["fit", "fit_trainer", "reconstruction_error", "pt_betas", "Trainer", "SCORES"]
 
 
 def _check_positive(value, name, allow_zero=False):
@@ -55,7 +55,10 @@ def reconstruction_error(model, X):
     >>> reconstruction_error(rbm, np.ones((3, 4)))   # every mean is 1/2
     1.0
     """
-    V = model._check_layer(X, "visible", "X").astype(model.dtype)
+    return _reconstruction(model, model._check_layer(X, "visible", "X").astype(model.dtype))
+
+
+def _reconstruction(model, V):
     return float(((V - _down(model, _up(model, V))) ** 2).sum(axis=1).mean())
 
 
@@ -211,6 +214,26 @@ def _fused_epoch(model, V, rows, batch_size, k, lr, momentum, weight_decay, pers
                          work["H0"], work["Hs"], work["Vs"], work["Pv"], work["G"])
 
 
+def _check_data(model, X, probabilities):
+    """The training rows in the model's dtype.
+
+    ``probabilities``: False (values of the unit type), True (bernoulli data
+    in [0, 1]) or "any" (any finite reals, used as given: scikit-learn's
+    BernoulliRBM does that, and heatbath.sklearn follows it).
+    """
+    if not probabilities:
+        return np.ascontiguousarray(model._check_layer(X, "visible", "X"), dtype=model.dtype)
+    if not isinstance(model.visible, Bernoulli):
+        raise ValueError("probabilities=True needs bernoulli visible units")
+    V = check_real_array(X, "X")
+    if V.ndim != 2 or V.shape[1] != model.n_visible:
+        raise ValueError(f"X must have shape (n_samples, {model.n_visible}), got {V.shape}")
+    if probabilities != "any" and V.size and (V.min() < 0 or V.max() > 1):
+        raise ValueError("X must hold values in [0, 1] (binary, or the probability that each "
+                         f"unit is on); got values from {V.min():g} to {V.max():g}")
+    return np.ascontiguousarray(V, dtype=model.dtype)
+
+
 _SETTINGS = ("method", "k", "batch_size", "learning_rate", "momentum", "weight_decay",
              "n_persistent_chains", "n_temperatures", "shuffle")
 TRAINING_FORMAT_VERSION = 1
@@ -312,7 +335,8 @@ class Trainer:
         self.epoch = epoch
         h = self.history
         h["epoch"].append(epoch)
-        h["reconstruction_error"].append(reconstruction_error(model, V[:2000]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            h["reconstruction_error"].append(_reconstruction(model, V[:2000]))
         h["seconds"].append(time.perf_counter() - start_time)
         if method == "pt":
             with np.errstate(invalid="ignore"):
@@ -406,6 +430,8 @@ def _score(model, name, data, epoch, n_threads):
     from heatbath.rbm import estimators
 
     if name == "pseudo_likelihood":
+        if isinstance(model.visible, Bernoulli):   # data may be probabilities
+            return {name: float(estimators._bernoulli_pseudo_likelihood(model, data).mean())}
         return {name: float(estimators.pseudo_likelihood(model, data).mean())}
     if name == "log_likelihood":
         return {name: float(model.log_likelihood(data, "exact", n_threads=n_threads))}
@@ -418,9 +444,26 @@ def fit(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
         weight_decay=0.0, n_persistent_chains=None, n_temperatures=None, shuffle=True,
         seed=None, callback=None, verbose=False, n_threads=None, score_every=0,
         scores=("pseudo_likelihood",), score_data=None, checkpoint=None, checkpoint_every=1,
-        resume=None):
-    """Train ``model`` on the rows of ``X`` (see :meth:`heatbath.RBM.fit`)."""
-    V = model._check_layer(X, "visible", "X").astype(model.dtype)
+        resume=None, probabilities=False):
+    """Train ``model`` on the rows of ``X`` (see :meth:`heatbath.RBM.fit`).
+
+    ``probabilities=True`` (bernoulli visible units only) accepts data in
+    [0, 1], read as the probability that each unit is on (scikit-learn's
+    convention); the positive phase uses them as they are.
+    """
+    return fit_trainer(model, X, epochs, batch_size, method, k, learning_rate, momentum,
+                       weight_decay, n_persistent_chains, n_temperatures, shuffle, seed,
+                       callback, verbose, n_threads, score_every, scores, score_data,
+                       checkpoint, checkpoint_every, resume, probabilities).history
+
+
+def fit_trainer(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
+                momentum=0.0, weight_decay=0.0, n_persistent_chains=None,
+                n_temperatures=None, shuffle=True, seed=None, callback=None, verbose=False,
+                n_threads=None, score_every=0, scores=("pseudo_likelihood",), score_data=None,
+                checkpoint=None, checkpoint_every=1, resume=None, probabilities=False):
+    """:func:`fit`, returning the :class:`Trainer` (its chains, velocity and history)."""
+    V = _check_data(model, X, probabilities)
     epochs = check_int(epochs, "epochs", minimum=0)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     k = check_int(k, "k", minimum=1)
@@ -441,8 +484,7 @@ def fit(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
     for name in scores:
         if name not in SCORES:
             raise ValueError(f"scores must name some of {SCORES}, got {name!r}")
-    S = V[:2000] if score_data is None else \
-        model._check_layer(score_data, "visible", "score_data")
+    S = V[:2000] if score_data is None else _check_data(model, score_data, probabilities)
     n_threads = effective_n_threads(n_threads)
     trainer = Trainer(model, V, batch_size, method, k, lr, momentum, weight_decay,
                       n_persistent_chains, n_temperatures, shuffle, seed)
@@ -462,7 +504,7 @@ def fit(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
             trainer.run_epoch(V, n_threads)
             epoch, history = trainer.epoch, trainer.history
             if score_every and scores:
-                due = epoch % score_every == 0 or epoch == epochs
+                due = epoch % score_every == 0
                 values = {}
                 if due:
                     for name in scores:
@@ -489,7 +531,7 @@ def fit(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
         pinned.__exit__(None, None, None)
         if bar is not None:
             bar.close()
-    return trainer.history
+    return trainer
 
 
 def _resume(model, trainer, path, digest):
