@@ -36,9 +36,77 @@ def test_bench_json_quick():
         assert row["heatbath"] > 0 and row["reference"] > 0 and row["ratio"] > 0
 
 
-def test_demo_quick():
-    text = _run("demo", "--quick")
+def test_demo_quick(tmp_path):
+    text = _run("demo", "--quick", "--out", str(tmp_path / "plots"))
     assert "log Z (exact)" in text and "mixing time" in text and "speedup" in text
+    assert "sklearn BernoulliRBM" in text and "AIS" in text
+    names = sorted(os.listdir(tmp_path / "plots"))
+    assert names == sorted(["ising_observables.png", "ising_snapshot.png", "rbm_filters.png",
+                            "rbm_samples.png", "learning_curves.png"])
+    for name in names:
+        assert (tmp_path / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_matches_the_library(tmp_path):
+    import numpy as np
+
+    from heatbath import RBM
+
+    rng = np.random.default_rng(3)
+    X = (rng.random((300, 10)) < 0.3).astype(float)
+    np.save(tmp_path / "x.npy", X)
+    model = RBM(10, 6, seed=0)
+    model.fit(X, epochs=3, seed=0)
+    model.save(tmp_path / "m.npz")
+    exact = json.loads(_run("evaluate", "--model", str(tmp_path / "m.npz"), "--data",
+                            str(tmp_path / "x.npy"), "--json"))
+    assert exact["method"] == "exact" and exact["log_partition_stderr"] == 0
+    assert exact["log_partition"] == model.log_partition()
+    assert exact["log_likelihood"] == pytest.approx(model.log_likelihood(X), rel=1e-12)
+    assert exact["pseudo_likelihood"] == pytest.approx(model.pseudo_likelihood(X).mean(),
+                                                       rel=1e-12)
+    assert exact["reconstruction_error"] == pytest.approx(model.reconstruction_error(X))
+    ais = json.loads(_run("evaluate", "--model", str(tmp_path / "m.npz"), "--data",
+                          str(tmp_path / "x.npy"), "--method", "ais", "--n-betas", "500",
+                          "--seed", "1", "--json"))
+    assert abs(ais["log_partition"] - exact["log_partition"]) < 3 * ais["log_partition_stderr"]
+    assert 0 < ais["ess"] <= 100 and ais["n_betas"] == 500
+    text = _run("evaluate", "--model", str(tmp_path / "m.npz"), "--data", str(tmp_path / "x.npy"))
+    assert "log-likelihood" in text and "pseudo-likelihood" in text
+    out = subprocess.run([_script(), "evaluate", "--model", str(tmp_path / "m.npz"), "--data",
+                          str(tmp_path / "nope.npy")], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "nope.npy" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_train_killed_with_sigkill_resumes_bit_for_bit(tmp_path):
+    """SIGKILL after a checkpoint, resume, compare with an uninterrupted run."""
+    import signal
+    import time
+
+    import numpy as np
+
+    from heatbath import RBM, io
+
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "d.npy", (rng.random((3000, 64)) < 0.2).astype(float))
+    args = ["train", "--data", str(tmp_path / "d.npy"), "--hidden", "1100", "--epochs", "8",
+            "--method", "pcd", "--seed", "4", "--threads", "1", "--json"]
+    _run(*args, "--out", str(tmp_path / "whole.npz"))
+    ckpt = tmp_path / "ckpt.npz"
+    proc = subprocess.Popen([_script(), *args, "--out", str(tmp_path / "cut.npz"),
+                             "--checkpoint", str(ckpt)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    _, state = io.load_checkpoint(ckpt)          # never corrupt, whenever the kill came
+    assert 1 <= state["epoch"] < 8                # killed mid-run
+    _run(*args, "--out", str(tmp_path / "cut.npz"), "--checkpoint", str(ckpt), "--resume")
+    whole, cut = RBM.load(tmp_path / "whole.npz"), RBM.load(tmp_path / "cut.npz")
+    assert np.array_equal(whole.weights, cut.weights)
+    assert np.array_equal(whole.hidden_bias, cut.hidden_bias)
 
 
 def test_no_command_and_bad_flags_fail_cleanly():
@@ -127,3 +195,34 @@ def test_train_then_sample_against_enumeration(tmp_path):
                           "--learning-rate", "0", "--out", str(tmp_path / "x.npz")],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "learning_rate" in out.stderr
+
+
+@pytest.mark.parametrize("algorithm", ["metropolis", "wolff"])
+def test_ising_killed_with_sigkill_resumes_bit_for_bit(tmp_path, algorithm):
+    import signal
+    import time
+
+    from heatbath import io
+
+    args = ["ising", "--size", "48", "--sweeps", "6000", "--burn-in", "500", "--chains", "4",
+            "--seed", "9", "--algorithm", algorithm, "--threads", "1", "--json"]
+    whole = json.loads(_run(*args))
+    ckpt = tmp_path / "ising.npz"
+    run = [_script(), *args, "--checkpoint", str(ckpt), "--checkpoint-every", "250"]
+    proc = subprocess.Popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    state = io.load_state(ckpt)                  # never corrupt, whenever the kill came
+    assert state["sweeps_done"] < 6000           # killed mid-run
+    resumed = json.loads(_run(*args, "--checkpoint", str(ckpt), "--checkpoint-every", "250",
+                              "--resume"))
+    for key in whole:
+        if key not in ("seconds", "flips_per_second"):
+            assert resumed[key] == whole[key], key
+    with pytest.raises(AssertionError):   # different settings: refused, not mixed
+        _run(*args[:-1], "--temperature", "2.0", "--json", "--checkpoint", str(ckpt),
+             "--resume")

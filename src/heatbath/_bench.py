@@ -272,11 +272,27 @@ def time_call(fn, min_time=0.2, repeat=5):
     return best
 
 
-def run_cases(quick=False, n_threads=None):
+def demo_cases(quick=False, n_threads=None):
+    """A few main kernels at sizes that time in about a second each (heatbath demo)."""
+    n_threads = effective_n_threads(n_threads)
+    if quick:
+        return cases(quick=True, n_threads=n_threads)
+    return ([_rng_cases(2**22, n_threads)[0],
+             _ising_case(256, 1, 20, 1, reference_sweeps=4),
+             _ising_case(64, 64, 20, n_threads, reference_sweeps=4)]
+            + [_rbm_gibbs_case(784, 500, 100, np.float32, n_threads),
+               _rbm_cd_case(784, 500, 100, 1, "cd", np.float32, n_threads)])
+
+
+def run_cases(quick=False, n_threads=None, selection="all"):
     """Time every case once; return a list of result dicts (ns per unit)."""
     min_time, repeat = (0.01, 1) if quick else (0.2, 5)
+    chosen = demo_cases(quick, n_threads) if selection == "demo" else \
+        cases(quick=quick, n_threads=n_threads)
+    if selection == "demo" and not quick:
+        min_time, repeat = 0.1, 3
     results = []
-    for case in cases(quick=quick, n_threads=n_threads):
+    for case in chosen:
         t_hb = time_call(case.heatbath, min_time, repeat)
         t_ref = time_call(case.reference, min_time, repeat)
         t_ref *= getattr(case.reference, "factor", 1.0)

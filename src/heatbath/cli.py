@@ -11,6 +11,7 @@ import sys
 import numpy as np
 
 import heatbath
+import heatbath._validation
 from heatbath import boltzmann, markov
 
 
@@ -98,10 +99,87 @@ ALGORITHMS = {"metropolis": "MetropolisSampler", "heatbath": "HeatBathSampler",
               "wolff": "WolffSampler"}
 
 
+def _ising_run(sampler, sweeps, burn_in, verbose, checkpoint, every, resume, settings):
+    """``sampler.run(sweeps, burn_in)``, in pieces of ``every`` sweeps saved to ``checkpoint``.
+
+    The chains continue bit for bit across pieces and across a kill and
+    resume; the checkpoint (sampler state plus the trace so far) is written
+    atomically after every piece.
+    """
+    from heatbath import io
+    from heatbath.diagnostics import Trace
+
+    n, wolff = sampler.n_chains, hasattr(sampler, "clusters_per_sweep")
+    acc = {"accepted": np.zeros(n), "clusters": np.zeros(n, dtype=np.int64),
+           "flipped": np.zeros(n, dtype=np.int64)}
+    parts = {"energy": [], "magnetization": []}
+    done_burn = done = 0
+    if resume and checkpoint and os.path.exists(checkpoint):
+        state = io.load_state(checkpoint)
+        for key, value in settings.items():
+            if str(state["settings"][key]) != str(value):
+                raise ValueError(f"cannot resume from {checkpoint!r}: it was run with "
+                                 f"{key}={state['settings'][key]}, this run has {key}={value}")
+        sampler.set_state(state["sampler"])
+        if wolff:
+            sampler.clusters_per_sweep = int(state["clusters_per_sweep"])
+        for key in acc:
+            acc[key] = np.asarray(state["totals"][key], dtype=acc[key].dtype)
+        for key in parts:
+            parts[key].append(np.asarray(state["observables"][key]).reshape(-1, n))
+        done_burn, done = int(state["burn_in_done"]), int(state["sweeps_done"])
+    bar = None
+    if verbose:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=burn_in + sweeps, initial=done_burn + done, unit="sweep",
+                   desc=f"{type(sampler).__name__} x{n}")
+    try:
+        while done_burn < burn_in or done < sweeps:
+            b = min(every, burn_in - done_burn)
+            m = min(every - b, sweeps - done)
+            t = sampler.run(m, burn_in=b)
+            acc["accepted"] += np.rint(t.acceptance_rate * (b + m) * sampler.model.n_spins)
+            if wolff:
+                acc["clusters"] += t.info["clusters"]
+                acc["flipped"] += t.info["flipped"]
+            for key in parts:
+                parts[key].append(t[key])
+            done_burn, done = done_burn + b, done + m
+            if checkpoint:
+                io.save_state(checkpoint, {
+                    "settings": {k: str(v) for k, v in settings.items()},
+                    "sampler": sampler.get_state(), "totals": acc,
+                    "observables": {k: np.concatenate(v) for k, v in parts.items()},
+                    "burn_in_done": done_burn, "sweeps_done": done,
+                    "clusters_per_sweep": getattr(sampler, "clusters_per_sweep", 0)})
+            if bar is not None:
+                bar.update(b + m)
+    finally:
+        if bar is not None:
+            bar.close()
+    observables = {k: (np.concatenate(v) if v else np.empty((0, n))) for k, v in parts.items()}
+    attempts = (burn_in + sweeps) * sampler.model.n_spins
+    info = {}
+    if wolff:
+        info = {"clusters": acc["clusters"], "flipped": acc["flipped"]}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            info["mean_cluster_size"] = acc["flipped"] / acc["clusters"]
+        rate = np.ones(n)
+    else:
+        rate = acc["accepted"] / attempts if attempts else np.full(n, np.nan)
+    return Trace(observables, rate, sampler.spins.copy(), sampler.temperature,
+                 sampler.model.n_spins, info)
+
+
 def ising_summary(size, dim=2, temperature=2.269, sweeps=1000, burn_in=200, chains=8,
                   algorithm="metropolis", seed=None, threads=None, coupling=1.0, field=0.0,
-                  periodic=True, clusters_per_sweep=None, verbose=False):
-    """Run an Ising simulation and return its observables, timings and exact values."""
+                  periodic=True, clusters_per_sweep=None, verbose=False, checkpoint=None,
+                  checkpoint_every=1000, resume=False):
+    """Run an Ising simulation and return its observables, timings and exact values.
+
+    With ``checkpoint``, the run is saved every ``checkpoint_every`` sweeps;
+    with ``resume`` too, an existing checkpoint is continued bit for bit.
+    """
     import time
 
     from heatbath import spin
@@ -113,13 +191,25 @@ def ising_summary(size, dim=2, temperature=2.269, sweeps=1000, burn_in=200, chai
         kwargs["clusters_per_sweep"] = clusters_per_sweep or 1
     sampler = cls(model, temperature, n_chains=chains, seed=seed, n_threads=threads, **kwargs)
     start = time.perf_counter()
-    if algorithm == "wolff" and clusters_per_sweep is None:
+    resuming = bool(resume and checkpoint and os.path.exists(checkpoint))
+    if algorithm == "wolff" and clusters_per_sweep is None and not resuming:
         # Pilot: size the sweep so it flips about n_spins spins, then keep it
         # fixed for the whole measured run (a fixed schedule is unbiased).
-        pilot = sampler.run(100)
+        # The first clusters of a random start are small: warm up first, then
+        # measure the mean cluster size.
+        sampler.run(0, burn_in=200)
+        pilot = sampler.run(200)
         mean_size = float(np.mean(pilot.info["mean_cluster_size"]))
         sampler.clusters_per_sweep = max(1, int(round(model.n_spins / mean_size)))
-    trace = sampler.run(sweeps, burn_in=burn_in, verbose=verbose)
+    if checkpoint is None:
+        trace = sampler.run(sweeps, burn_in=burn_in, verbose=verbose)
+    else:
+        every = heatbath._validation.check_int(checkpoint_every, "checkpoint_every", minimum=1)
+        settings = {"size": size, "dim": dim, "temperature": temperature, "sweeps": sweeps,
+                    "burn_in": burn_in, "chains": chains, "algorithm": algorithm,
+                    "seed": seed, "coupling": coupling, "field": field, "periodic": periodic}
+        trace = _ising_run(sampler, sweeps, burn_in, verbose, checkpoint, every, resume,
+                           settings)
     seconds = time.perf_counter() - start
     th = spin.thermodynamics(trace)
     if algorithm == "wolff":
@@ -190,7 +280,8 @@ def cmd_ising(args):
         res = ising_summary(args.size, args.dim, args.temperature, args.sweeps, args.burn_in,
                             args.chains, args.algorithm, args.seed, args.threads,
                             args.coupling, args.field, not args.open,
-                            args.clusters_per_sweep, verbose)
+                            args.clusters_per_sweep, verbose, args.checkpoint,
+                            args.checkpoint_every, args.resume)
     except (ValueError, TypeError) as exc:
         print(f"heatbath ising: error: {exc}", file=sys.stderr)
         return 2
@@ -201,7 +292,13 @@ def cmd_ising(args):
     return 0
 
 
-def _demo_ising(out, quick):
+def _plot():
+    import heatbath.plot
+
+    return heatbath.plot
+
+
+def _demo_ising(out, quick, plots=None):
     from heatbath.spin import exact
 
     L = 16 if quick else 32
@@ -229,6 +326,18 @@ def _demo_ising(out, quick):
     out(f"\n   at T_c, tau_int(|m|) in units of N spin flips: Metropolis "
         f"{taus['metropolis']:.1f}, Wolff {taus['wolff']:.2f} "
         f"({taus['metropolis'] / taus['wolff']:.0f}x fewer flips to decorrelate)\n")
+    if plots is not None:
+        from heatbath import spin
+
+        scan = [ising_summary(L, 2, T, sweeps, sweeps // 5, chains,
+                              "wolff" if abs(T - Tc) < 0.3 else "metropolis", seed=11)
+                for T in np.linspace(1.6, 3.4, 7 if quick else 13)]
+        plots["ising_observables"] = lambda: _plot().observables_vs_temperature(scan)
+        snap = spin.WolffSampler(spin.Ising((128, 128)), Tc, n_chains=1, seed=5,
+                                 clusters_per_sweep=20)
+        snap.run(0, burn_in=20 if quick else 200)
+        plots["ising_snapshot"] = lambda: _plot().ising_snapshot(
+            snap.spins[0].reshape(128, 128), title=f"2D Ising at T_c, 128x128 (Wolff)")
 
 
 def load_digits_binary():
@@ -379,12 +488,13 @@ def cmd_sample(args):
         model = RBM.load(args.model)
         sampler = model.gibbs_sampler(n_chains=args.chains, temperature=args.temperature,
                                       seed=args.seed, n_threads=args.threads)
+        verbose = sys.stderr.isatty()
         if args.every:
             trace = sampler.run(args.steps, burn_in=args.burn_in, thin=args.every,
-                                record_states=True)
+                                record_states=True, verbose=verbose)
             out = trace.info["states"]
         else:
-            sampler.run(0, burn_in=args.burn_in + args.steps)
+            sampler.run(0, burn_in=args.burn_in + args.steps, verbose=verbose)
             out = sampler.visible
         _save_array(args.out, out)
     except (ValueError, TypeError) as exc:
@@ -431,6 +541,90 @@ def _demo_rbm(out, quick):
         f"chi-square p = {pvalue:.3f}\n")
 
 
+def _digits_demo(out, quick, plots=None):
+    """Digits: heatbath against scikit-learn by exact test log-likelihood; AIS."""
+    import time
+
+    from heatbath import RBM
+
+    try:
+        X, X_test = load_digits_binary()
+    except ValueError:
+        out("5. RBMs on digits: skipped (scikit-learn is not installed; "
+            "pip install heatbath[sklearn])\n")
+        return
+    out(f"5. RBMs on scikit-learn's digits (8x8, binarised at >= 8; {len(X)} training rows, "
+        f"{len(X_test)} test rows = index % 5 == 0)\n")
+    rows = []
+    ours = RBM(64, 16, seed=0).init_visible_bias(X)
+    history = ours.fit(X, epochs=10, batch_size=10, method="cd", k=10, learning_rate=0.1,
+                       momentum=0.5, seed=0, score_every=1,
+                       scores=("pseudo_likelihood", "log_likelihood"), score_data=X_test)
+    t_ours = float(np.sum(history["seconds"]))   # training only, not the scoring
+    rows.append(["heatbath RBM: CD-10, lr 0.1, momentum 0.5, visible biases from data",
+                 f"{ours.log_likelihood(X_test):.3f}", f"{t_ours:.2f} s"])
+    try:
+        from sklearn.neural_network import BernoulliRBM
+
+        start = time.perf_counter()
+        sk = BernoulliRBM(n_components=16, random_state=0).fit(X)
+        t_sk = time.perf_counter() - start
+        theirs = RBM(64, 16).set_parameters(sk.components_.T, sk.intercept_visible_,
+                                            sk.intercept_hidden_)
+        rows.append(["sklearn BernoulliRBM(n_components=16), its defaults (PCD-1, lr 0.1)",
+                     f"{theirs.log_likelihood(X_test):.3f}", f"{t_sk:.2f} s"])
+    except ImportError:  # pragma: no cover - load_digits needs sklearn already
+        pass
+    out("   16 hidden units, 10 epochs, batch 10: exact test log-likelihood (log Z by "
+        "enumerating 2**16 hidden states)")
+    out(_table(rows, ["model", "test log-lik (nats/digit)", "fit time"]))
+    # AIS against exact, then a model too big to enumerate.
+    m20 = RBM(64, 20, seed=1).init_visible_bias(X)
+    m20.fit(X, epochs=10, batch_size=10, method="cd", k=10, learning_rate=0.1, momentum=0.5,
+            seed=1)
+    n_betas = 1000 if quick else 10000
+    exact = m20.log_partition()
+    ais = m20.log_partition("ais", n_runs=100, n_betas=n_betas, data=X, seed=2)
+    rev = m20.log_partition("reverse_ais", data=X, n_runs=100, n_betas=n_betas, seed=3)
+    out(f"\n   20 hidden units: log Z exact {exact:.4f}; AIS ({ais.n_runs} runs x {n_betas} "
+        f"betas) {ais:.4f} +- {ais.stderr:.4f}; reverse AIS {rev:.4f} +- {rev.stderr:.4f}")
+    nh = 64 if quick else 256
+    big = RBM(64, nh, seed=2).init_visible_bias(X)
+    big_history = big.fit(X, epochs=5 if quick else 20, batch_size=10, method="pcd", k=5,
+                          learning_rate=0.05, momentum=0.5, seed=2)
+    start = time.perf_counter()
+    ais = big.log_partition("ais", n_runs=100, n_betas=n_betas, data=X, seed=4)
+    t_ais = time.perf_counter() - start
+    ll = big.log_likelihood(X_test, "ais", n_runs=100, n_betas=n_betas, data=X, seed=4)
+    out(f"   {nh} hidden units (2**{nh} states: AIS only): log Z {ais:.3f} +- {ais.stderr:.3f} "
+        f"(ESS {ais.ess:.0f} of 100, {t_ais:.1f} s); test log-likelihood {ll:.3f} +- "
+        f"{ll.stderr:.3f}\n")
+    if plots is not None:
+        samples = big.sample(64, 200 if quick else 1000, seed=6)
+        plots["rbm_filters"] = lambda: _plot().weight_grid(big, n_filters=64,
+                                                           title=f"RBM filters ({nh} hidden)")
+        plots["rbm_samples"] = lambda: _plot().sample_grid(
+            samples, title=f"block-Gibbs samples of the {nh}-hidden RBM")
+        plots["learning_curves"] = lambda: _plot().learning_curves(
+            history, title="16-hidden RBM on digits (test set scores)")
+        del big_history
+
+
+def _write_plots(plots, folder, out):
+    try:
+        _plot()
+    except ImportError:
+        out(f"   plots: skipped (matplotlib is not installed; pip install heatbath[plot])\n")
+        return
+    os.makedirs(folder, exist_ok=True)
+    written = []
+    for name, make in plots.items():
+        path = os.path.join(folder, f"{name}.png")
+        make().savefig(path, dpi=110)
+        written.append(os.path.basename(path))
+    out(f"   plots written to {os.path.abspath(folder)}/: {', '.join(written)}\n")
+
+
 def _print_bench(results, out):
     rows = [[r["name"], f"{r['heatbath']:.3g}", f"{r['reference']:.3g}", r["unit"],
              f"{r['ratio']:.1f}x", r["reference_name"]] for r in results]
@@ -441,14 +635,17 @@ def cmd_demo(args):
     out = print
     out(f"heatbath {heatbath.__version__}: OpenMP {'on' if heatbath.openmp_enabled() else 'OFF'}, "
         f"{heatbath.effective_n_threads()} thread(s)\n")
+    plots = {}
     _demo_boltzmann(out)
     _demo_markov(out, args.quick)
-    _demo_ising(out, args.quick)
+    _demo_ising(out, args.quick, plots)
     _demo_rbm(out, args.quick)
+    _digits_demo(out, args.quick, plots)
+    _write_plots(plots, args.out, out)
     from heatbath._bench import run_cases
 
-    out("5. Kernel throughput against the NumPy twins (heatbath bench has the full run)\n")
-    _print_bench(run_cases(quick=True), out)
+    out("6. Kernel throughput against the NumPy twins, one run (heatbath bench has them all)\n")
+    _print_bench(run_cases(quick=args.quick, selection="demo"), out)
     return 0
 
 
@@ -471,8 +668,10 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"heatbath {heatbath.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = sub.add_parser("demo", help="show the Boltzmann and Markov-chain tools at work")
+    demo = sub.add_parser("demo", help="Ising, RBMs on digits, exact checks, plots, speed")
     demo.add_argument("--quick", action="store_true", help="a smaller run (seconds), for CI")
+    demo.add_argument("--out", default="heatbath-demo",
+                      help="folder for the PNG plots (default ./heatbath-demo)")
     demo.set_defaults(func=cmd_demo)
     ising = sub.add_parser("ising", help="simulate an Ising model and compare with exact results")
     ising.add_argument("--size", type=int, default=32, help="lattice side L (default 32)")
@@ -491,6 +690,12 @@ def build_parser():
                        help="Wolff only; default: chosen from a pilot run so a sweep "
                             "flips about L^dim spins, then fixed")
     ising.add_argument("--json", action="store_true", help="print one JSON object")
+    ising.add_argument("--checkpoint", default=None,
+                       help="save the chains and the trace so far here (atomically)")
+    ising.add_argument("--checkpoint-every", type=int, default=1000,
+                       help="sweeps between checkpoints (default 1000)")
+    ising.add_argument("--resume", action="store_true",
+                       help="continue from --checkpoint if it exists (bit for bit)")
     ising.set_defaults(func=cmd_ising)
     train = sub.add_parser("train", help="train an RBM and save it (.npz)")
     train.add_argument("--data", required=True,
