@@ -13,24 +13,36 @@ step "1/4 the README's test command: fresh venv, build, install, test"
 rm -rf .venv
 export HEATBATH_EXPECT_OPENMP=1
 $PY -m venv .venv && .venv/bin/pip install ".[test]" && .venv/bin/python -m pytest
+# Kernel digests of this (OpenMP) build, for the builds below to match bit for bit.
+.venv/bin/python -m heatbath._selfcheck --write "$PWD/digests-openmp.json"
 
 step "2/4 benchmarks once, untimed, and the CLI (a broken bench fails CI)"
 .venv/bin/python -m pytest bench --benchmark-disable -q -p no:cacheprovider
 .venv/bin/heatbath bench --quick --json > /dev/null
 .venv/bin/heatbath demo --quick > /dev/null
 
-step "3/4 serial wheel (HEATBATH_NO_OPENMP=1) from python -m build: same bits"
+step "3/4 serial wheel (HEATBATH_NO_OPENMP=1) from python -m build: same bits; bare install"
 rm -rf .venv-serial dist-serial
 .venv/bin/pip install -q build
 HEATBATH_NO_OPENMP=1 .venv/bin/python -m build --wheel --outdir dist-serial .
 $PY -m venv .venv-serial
 .venv-serial/bin/pip install -q "$(ls dist-serial/heatbath-*.whl)[test]"
 HEATBATH_EXPECT_OPENMP=0 .venv-serial/bin/python -m pytest -q
+.venv-serial/bin/python -m heatbath._selfcheck --check "$PWD/digests-openmp.json"
+# The same wheel in a bare environment (no extras: no scikit-learn, no
+# matplotlib): it imports, runs the demo, and says what it skipped.
+rm -rf .venv-bare && $PY -m venv .venv-bare
+.venv-bare/bin/pip install -q "$(ls dist-serial/heatbath-*.whl)"
+bare_out=$(mktemp -d)
+(cd "$bare_out" && "$OLDPWD/.venv-bare/bin/heatbath" demo --quick --out plots > demo.txt)
+grep "skipped (scikit-learn is not installed" "$bare_out/demo.txt"
+grep "skipped (matplotlib is not installed" "$bare_out/demo.txt"
 
 step "4/4 bounds-checked debug build (HEATBATH_CYTHON_DEBUG=1): whole suite"
 rm -rf .venv-debug
 $PY -m venv .venv-debug
 HEATBATH_CYTHON_DEBUG=1 .venv-debug/bin/pip install -q ".[test]"
 .venv-debug/bin/python -m pytest -q
+.venv-debug/bin/python -m heatbath._selfcheck --check "$PWD/digests-openmp.json"
 
 step "done"

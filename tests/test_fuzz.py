@@ -15,7 +15,8 @@ from heatbath import diagnostics, markov
 from heatbath.spin import (BoltzmannMachine, HeatBathSampler, Ising, MetropolisSampler,
                            WolffSampler, thermodynamics)
 
-SETTINGS = settings(max_examples=200, deadline=None,
+# derandomize: CI sees the same examples on every run (explore by turning it off).
+SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 reals = st.floats(allow_nan=True, allow_infinity=True, width=64)

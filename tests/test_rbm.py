@@ -326,3 +326,75 @@ def test_fused_epoch_kernel_equals_general_path(method, k, dtype, monkeypatch):
     tol = 1e-12 if dtype == np.float64 else 1e-5
     for x, y in zip(*results):
         np.testing.assert_allclose(x, y, rtol=0, atol=tol)
+
+
+def test_concurrent_use_is_refused_or_matches_sequential_use():
+    """Kernels release the GIL: separate samplers in threads equal sequential runs;
+    one sampler or one model in two threads at once is refused, never corrupted."""
+    import copy
+    import pickle
+    import threading
+
+    rng = np.random.default_rng(0)
+    model = RBM(300, 200, dtype=np.float32, seed=0)
+    model.set_parameters(rng.normal(scale=0.1, size=(300, 200)))
+    results = {}
+
+    def work(k):
+        results[k] = model.gibbs_sampler(n_chains=64, seed=k, n_threads=2).run(20)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in range(3):
+        alone = model.gibbs_sampler(n_chains=64, seed=k).run(20)
+        np.testing.assert_array_equal(results[k]["free_energy"], alone["free_energy"])
+        np.testing.assert_array_equal(results[k].final_state, alone.final_state)
+    sampler = model.gibbs_sampler(n_chains=4, seed=1)
+    before = sampler.get_state()
+    sampler._busy._lock.acquire()            # as if another thread were inside run()
+    try:
+        with pytest.raises(RuntimeError, match="already in use"):
+            sampler.run(5)
+        with pytest.raises(RuntimeError, match="already in use"):
+            sampler.set_state(before)
+    finally:
+        sampler._busy._lock.release()
+    np.testing.assert_array_equal(sampler.visible, before["visible"])
+    X = (rng.random((20, 300)) < 0.2).astype(float)
+    model._busy._lock.acquire()              # as if another thread were training it
+    try:
+        with pytest.raises(RuntimeError, match="being trained"):
+            model.fit(X, epochs=1)
+    finally:
+        model._busy._lock.release()
+    # Models and samplers still copy and pickle (the guard is made afresh).
+    for obj in (model, sampler):
+        for twin in (copy.deepcopy(obj), pickle.loads(pickle.dumps(obj))):
+            assert not twin._busy.locked()
+    assert np.array_equal(pickle.loads(pickle.dumps(model)).weights, model.weights)
+
+
+def test_caller_arrays_are_never_modified_or_required_writable():
+    from heatbath import Ising, MetropolisSampler
+
+    rng = np.random.default_rng(1)
+    W = rng.normal(scale=0.1, size=(6, 3))
+    X = (rng.random((40, 6)) < 0.4).astype(float)
+    init = X[:5].copy()
+    spins = np.ones((2, 16), dtype=np.int8)
+    keep = [a.copy() for a in (W, X, init, spins)]
+    for a in (W, X, init, spins):
+        a.setflags(write=False)
+    m = RBM(6, 3).set_parameters(weights=W)
+    m.fit(X, epochs=2, seed=0)
+    sampler = m.gibbs_sampler(n_chains=5, init=init, seed=1)
+    sampler.run(5)
+    state = sampler.get_state()
+    sampler.set_state(state)
+    sampler.run(3)
+    MetropolisSampler(Ising((4, 4)), 2.0, n_chains=2, init=spins, seed=0).run(10)
+    for a, b in zip((W, X, init, spins), keep):
+        np.testing.assert_array_equal(a, b)

@@ -365,12 +365,12 @@ def test_sampler_errors():
 def test_one_sampler_used_from_two_threads_is_refused_not_corrupted():
     s = MetropolisSampler(Ising((4, 4)), n_chains=2, seed=0)
     before = s.get_state()
-    s._lock.acquire()  # as if another thread were inside run()
+    s._lock._lock.acquire()  # as if another thread were inside run()
     try:
-        with pytest.raises(RuntimeError, match="already running"):
+        with pytest.raises(RuntimeError, match="already in use"):
             s.run(10)
     finally:
-        s._lock.release()
+        s._lock._lock.release()
     np.testing.assert_array_equal(s.spins, before["spins"])
     # separate samplers in separate threads give the sequential results
     results = {}

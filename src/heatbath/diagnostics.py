@@ -215,7 +215,8 @@ def jackknife(fn, *series, n_groups=None):
         return float(full), float("inf")
     mean_lo = leave_out.mean()
     value = G * full - (G - 1) * mean_lo
-    err = np.sqrt((G - 1) / G * ((leave_out - mean_lo) ** 2).sum())
+    with np.errstate(over="ignore"):   # huge spreads give an honest infinite error
+        err = np.sqrt((G - 1) / G * ((leave_out - mean_lo) ** 2).sum())
     return float(value), float(err)
 
 

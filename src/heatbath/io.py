@@ -75,9 +75,7 @@ def _read(path, kind):
     try:
         with np.load(os.fspath(path), allow_pickle=False) as f:
             flat = {k: f[k] for k in f.files}
-    except FileNotFoundError:
-        raise
-    except Exception as exc:  # truncated or not a zip: BadZipFile, EOFError, ValueError
+    except Exception as exc:  # missing, truncated, not a zip: BadZipFile, EOFError, ...
         raise ValueError(f"cannot read {path!r} (truncated or not an .npz file): "
                          f"{type(exc).__name__}: {exc}") from None
     if "format_version" not in flat or "kind" not in flat:

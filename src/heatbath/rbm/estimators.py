@@ -314,7 +314,8 @@ def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=No
     streams = _random.spawn_states(seed, n_runs)
     v = np.empty((n_runs, model.n_visible), dtype=dt)
     h = np.empty((n_runs, model.n_hidden), dtype=dt)
-    x = np.ascontiguousarray(np.broadcast_to(path.a0.astype(dt), v.shape))
+    x = np.empty_like(v)           # written in place by the draw: not a broadcast view
+    x[...] = path.a0
     sample_(x, v, model.visible, np.ones(n_runs), streams, 1)   # exact draws from p_0
     log_w = np.zeros(n_runs)
     bar = _bar(verbose, betas.size - 1, "AIS")

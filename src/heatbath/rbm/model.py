@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 from heatbath import _random
+from heatbath._concurrency import Exclusive
 from heatbath._io import atomic_write
 from heatbath._openmp import effective_n_threads
 from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array, check_temperature
@@ -71,6 +72,7 @@ class RBM:
             raise ValueError("visible and hidden cannot both be gaussian: the joint "
                              "distribution is not normalisable")
         self.dtype = _dtype(dtype)
+        self._busy = Exclusive()   # fit changes the parameters: one thread at a time
         rng = np.random.default_rng(_random.as_seed_sequence(seed))
         self.weights = (0.01 * rng.standard_normal((self.n_visible, self.n_hidden))
                         ).astype(self.dtype)
@@ -92,7 +94,8 @@ class RBM:
             arr = check_real_array(value, name)
             if arr.shape != shape:
                 raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
-            setattr(self, name, np.ascontiguousarray(arr, dtype=self.dtype))
+            # A copy: training updates the parameters in place.
+            setattr(self, name, np.array(arr, dtype=self.dtype, order="C", copy=True))
         return self
 
     def init_visible_bias(self, X):
@@ -331,10 +334,11 @@ class RBM:
         """
         from heatbath.rbm.train import fit
 
-        return fit(self, X, epochs, batch_size, method, k, learning_rate, momentum,
-                   weight_decay, n_persistent_chains, n_temperatures, shuffle, seed, callback,
-                   verbose, n_threads, score_every, scores, score_data, checkpoint,
-                   checkpoint_every, resume)
+        with self._busy("RBM (it is being trained)"):
+            return fit(self, X, epochs, batch_size, method, k, learning_rate, momentum,
+                       weight_decay, n_persistent_chains, n_temperatures, shuffle, seed,
+                       callback, verbose, n_threads, score_every, scores, score_data,
+                       checkpoint, checkpoint_every, resume)
 
     def reconstruction_error(self, X):
         """Mean squared one-step reconstruction error (deterministic, via means)."""
@@ -378,8 +382,9 @@ class RBM:
         try:
             with np.load(os.fspath(path), allow_pickle=False) as f:
                 data = {k: f[k] for k in f.files}
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot read an RBM model from {path!r}: {exc}") from None
+        except Exception as exc:  # missing, truncated, not a zip (BadZipFile, EOFError)
+            raise ValueError(f"cannot read an RBM model from {path!r}: "
+                             f"{type(exc).__name__}: {exc}") from None
         try:
             version = int(data["format_version"])
             if version > MODEL_FORMAT_VERSION:
@@ -442,9 +447,10 @@ class GibbsSampler:
                 v = np.repeat(v, self.n_chains, axis=0)
             if v.shape[0] != self.n_chains:
                 raise ValueError(f"init must have {self.n_chains} rows, got {v.shape[0]}")
-            self._v = np.ascontiguousarray(v, dtype=dt)
+            self._v = np.array(v, dtype=dt, order="C", copy=True)   # sampled in place
         self._h = np.zeros((self.n_chains, model.n_hidden), dtype=dt)
         self.steps_done = 0
+        self._busy = Exclusive()
 
     @property
     def temperature(self):
@@ -502,7 +508,7 @@ class GibbsSampler:
             from tqdm.auto import tqdm
             bar = tqdm(total=burn_in + n_sweeps, unit="step", desc="Gibbs")
         try:
-            with single_threaded_blas():
+            with self._busy("GibbsSampler"), single_threaded_blas():
                 self._run_steps(burn_in, n_sweeps, thin, free, states, bar, n_threads)
         finally:
             if bar is not None:
@@ -546,7 +552,8 @@ class GibbsSampler:
             raise ValueError(f"state is missing a field: {exc}") from None
         if v.shape[0] != self.n_chains or h.shape[0] != self.n_chains:
             raise ValueError(f"state has {v.shape[0]} chains, this sampler has {self.n_chains}")
-        self.temperature = T
-        self._v = np.ascontiguousarray(v, dtype=self.model.dtype)
-        self._h = np.ascontiguousarray(h, dtype=self.model.dtype)
-        self._streams, self.steps_done = streams, steps
+        with self._busy("GibbsSampler"):
+            self.temperature = T
+            self._v = np.array(v, dtype=self.model.dtype, order="C", copy=True)
+            self._h = np.array(h, dtype=self.model.dtype, order="C", copy=True)
+            self._streams, self.steps_done = streams, steps

@@ -234,6 +234,16 @@ class Gaussian(Unit):
     def values(self):
         raise ValueError("gaussian units cannot be enumerated")
 
+    #: Larger values would overflow (v - a)**2 / 2 in float64.
+    MAX_ABS = 1e150
+
+    def validate(self, data, name):
+        if data.size and np.abs(data).max() > self.MAX_ABS:
+            raise ValueError(f"{name} holds values up to {np.abs(data).max():g}; gaussian units "
+                             f"need |values| <= {self.MAX_ABS:g} (their energy v**2/2 would "
+                             f"overflow)")
+        return data
+
     def bias_from_data(self, data):
         return data.mean(axis=0)
 

@@ -57,11 +57,13 @@ def thermodynamics(trace):
     # Divide by T rather than multiply by beta**2: a Python float raises
     # OverflowError on 1e300**2, and (std / T)**2 is 0 for frozen chains
     # and at T = inf.
+    with np.errstate(over="ignore"):   # C overflows to inf at T ~ 1e-300: honest
+        heat = jackknife(lambda x: N * (np.float64(x.std()) / T) ** 2, e)
     out = {
         "energy_per_spin": (float(e.mean()), stderr(e)),
         "abs_magnetization": (float(m.mean()), stderr(m)),
         "magnetization_squared": (float((m**2).mean()), stderr(m**2)),
-        "specific_heat": jackknife(lambda x: N * (np.float64(x.std()) / T) ** 2, e),
+        "specific_heat": heat,
         "susceptibility": jackknife(lambda x: N * np.float64(x.var()) / T, m),
         "binder": jackknife(lambda x: 1.0 - (x**4).mean() / (3.0 * (x**2).mean() ** 2)
                             if (x**2).mean() > 0 else 0.0, m),

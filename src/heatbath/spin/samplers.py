@@ -8,13 +8,11 @@ the same chains, and two calls equal one longer call bit for bit.
 plus a format version), so a saved run resumes exactly.
 """
 
-import contextlib
-import threading
-
 import numpy as np
 from scipy.special import expit
 
 from heatbath import _random
+from heatbath._concurrency import Exclusive
 from heatbath._openmp import effective_n_threads
 from heatbath._validation import MAX_ELEMENTS, check_int, check_temperature
 from heatbath.diagnostics import Trace
@@ -83,7 +81,7 @@ class _SpinSampler:
         self._streams = _random.spawn_states(seed, self.n_chains)
         self._spins = self._initial_spins(init)
         self.sweeps_done = 0
-        self._lock = threading.Lock()
+        self._lock = Exclusive()
 
     # -- validation ---------------------------------------------------------
     def _check_model(self, model):
@@ -113,7 +111,7 @@ class _SpinSampler:
         if s.shape[0] != self.n_chains:
             raise ValueError(f"init must have {self.n_chains} rows (one per chain), "
                              f"got {s.shape[0]}")
-        return np.ascontiguousarray(s)
+        return np.array(s, order="C", copy=True)   # the chains are ours, not the caller's
 
     # -- state --------------------------------------------------------------
     @property
@@ -169,16 +167,9 @@ class _SpinSampler:
             self._spins, self._streams = np.array(spins), streams
             self._temperature, self.sweeps_done = temperature, sweeps
 
-    @contextlib.contextmanager
     def _guard(self):
         """Refuse (never corrupt) use of one sampler from two threads at once."""
-        if not self._lock.acquire(blocking=False):
-            raise RuntimeError(f"this {type(self).__name__} is already running in another "
-                               "thread; use one sampler per thread")
-        try:
-            yield
-        finally:
-            self._lock.release()
+        return self._lock(type(self).__name__)
 
     # -- running ------------------------------------------------------------
     def run(self, n_sweeps, burn_in=0, thin=1, verbose=False):

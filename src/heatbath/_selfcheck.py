@@ -1,0 +1,178 @@
+"""Determinism self-check: every kernel, the same bits for any thread count and build.
+
+Each case runs one kernel (through its public entry point) from a fixed seed
+and returns the bytes of its output. ``kernel_digests(n_threads)`` hashes
+them. The test suite requires equal digests for n_threads = 1, 2 and 3; CI
+writes the digests of the OpenMP build and checks them in the build without
+OpenMP, on the same machine:
+
+    python -m heatbath._selfcheck --write digests.json      # OpenMP build
+    python -m heatbath._selfcheck --check digests.json      # serial build
+
+(Digests are not frozen in the repository: BLAS kernels and libm differ
+between CPUs, so floating-point bits are only comparable on one machine.)
+"""
+
+import argparse
+import hashlib
+import json
+import sys
+
+import numpy as np
+
+__all__ = ["CASES", "kernel_digests"]
+
+
+def _bytes(*arrays):
+    return b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)
+
+
+def _streams(t):
+    from heatbath import _random
+
+    s = _random.spawn_states(1, 37)     # advanced in place by each call
+    raw = _random.random_raw(s, 500, n_threads=t)
+    uni = _random.random(s, 300, n_threads=t)
+    single = _random.random(s, 300, dtype=np.float32, n_threads=t)
+    ints = _random.integers(s, 7, 200, n_threads=t)
+    return _bytes(raw, uni, single, ints, s)
+
+
+def _markov(t):
+    from heatbath import markov
+
+    P = np.random.default_rng(0).random((9, 9))
+    P /= P.sum(axis=1, keepdims=True)
+    return _bytes(markov.simulate(P, 0, 200, n_chains=33, seed=2, n_threads=t))
+
+
+def _spin(cls_name, t):
+    from heatbath import spin
+
+    J = np.zeros((6, 6))
+    J[np.arange(5), np.arange(1, 6)] = 0.5
+    J = J + J.T
+    make = {
+        "metropolis": lambda: spin.MetropolisSampler(spin.Ising((16, 12), h=0.1),
+                                                     [2.0, 2.5, 3.0] * 5, n_chains=15,
+                                                     seed=1, n_threads=t),
+        "heatbath": lambda: spin.HeatBathSampler(spin.Ising((4, 5, 6), periodic=False), 2.5,
+                                                 n_chains=9, seed=2, n_threads=t),
+        "wolff": lambda: spin.WolffSampler(spin.Ising((12, 12)), 2.3, n_chains=7, seed=3,
+                                           n_threads=t, clusters_per_sweep=3),
+        "machine": lambda: spin.MetropolisSampler(spin.BoltzmannMachine(J, h=0.2), 1.5,
+                                                  n_chains=11, seed=4, n_threads=t),
+    }[cls_name]
+    tr = make().run(40, burn_in=5, thin=2)
+    return _bytes(tr["energy"], tr["magnetization"], tr.final_state)
+
+
+def _gibbs(units, nv, nh, n_chains, dtype, t):
+    from heatbath import RBM
+
+    m = RBM(nv, nh, units, "bernoulli", dtype=dtype, seed=5)
+    rng = np.random.default_rng(6)
+    m.set_parameters(rng.normal(scale=0.3, size=(nv, nh)), rng.normal(size=nv),
+                     rng.normal(size=nh))
+    s = m.gibbs_sampler(n_chains=n_chains, seed=7, n_threads=t)
+    tr = s.run(6, burn_in=2)
+    return _bytes(tr["free_energy"], s.visible, s.hidden)
+
+
+def _fit(method, nv, nh, dtype, t, batch_size=20):
+    from heatbath import RBM
+
+    X = (np.random.default_rng(8).random((120, nv)) < 0.2).astype(float)
+    m = RBM(nv, nh, dtype=dtype, seed=9)
+    h = m.fit(X, epochs=2, batch_size=batch_size, method=method, k=2, learning_rate=0.05,
+              momentum=0.5, seed=10, n_threads=t)
+    return _bytes(m.weights, m.visible_bias, m.hidden_bias, h["reconstruction_error"])
+
+
+def _ais(t):
+    from heatbath import RBM
+
+    m = RBM(784, 200, dtype=np.float32, seed=11)
+    X = (np.random.default_rng(12).random((50, 784)) < 0.2).astype(float)
+    est = m.log_partition("ais", n_runs=40, n_betas=12, data=X, seed=13, n_threads=t)
+    rev = m.log_partition("reverse_ais", data=X, n_runs=40, n_betas=12, seed=14, n_threads=t)
+    return _bytes(est.log_weights, rev.log_weights)
+
+
+def _exact(t):
+    from heatbath import RBM
+
+    m = RBM(30, 12, seed=15)
+    return _bytes(np.array([float(m.log_partition(n_threads=t))]))
+
+
+def _sklearn(t):
+    try:
+        from heatbath.sklearn import BernoulliRBM
+    except ImportError:
+        return b"scikit-learn not installed"
+    X = (np.random.default_rng(16).random((200, 64)) < 0.3).astype(np.float32)
+    est = BernoulliRBM(n_components=1100, n_iter=1, batch_size=50, random_state=0,
+                       n_threads=t).fit(X)
+    return _bytes(est.components_, est.transform(X), est.gibbs(X[:5]))
+
+
+#: name -> function(n_threads) -> bytes
+CASES = {
+    "random streams": _streams,
+    "markov.simulate": _markov,
+    "ising Metropolis 2D": lambda t: _spin("metropolis", t),
+    "ising heat-bath 3D open": lambda t: _spin("heatbath", t),
+    "ising Wolff": lambda t: _spin("wolff", t),
+    "Boltzmann machine Metropolis": lambda t: _spin("machine", t),
+    "rbm Gibbs bernoulli small": lambda t: _gibbs("bernoulli", 10, 6, 13, np.float64, t),
+    "rbm Gibbs softmax": lambda t: _gibbs("softmax(3)", 12, 5, 13, np.float64, t),
+    "rbm Gibbs gaussian": lambda t: _gibbs("gaussian", 7, 5, 13, np.float32, t),
+    "rbm Gibbs 784x300 blocked products": lambda t: _gibbs("bernoulli", 784, 300, 100,
+                                                           np.float32, t),
+    "rbm fit CD fused kernel": lambda t: _fit("cd", 64, 16, np.float64, t),
+    "rbm fit PCD 64x1100 (products)": lambda t: _fit("pcd", 64, 1100, np.float32, t),
+    "rbm fit PT": lambda t: _fit("pt", 20, 8, np.float64, t),
+    # The weights are continuous, so a product that changed its last bit with
+    # the thread count would show (plain multithreaded OpenBLAS does here).
+    "rbm fit CD 784x500 (products)": lambda t: _fit("cd", 784, 500, np.float32, t, 60),
+    "rbm AIS and reverse AIS": _ais,
+    "rbm exact log Z (chunks)": _exact,
+    "sklearn BernoulliRBM": _sklearn,
+}
+
+
+def kernel_digests(n_threads, names=None):
+    """sha256 of each case's output at ``n_threads``."""
+    return {name: hashlib.sha256(CASES[name](n_threads)).hexdigest()
+            for name in (names or CASES)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m heatbath._selfcheck",
+                                     description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--write", metavar="FILE")
+    group.add_argument("--check", metavar="FILE")
+    args = parser.parse_args(argv)
+    import heatbath
+
+    got = kernel_digests(2)
+    if args.write:
+        with open(args.write, "w") as f:
+            json.dump({"openmp": heatbath.openmp_enabled(), "digests": got}, f, indent=1)
+        print(f"wrote {len(got)} kernel digests to {args.write}")
+        return 0
+    with open(args.check) as f:
+        ref = json.load(f)
+    bad = [name for name in ref["digests"] if got.get(name) != ref["digests"][name]]
+    for name in bad:
+        print(f"DIFFERENT: {name}", file=sys.stderr)
+    print(f"{len(ref['digests']) - len(bad)} of {len(ref['digests'])} kernels give the same "
+          f"bits here (OpenMP {heatbath.openmp_enabled()}) as in the reference build "
+          f"(OpenMP {ref['openmp']})")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
