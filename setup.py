@@ -28,6 +28,7 @@ EXTENSIONS = [
     ("heatbath.spin._cluster", "src/heatbath/spin/_cluster.pyx"),
     ("heatbath.rbm._gibbs", "src/heatbath/rbm/_gibbs.pyx"),
     ("heatbath.rbm._cd", "src/heatbath/rbm/_cd.pyx"),
+    ("heatbath.rbm._blas", "src/heatbath/rbm/_blas.pyx"),
 ]
 
 OPENMP_PROBE = textwrap.dedent(

@@ -216,6 +216,71 @@ def _sklearn_case(n_hidden, dtype, epochs):
                 "sklearn.neural_network.BernoulliRBM.fit")
 
 
+def _numpy_ais(W, a, b, a0, betas, rng):
+    """Hand-written NumPy AIS (Salakhutdinov & Murray 2008) for a Bernoulli RBM."""
+    n = 100
+    dt = W.dtype
+    v = (rng.random((n, W.shape[0]), dtype=dt) < 1.0 / (1.0 + np.exp(-a0))).astype(dt)
+    log_w = np.zeros(n)
+
+    def log_f(beta, v, c):
+        m = a0 + beta * (a - a0)
+        return v @ m + np.logaddexp(0.0, beta * (b + c)).sum(axis=1)
+
+    c = v @ W
+    for k in range(1, len(betas)):
+        log_w += log_f(betas[k], v, c) - log_f(betas[k - 1], v, c)
+        beta = betas[k]
+        ph = 1.0 / (1.0 + np.exp(-beta * (b + c)))
+        h = (rng.random(ph.shape, dtype=dt) < ph).astype(dt)
+        pv = 1.0 / (1.0 + np.exp(-((h @ W.T) * dt.type(beta) + (a0 + beta * (a - a0)))))
+        v = (rng.random(pv.shape, dtype=dt) < pv).astype(dt)
+        c = v @ W
+    return log_w
+
+
+def _ais_case(nv, nh, n_betas, n_threads):
+    from heatbath import RBM
+    from heatbath.rbm.estimators import ais_schedule
+
+    model = RBM(nv, nh, dtype=np.float32, seed=0)
+    X = _rbm_data(1000, nv, 0.13, np.float32)
+    a0 = model.visible.bias_from_data(X)
+    betas = ais_schedule(n_betas)
+    rng = np.random.default_rng(0)
+    return Case(
+        f"rbm AIS: 100 runs x {n_betas} betas, {nv}x{nh}, float32, {n_threads} thread(s)",
+        "run-beta", 100 * (n_betas - 1),
+        lambda: model.log_partition("ais", n_runs=100, n_betas=n_betas, data=X, seed=1,
+                                    n_threads=n_threads),
+        lambda: _numpy_ais(model.weights, model.visible_bias.astype(float),
+                           model.hidden_bias.astype(float), a0, betas, rng),
+        "hand-written NumPy AIS loop (vectorised, one Generator)",
+    )
+
+
+def _exact_log_z_case(nv, nh, n_threads):
+    from heatbath import RBM
+    from scipy.special import logsumexp
+
+    model = RBM(nv, nh, seed=0)
+    W, a, b = model.weights, model.visible_bias, model.hidden_bias
+
+    def numpy_exact():
+        # Enumerate the hidden states (bits of 0..2**nh - 1) in chunks; sum v out.
+        parts = []
+        for start in range(0, 2**nh, 2**14):
+            idx = np.arange(start, min(start + 2**14, 2**nh))
+            H = ((idx[:, None] >> np.arange(nh)) & 1).astype(float)
+            parts.append(logsumexp(H @ b + np.logaddexp(0.0, a + H @ W.T).sum(axis=1)))
+        return logsumexp(parts)
+
+    return Case(f"rbm exact log Z: {nv} visible x {nh} hidden (2**{nh} states), "
+                f"{n_threads} thread(s)", "state", 2**nh,
+                lambda: model.log_partition(n_threads=n_threads), numpy_exact,
+                "hand-written NumPy enumeration (chunked, logaddexp)")
+
+
 class _Scaled:
     """A reference call doing 1/factor of the case's work (for slow twins).
 
@@ -244,7 +309,8 @@ def cases(quick=False, n_threads=None):
         wolff = [_wolff_case(32, 2000, 1)]
     if quick:
         rbm = [_rbm_cd_case(20, 10, 10, 1, "cd", np.float32, n_threads),
-               _rbm_gibbs_case(20, 10, 16, np.float32, n_threads)]
+               _rbm_gibbs_case(20, 10, 16, np.float32, n_threads),
+               _ais_case(20, 10, 20, n_threads), _exact_log_z_case(8, 6, n_threads)]
     else:
         rbm = [_rbm_cd_case(784, 500, 100, k, m, dt, n_threads)
                for (m, k) in (("cd", 1), ("cd", 10), ("pcd", 1))
@@ -252,6 +318,9 @@ def cases(quick=False, n_threads=None):
         rbm += [_rbm_gibbs_case(784, 500, 1000, np.float32, n_threads)]
         rbm += [c for c in (_sklearn_case(nh, dt, 10) for nh in (64, 256)
                             for dt in (np.float64, np.float32)) if c is not None]
+        # AIS: 1,000 of the 10,000 betas of the issue's size (the time is linear in
+        # the betas; a full run is timed once in the README).
+        rbm += [_ais_case(784, 500, 1000, n_threads), _exact_log_z_case(64, 20, n_threads)]
     return _rng_cases(n_draws, n_threads) + [
         _markov_case(50, steps[0] * 10, steps[1], n_threads),
     ] + ising + wolff + rbm

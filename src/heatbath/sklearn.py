@@ -225,7 +225,7 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         with single_threaded_blas():
             x = preactivation(model.hidden_bias, V, model.weights,
                               effective_n_threads(self.n_threads))
-        means_(x, model.hidden, np.ones(x.shape[0]), 1)
+        means_(x, model.hidden, np.ones(x.shape[0]), effective_n_threads(self.n_threads))
         return x.astype(X.dtype, copy=False)
 
     def gibbs(self, v):
@@ -248,9 +248,9 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         out = np.empty_like(V)
         with single_threaded_blas():
             x = preactivation(model.hidden_bias, V, model.weights, n_threads)
-            sample_(x, h, model.hidden, ones, streams, 1)
+            sample_(x, h, model.hidden, ones, streams, n_threads)
             x = preactivation(model.visible_bias, h, model.weights, n_threads, transpose=True)
-            sample_(x, out, model.visible, ones, streams, 1)
+            sample_(x, out, model.visible, ones, streams, n_threads)
         return out.astype(X.dtype, copy=False)
 
     def _score(self, model, V):

@@ -34,7 +34,8 @@ from scipy.special import logsumexp
 from heatbath import _random
 from heatbath._openmp import effective_n_threads
 from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array
-from heatbath.rbm._layers import matmul, run_parallel, sample_, single_threaded_blas
+from heatbath.rbm._layers import (_row_blocks, matmul, run_parallel, sample_,
+                                  single_threaded_blas)
 from heatbath.rbm.units import Bernoulli, Gaussian, Softmax, softplus
 
 __all__ = ["Estimate", "MAX_EXACT_STATES", "exact_log_partition", "ais", "reverse_ais",
@@ -219,28 +220,38 @@ class _Path:
                             + model.hidden.log_partition(np.zeros((1, model.n_hidden)),
                                                          np.zeros(model.n_hidden))[0])
 
-    def log_f(self, beta, v, c):
-        """log of the unnormalised p_beta(v), up to a term that does not depend on beta.
+    def increment(self, new, old, v, c):
+        """log f_new(v) - log f_old(v) per row, f_beta the unnormalised p_beta(v).
 
         ``c = v @ W``. Visible unit terms are linear in the bias (the base
-        measure cancels between betas), plus -|m|^2/2 for gaussian units.
+        measure cancels between betas), plus -|m|^2/2 for gaussian units;
+        the hidden log-partitions run on n_threads threads (rows are
+        independent, so the split changes no number).
         """
-        m = self.a0 + beta * self.da
-        out = v @ m
+        m_new, m_old = self.a0 + new * self.da, self.a0 + old * self.da
+        out = v @ (m_new - m_old)
         if self.gaussian:
-            out -= 0.5 * (m @ m)
-        return out + self.model.hidden.log_partition(beta * c, beta * self.b)
+            out -= 0.5 * (m_new @ m_new - m_old @ m_old)
+        hidden = self.model.hidden
+
+        def rows(r):
+            out[r] += (hidden.log_partition(new * c[r], new * self.b)
+                       - hidden.log_partition(old * c[r], old * self.b))
+
+        run_parallel([lambda r=r: rows(r) for r in _row_blocks(c, self.n_threads)],
+                     self.n_threads)
+        return out
 
     def gibbs(self, beta, v, c, h, streams):
         """One block-Gibbs step of p_beta from v (c = v @ W); v, h overwritten."""
         m, dt = self.model, self.W.dtype
         ones = np.ones(v.shape[0])
         x = np.ascontiguousarray((beta * (self.b + c)).astype(dt))
-        sample_(x, h, m.hidden, ones, streams, 1)
+        sample_(x, h, m.hidden, ones, streams, self.n_threads)
         x = matmul(h, self.W.T, self.n_threads)
         x *= dt.type(beta)
         x += (self.a0 + beta * self.da).astype(dt)
-        sample_(x, v, m.visible, ones, streams, 1)
+        sample_(x, v, m.visible, ones, streams, self.n_threads)
         return matmul(v, self.W, self.n_threads)
 
 
@@ -316,14 +327,14 @@ def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=No
     h = np.empty((n_runs, model.n_hidden), dtype=dt)
     x = np.empty_like(v)           # written in place by the draw: not a broadcast view
     x[...] = path.a0
-    sample_(x, v, model.visible, np.ones(n_runs), streams, 1)   # exact draws from p_0
+    sample_(x, v, model.visible, np.ones(n_runs), streams, n_threads)   # exact draws, p_0
     log_w = np.zeros(n_runs)
     bar = _bar(verbose, betas.size - 1, "AIS")
     try:
         with single_threaded_blas(), np.errstate(over="ignore"):
             c = matmul(v, path.W, n_threads)
             for k in range(1, betas.size):
-                log_w += path.log_f(betas[k], v, c) - path.log_f(betas[k - 1], v, c)
+                log_w += path.increment(betas[k], betas[k - 1], v, c)
                 if k < betas.size - 1:
                     c = path.gibbs(betas[k], v, c, h, streams)
                 if bar is not None:
@@ -349,7 +360,7 @@ def _reverse_runs(model, V, betas, base, seed, n_threads, verbose):
             c = matmul(v, path.W, n_threads)
             for k in range(betas.size - 1, 0, -1):
                 c = path.gibbs(betas[k], v, c, h, streams)
-                log_w += path.log_f(betas[k - 1], v, c) - path.log_f(betas[k], v, c)
+                log_w += path.increment(betas[k - 1], betas[k], v, c)
                 if bar is not None:
                     bar.update(1)
     finally:

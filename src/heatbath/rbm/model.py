@@ -483,9 +483,9 @@ class GibbsSampler:
         """One block-Gibbs step for every chain (h given v, then v given h)."""
         m = self.model
         x = preactivation(m.hidden_bias, self._v, m.weights, n_threads)
-        sample_(x, self._h, m.hidden, self._beta, self._streams, 1)
+        sample_(x, self._h, m.hidden, self._beta, self._streams, n_threads)
         x = preactivation(m.visible_bias, self._h, m.weights, n_threads, transpose=True)
-        sample_(x, self._v, m.visible, self._beta, self._streams, 1)
+        sample_(x, self._v, m.visible, self._beta, self._streams, n_threads)
 
     def run(self, n_sweeps, burn_in=0, thin=1, record_states=False, verbose=False):
         """Run ``burn_in + n_sweeps`` steps; record every ``thin``-th after burn-in.

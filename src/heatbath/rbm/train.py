@@ -64,13 +64,13 @@ def _reconstruction(model, V):
 
 def _up(model, V, n_threads=1):
     x = preactivation(model.hidden_bias, V, model.weights, n_threads)
-    means_(x, model.hidden, np.ones(x.shape[0]), 1)
+    means_(x, model.hidden, np.ones(x.shape[0]), n_threads)
     return x
 
 
 def _down(model, H, n_threads=1):
     x = preactivation(model.visible_bias, H, model.weights, n_threads, transpose=True)
-    means_(x, model.visible, np.ones(x.shape[0]), 1)
+    means_(x, model.visible, np.ones(x.shape[0]), n_threads)
     return x
 
 
@@ -94,9 +94,9 @@ class _Chains:
         """k steps: h | v, then v | h. Leaves h sampled from the last v's parent."""
         for _ in range(k):
             x = preactivation(model.hidden_bias, self.v, model.weights, n_threads)
-            sample_(x, self.h, model.hidden, self.beta, self.streams, 1)
+            sample_(x, self.h, model.hidden, self.beta, self.streams, n_threads)
             x = preactivation(model.visible_bias, self.h, model.weights, n_threads, True)
-            sample_(x, self.v, model.visible, self.beta, self.streams, 1)
+            sample_(x, self.v, model.visible, self.beta, self.streams, n_threads)
 
 
 def _apply(model, velocity, grads, lr, momentum, weight_decay):
@@ -142,13 +142,13 @@ def cd_step(model, V0, k, streams, velocity, lr, momentum=0.0, weight_decay=0.0,
     if persistent is None:
         chains = _Chains(model, V0, streams[: V0.shape[0]], ones)
         # The chain starts from a sample of h given the data.
-        sample_(x, chains.h, model.hidden, ones, chains.streams, 1)
+        sample_(x, chains.h, model.hidden, ones, chains.streams, n_threads)
         H0 = x
         xv = preactivation(model.visible_bias, chains.h, model.weights, n_threads, True)
-        sample_(xv, chains.v, model.visible, ones, chains.streams, 1)
+        sample_(xv, chains.v, model.visible, ones, chains.streams, n_threads)
         chains.gibbs(model, k - 1, n_threads)
     else:
-        means_(x, model.hidden, ones, 1)
+        means_(x, model.hidden, ones, n_threads)
         H0 = x
         chains = persistent
         chains.gibbs(model, k, n_threads)
