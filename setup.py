@@ -109,6 +109,12 @@ class BuildExt(build_ext):
                 ext.extra_link_args += flags[1]
             if self.compiler.compiler_type != "msvc":
                 ext.extra_compile_args += ["-O3", "-fno-math-errno"]
+                if _flag("HEATBATH_SANITIZE"):
+                    # AddressSanitizer: run with LD_PRELOAD=$(gcc -print-file-name=libasan.so)
+                    # (Python itself is not instrumented); see ci/asan.sh.
+                    ext.extra_compile_args += ["-fsanitize=address", "-fno-omit-frame-pointer",
+                                               "-g"]
+                    ext.extra_link_args += ["-fsanitize=address"]
         super().build_extensions()
 
 

@@ -10,7 +10,8 @@ import heatbath
 MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatbath.markov",
            "heatbath.diagnostics", "heatbath.spin.models", "heatbath.spin.samplers",
            "heatbath.spin.exact", "heatbath.spin.observables", "heatbath.rbm.model",
-           "heatbath.rbm.units", "heatbath.rbm.train"]
+           "heatbath.rbm.units", "heatbath.rbm.train", "heatbath.rbm.estimators", "heatbath.io",
+           "heatbath.sklearn", "heatbath.plot"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -73,9 +73,9 @@ def weight_grid(weights, image_shape=None, n_filters=None, ncols=None, title="RB
     --------
     >>> from heatbath import RBM
     >>> from heatbath.plot import weight_grid
-    >>> fig = weight_grid(RBM(16, 6, seed=0))
+    >>> fig = weight_grid(RBM(16, 6, seed=0))     # 6 filters of 4x4, in 2 rows of 3
     >>> len(fig.axes)
-    9
+    6
     """
     W = np.asarray(getattr(weights, "weights", weights), dtype=float)
     if W.ndim != 2:
