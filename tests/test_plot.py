@@ -49,7 +49,8 @@ def test_bad_input():
 
 
 def test_plot_without_matplotlib_says_how_to_get_it():
-    code = ("import sys; sys.modules['matplotlib'] = None; sys.modules['matplotlib.figure'] = None\n"
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "sys.modules['matplotlib.figure'] = None\n"
             "import heatbath\ntry:\n    import heatbath.plot\nexcept ImportError as e:\n"
             "    assert 'heatbath[plot]' in str(e); print('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -155,7 +155,8 @@ def cd_step(model, V0, k, streams, velocity, lr, momentum=0.0, weight_decay=0.0,
     Vn = chains.v if persistent is None or persistent.beta.min() == 1.0 else \
         chains.v[chains.beta == 1.0]
     Hn = _up(model, Vn, n_threads)
-    _apply(model, velocity, _gradient(model, V0, H0, Vn, Hn, n_threads), lr, momentum, weight_decay)
+    grads = _gradient(model, V0, H0, Vn, Hn, n_threads)
+    _apply(model, velocity, grads, lr, momentum, weight_decay)
     return H0
 
 
@@ -374,8 +375,8 @@ class Trainer:
             for key in _SETTINGS:
                 saved, now = state["settings"][key], self.settings[key]
                 if (float(saved) != float(now)) if not isinstance(now, str) else saved != now:
-                    raise ValueError(f"cannot resume: the checkpoint was made with {key}={saved!r}, "
-                                     f"this call has {key}={now!r}")
+                    raise ValueError(f"cannot resume: the checkpoint was made with "
+                                     f"{key}={saved!r}, this call has {key}={now!r}")
             m = self.model
             velocity = [np.asarray(state["velocity"][key]) for key in
                         ("weights", "visible_bias", "hidden_bias")]
