@@ -590,8 +590,8 @@ def _digits_demo(out, quick, plots=None):
         f"betas) {ais:.4f} +- {ais.stderr:.4f}; reverse AIS {rev:.4f} +- {rev.stderr:.4f}")
     nh = 64 if quick else 256
     big = RBM(64, nh, seed=2).init_visible_bias(X)
-    big_history = big.fit(X, epochs=5 if quick else 20, batch_size=10, method="pcd", k=5,
-                          learning_rate=0.05, momentum=0.5, seed=2)
+    big.fit(X, epochs=5 if quick else 20, batch_size=10, method="pcd", k=5,
+            learning_rate=0.05, momentum=0.5, seed=2)
     start = time.perf_counter()
     ais = big.log_partition("ais", n_runs=100, n_betas=n_betas, data=X, seed=4)
     t_ais = time.perf_counter() - start
@@ -607,7 +607,6 @@ def _digits_demo(out, quick, plots=None):
             samples, title=f"block-Gibbs samples of the {nh}-hidden RBM")
         plots["learning_curves"] = lambda: _plot().learning_curves(
             history, title="16-hidden RBM on digits (test set scores)")
-        del big_history
 
 
 def _write_plots(plots, folder, out):

@@ -140,7 +140,7 @@ def _pool():
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = ThreadPoolExecutor(max(2, os.cpu_count() or 1),
-                                       thread_name_prefix="heatbath-blas")
+                                       thread_name_prefix="heatbath")
     return _POOL
 
 

@@ -55,7 +55,7 @@ def reconstruction_error(model, X):
     >>> reconstruction_error(rbm, np.ones((3, 4)))   # every mean is 1/2
     1.0
     """
-    return _reconstruction(model, model._check_layer(X, "visible", "X").astype(model.dtype))
+    return _reconstruction(model, _check_data(model, X, False))
 
 
 def _reconstruction(model, V):
