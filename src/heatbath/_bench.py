@@ -79,7 +79,7 @@ def _markov_case(n_states, n_chains, n_steps, n_threads):
 
 def _ising_case(L, n_chains, n_sweeps, n_threads, reference_sweeps=None):
     model = Ising((L, L))
-    sampler = MetropolisSampler(model, critical_temperature(), n_chains=n_chains, seed=0,
+    sampler = MetropolisSampler(model, temperature=critical_temperature(), n_chains=n_chains, seed=0,
                                 n_threads=n_threads)
     spins, streams = sampler.spins, sampler.get_state()["stream_state"]
     ref_sweeps = reference_sweeps or n_sweeps
@@ -98,7 +98,7 @@ def _ising_case(L, n_chains, n_sweeps, n_threads, reference_sweeps=None):
 
 def _wolff_case(L, n_clusters, n_threads):
     model = Ising((L, L))
-    sampler = WolffSampler(model, critical_temperature(), n_chains=1, seed=0,
+    sampler = WolffSampler(model, temperature=critical_temperature(), n_chains=1, seed=0,
                            n_threads=n_threads, clusters_per_sweep=n_clusters)
     sampler.run(20)
     spins, streams = sampler.spins, sampler.get_state()["stream_state"]

@@ -189,7 +189,7 @@ def ising_summary(size, dim=2, temperature=2.269, sweeps=1000, burn_in=200, chai
     kwargs = {}
     if algorithm == "wolff":
         kwargs["clusters_per_sweep"] = clusters_per_sweep or 1
-    sampler = cls(model, temperature, n_chains=chains, seed=seed, n_threads=threads, **kwargs)
+    sampler = cls(model, temperature=temperature, n_chains=chains, seed=seed, n_threads=threads, **kwargs)
     start = time.perf_counter()
     resuming = bool(resume and checkpoint and os.path.exists(checkpoint))
     if algorithm == "wolff" and clusters_per_sweep is None and not resuming:
@@ -333,7 +333,7 @@ def _demo_ising(out, quick, plots=None):
                               "wolff" if abs(T - Tc) < 0.3 else "metropolis", seed=11)
                 for T in np.linspace(1.6, 3.4, 7 if quick else 13)]
         plots["ising_observables"] = lambda: _plot().observables_vs_temperature(scan)
-        snap = spin.WolffSampler(spin.Ising((128, 128)), Tc, n_chains=1, seed=5,
+        snap = spin.WolffSampler(spin.Ising((128, 128)), temperature=Tc, n_chains=1, seed=5,
                                  clusters_per_sweep=20)
         snap.run(0, burn_in=20 if quick else 200)
         plots["ising_snapshot"] = lambda: _plot().ising_snapshot(
