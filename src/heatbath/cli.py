@@ -625,9 +625,9 @@ def _write_plots(plots, folder, out):
 
 
 def _print_bench(results, out):
-    rows = [[r["name"], f"{r['heatbath']:.3g}", f"{r['reference']:.3g}", r["unit"],
-             f"{r['ratio']:.1f}x", r["reference_name"]] for r in results]
-    out(_table(rows, ["kernel", "heatbath", "reference", "unit", "speedup", "reference is"]))
+    from heatbath._bench import format_results
+
+    out(format_results(results) + "\n")
 
 
 def cmd_demo(args):
@@ -643,21 +643,20 @@ def cmd_demo(args):
     _write_plots(plots, args.out, out)
     from heatbath._bench import run_cases
 
-    out("6. Kernel throughput against the NumPy twins, one run (heatbath bench has them all)\n")
+    out("6. Kernel throughput against the twins and the fastest references, one run "
+        "(heatbath bench has them all)\n")
     _print_bench(run_cases(quick=args.quick, selection="demo"), out)
     return 0
 
 
 def cmd_bench(args):
-    from heatbath._bench import run_cases
+    from heatbath._bench import run_command
 
-    results = run_cases(quick=args.quick, n_threads=args.n_threads)
-    if args.json:
-        keys = ("name", "unit", "heatbath", "reference", "ratio")
-        print(json.dumps({"results": [{k: r[k] for k in keys} for r in results]}))
-    else:
-        _print_bench(results, print)
-    return 0
+    try:
+        return run_command(args)
+    except (OSError, ValueError) as exc:
+        print(f"heatbath bench: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def build_parser():
@@ -757,11 +756,11 @@ def build_parser():
     sample.add_argument("--threads", type=int, default=None)
     sample.add_argument("--out", required=True, help="samples file to write (.npy)")
     sample.set_defaults(func=cmd_sample)
-    bench = sub.add_parser("bench", help="time the kernels against their NumPy twins")
-    bench.add_argument("--quick", action="store_true", help="tiny sizes: checks the cases run")
-    bench.add_argument("--json", action="store_true", help="print one JSON object")
-    bench.add_argument("--n-threads", type=int, default=None,
-                       help="threads for the parallel cases (default: all cores)")
+    bench = sub.add_parser("bench", help="time the kernels against their twins and the "
+                                         "fastest references (heatbath._bench)")
+    from heatbath._bench import add_arguments as _bench_arguments
+
+    _bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
     return parser
 
