@@ -1,31 +1,23 @@
-"""``heatbath bench``: time the kernels against their NumPy twins (the work is in heatbath._bench)."""
+"""``heatbath bench``: time the kernels against their twins and the fastest references.
+
+The cases, the table and the JSON are in :mod:`heatbath._bench`.
+"""
 
 from heatbath._commands import _common as c
 
 
 def add_parser(subparsers):
-    p = c.add_parser(subparsers, "bench", help="time the kernels against their NumPy twins")
-    p.add_argument("--quick", action="store_true", help="tiny sizes: checks the cases run")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--n-threads", type=c.positive_int, default=None,
-                   help="threads for the parallel cases (default: all cores)")
+    from heatbath._bench import add_arguments
+
+    p = c.add_parser(subparsers, "bench", help="time the kernels against their twins and the "
+                                               "fastest references (heatbath._bench)")
+    add_arguments(p)
     return p
 
 
-def print_results(results, out=print):
-    """The bench table (also the demo's last section)."""
-    rows = [[r["name"], f"{r['heatbath']:.3g}", f"{r['reference']:.3g}", r["unit"],
-             f"{r['ratio']:.1f}x", r["reference_name"]] for r in results]
-    out(c.table(rows, ["kernel", "heatbath", "reference", "unit", "speedup", "reference is"]))
-
-
 def run(args):
-    from heatbath._bench import run_cases
+    from heatbath._bench import run_command
 
-    results = run_cases(quick=args.quick, n_threads=args.n_threads)
-    if args.json:
-        keys = ("name", "unit", "heatbath", "reference", "ratio")
-        print(c.dumps({"results": [{k: r[k] for k in keys} for r in results]}))
-    else:
-        print_results(results)
-    return 0
+    if args.n_threads is not None and args.n_threads < 1:
+        raise c.CommandError(f"--n-threads must be >= 1, got {args.n_threads}")
+    return run_command(args)

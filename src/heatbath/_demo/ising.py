@@ -44,7 +44,7 @@ def run(out_dir, quick):
     scan = [run_ising(L, temperature=T, n_sweeps=sweeps, burn_in=sweeps // 5, n_chains=chains,
                       algorithm="wolff" if abs(T - Tc) < 0.3 else "metropolis", seed=11)
             for T in np.linspace(1.6, 3.4, 7 if quick else 13)]
-    snap = spin.WolffSampler(spin.Ising((128, 128)), Tc, n_chains=1, seed=5,
+    snap = spin.WolffSampler(spin.Ising((128, 128)), temperature=Tc, n_chains=1, seed=5,
                              clusters_per_sweep=20)
     snap.run(0, burn_in=20 if quick else 200)
     plots = {"ising_observables": lambda: plot_module().observables_vs_temperature(scan),

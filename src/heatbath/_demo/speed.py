@@ -1,10 +1,9 @@
-"""Demo section 6: kernel throughput against the NumPy twins, one run."""
+"""Demo section 6: kernel throughput against the twins and the fastest references, one run."""
 
 
 def run(out_dir, quick):
-    from heatbath._bench import run_cases
-    from heatbath._commands.bench import print_results
+    from heatbath._bench import format_results, run_cases
 
-    lines = ["6. Kernel throughput against the NumPy twins, one run (heatbath bench has them all)\n"]
-    print_results(run_cases(quick=quick, selection="demo"), lines.append)
-    return lines
+    return ["6. Kernel throughput against the twins and the fastest references, one run "
+            "(heatbath bench has them all)\n",
+            format_results(run_cases(quick=quick, selection="demo")), ""]
