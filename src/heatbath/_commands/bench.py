@@ -1,6 +1,6 @@
 """``heatbath bench``: time the kernels against their twins and the fastest references.
 
-The cases, the table and the JSON are in :mod:`heatbath._bench`.
+The work, the flags and the table are in :mod:`heatbath._bench`.
 """
 
 from heatbath._commands import _common as c
@@ -10,7 +10,7 @@ def add_parser(subparsers):
     from heatbath._bench import add_arguments
 
     p = c.add_parser(subparsers, "bench", help="time the kernels against their twins and the "
-                                               "fastest references (heatbath._bench)")
+                                               "fastest references")
     add_arguments(p)
     return p
 
@@ -18,6 +18,4 @@ def add_parser(subparsers):
 def run(args):
     from heatbath._bench import run_command
 
-    if args.n_threads is not None and args.n_threads < 1:
-        raise c.CommandError(f"--n-threads must be >= 1, got {args.n_threads}")
     return run_command(args)

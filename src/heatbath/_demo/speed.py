@@ -4,6 +4,7 @@
 def run(out_dir, quick):
     from heatbath._bench import format_results, run_cases
 
-    return ["6. Kernel throughput against the twins and the fastest references, one run "
-            "(heatbath bench has them all)\n",
-            format_results(run_cases(quick=quick, selection="demo")), ""]
+    lines = ["6. Kernel throughput against the twins and the fastest references, one run "
+             "(heatbath bench has them all)\n"]
+    lines.append(format_results(run_cases(quick=quick, selection="demo")) + "\n")
+    return lines
