@@ -407,7 +407,7 @@ def cmd_train(args):
                             verbose=sys.stderr.isatty() and not args.json,
                             score_every=args.score_every, scores=tuple(args.scores),
                             checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                            resume=resume)
+                            resume=resume).history_
         seconds = time.perf_counter() - start
         model.save(args.out)
     except (ValueError, TypeError, FloatingPointError) as exc:
@@ -559,7 +559,7 @@ def _digits_demo(out, quick, plots=None):
     ours = RBM(64, 16, seed=0).init_visible_bias(X)
     history = ours.fit(X, epochs=10, batch_size=10, method="cd", k=10, learning_rate=0.1,
                        momentum=0.5, seed=0, score_every=1,
-                       scores=("pseudo_likelihood", "log_likelihood"), score_data=X_test)
+                       scores=("pseudo_likelihood", "log_likelihood"), score_data=X_test).history_
     t_ours = float(np.sum(history["seconds"]))   # training only, not the scoring
     rows.append(["heatbath RBM: CD-10, lr 0.1, momentum 0.5, visible biases from data",
                  f"{ours.log_likelihood(X_test):.3f}", f"{t_ours:.2f} s"])
