@@ -1,6 +1,5 @@
 """Files: states, checkpoints, resume bit for bit, atomic saves, bad files."""
 
-import json
 import os
 import zipfile
 
@@ -128,4 +127,6 @@ def test_checkpoint_file_is_plain_arrays(tmp_path):
     with np.load(tmp_path / "c.npz", allow_pickle=False) as f:
         assert all(f[k].dtype.kind in "biufU" for k in f.files)
         assert int(f["format_version"]) == io.FORMAT_VERSION
-        assert json.loads(str(f["model/visible"])) == ["bernoulli", 0]
+        # the model part is the model's plain state (RBM.to_state), as in model files
+        assert str(f["model/kind"]) == "heatbath.RBM" and str(f["model/visible"]) == "bernoulli"
+        assert int(f["model/visible_param"]) == 0

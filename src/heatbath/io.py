@@ -88,7 +88,7 @@ def _read_any(path):
         raise ValueError(f"cannot read {path!r} (truncated or not an .npz file): "
                          f"{type(exc).__name__}: {exc}") from None
     if "format_version" not in flat or "kind" not in flat:
-        raise ValueError(f"{path!r} is not a heatbath file (no format_version or kind)")
+        raise ValueError(f"{path!r} is not a heatbath file (missing 'format_version' or 'kind')")
     version = int(flat.pop("format_version"))
     found = str(flat.pop("kind"))
     if version > FORMAT_VERSION:

@@ -308,7 +308,8 @@ class RBM:
         --------
         >>> import numpy as np
         >>> from heatbath import RBM
-        >>> RBM(3, 2).hidden_means(np.ones((1, 3)))   # no couplings: 1/2
+        >>> rbm = RBM(3, 2).set_parameters(weights=np.zeros((3, 2)))
+        >>> rbm.hidden_means(np.ones((1, 3)))   # no couplings: 1/2
         array([[0.5, 0.5]])
         """
         return self._conditional(V, "hidden", temperature, n_threads, False)
@@ -320,7 +321,7 @@ class RBM:
         --------
         >>> import numpy as np
         >>> from heatbath import RBM
-        >>> RBM(2, 3).visible_means(np.zeros((1, 3)))
+        >>> RBM(2, 3).visible_means(np.zeros((1, 3)))   # h = 0: sigmoid(a) = 1/2
         array([[0.5, 0.5]])
         """
         return self._conditional(H, "visible", temperature, n_threads, False)
