@@ -46,8 +46,7 @@ from heatbath import _random
 from heatbath._openmp import effective_n_threads
 from heatbath.rbm import RBM
 from heatbath.rbm import estimators
-from heatbath.rbm._layers import means_, preactivation, sample_, single_threaded_blas
-from heatbath.rbm.train import _Chains, _check_data, cd_step, fit_trainer
+from heatbath.rbm.train import PersistentChains, cd_step, check_data, fit_trainer
 from heatbath.rbm.units import Bernoulli, Gaussian
 
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "SpinRBM", "BinomialRBM"]
@@ -128,8 +127,8 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def _check_values(self, model, X):
         """Rows the unit type accepts, in the model's dtype (ValueError otherwise)."""
         if not self._probabilities():
-            return _check_data(model, X, False)
-        V = _check_data(model, X, "any")
+            return check_data(model, X, False)
+        V = check_data(model, X, "any")
         if V.size and (V.min() < 0 or V.max() > 1):
             warnings.warn(f"X has values outside [0, 1] (from {V.min():g} to {V.max():g}); "
                           f"{type(self).__name__} uses them as given, as scikit-learn's does, "
@@ -212,13 +211,13 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         V = np.ascontiguousarray(self._check_values(model, X))
         if self.method == "pcd" and self._chains is None:
             rows = np.resize(np.arange(V.shape[0]), self.batch_size)
-            self._chains = _Chains(model, V[rows],
+            self._chains = PersistentChains(model, V[rows],
                                    _random.spawn_states(self._seed_seq.spawn(1)[0],
                                                         self.batch_size),
                                    np.ones(self.batch_size))
         streams = _random.spawn_states(self._seed_seq.spawn(1)[0], V.shape[0])
         persistent = self._chains if self.method == "pcd" else None
-        with single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             cd_step(model, V, self.k, streams, self._velocity, self.learning_rate,
                     self.momentum, self.weight_decay, persistent,
                     effective_n_threads(self.n_threads))
@@ -237,11 +236,7 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         X = self._validate(X, reset=False)
         model = self._model()
         V = self._check_values(model, X)
-        with single_threaded_blas():
-            x = preactivation(model.hidden_bias, V, model.weights,
-                              effective_n_threads(self.n_threads))
-        means_(x, model.hidden, np.ones(x.shape[0]), effective_n_threads(self.n_threads))
-        return x.astype(X.dtype, copy=False)
+        return model.hidden_means(V, n_threads=self.n_threads).astype(X.dtype, copy=False)
 
     def gibbs(self, v):
         """One block-Gibbs step from the rows of v: h ~ p(h | v), then v ~ p(v | h).
@@ -256,22 +251,15 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         V = self._check_values(model, X)
         if not hasattr(self, "_seed_seq"):
             self._seed_seq = self._seed()
-        streams = _random.spawn_states(self._seed_seq.spawn(1)[0], V.shape[0])
-        ones = np.ones(V.shape[0])
-        n_threads = effective_n_threads(self.n_threads)
-        h = np.empty((V.shape[0], model.n_hidden), dtype=model.dtype)
-        out = np.empty_like(V)
-        with single_threaded_blas():
-            x = preactivation(model.hidden_bias, V, model.weights, n_threads)
-            sample_(x, h, model.hidden, ones, streams, n_threads)
-            x = preactivation(model.visible_bias, h, model.weights, n_threads, transpose=True)
-            sample_(x, out, model.visible, ones, streams, n_threads)
+        out, _ = model.gibbs_step(V, seed=self._seed_seq.spawn(1)[0], n_threads=self.n_threads)
         return out.astype(X.dtype, copy=False)
 
     def _score(self, model, V):
-        if isinstance(model.visible, Bernoulli):
-            return float(estimators._bernoulli_pseudo_likelihood(model, V).mean())
-        return float(estimators.pseudo_likelihood(model, V).mean())
+        return float(self._pseudo_likelihood(model, V).mean())
+
+    def _pseudo_likelihood(self, model, V):
+        return estimators.pseudo_likelihood(model, V, n_threads=self.n_threads,
+                                            probabilities=isinstance(model.visible, Bernoulli))
 
     def score_samples(self, X):
         """Exact pseudo-likelihood of each row: sum_i log p(v_i | v_-i).
@@ -288,9 +276,7 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         X = self._validate(X, reset=False)
         model = self._model()
         V = self._check_values(model, X)
-        if isinstance(model.visible, Bernoulli):
-            return estimators._bernoulli_pseudo_likelihood(model, V)
-        return estimators.pseudo_likelihood(model, V)
+        return self._pseudo_likelihood(model, V)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
