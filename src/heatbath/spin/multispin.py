@@ -1,0 +1,286 @@
+"""Multispin-coded Metropolis and heat-bath samplers for Ising lattices.
+
+Spins are bits: bit b of one uint64 word is the same site in 64 independent
+replicas (the replica layout), so a sweep updates 64 systems for about the
+cost of a few scalar site visits. Every spin still flips with exactly the
+probability of :class:`~heatbath.spin.MetropolisSampler` (or
+:class:`~heatbath.spin.HeatBathSampler`), and no two replicas share a random
+bit: see the kernel's docstring (heatbath/spin/_multispin.pyx) for the
+argument.
+"""
+
+import numpy as np
+
+from heatbath import _random
+from heatbath._concurrency import Exclusive
+from heatbath._openmp import effective_n_threads
+from heatbath._validation import MAX_ELEMENTS, check_int
+from heatbath.spin import _multispin
+from heatbath.spin.models import Ising, check_spins
+from heatbath.spin.samplers import (STATE_FORMAT_VERSION, _SpinSampler, flip_probabilities,
+                                    thresholds)
+
+__all__ = ["MultispinSampler", "pack_spins", "unpack_spins"]
+
+LANES = 64
+_MAX_CAT = 14          # the kernel's per-z category table width, 2 (z + 1) for z <= 6
+_ALWAYS, _NEVER = -2, -1
+_Q_ONE = np.uint64(2**53)
+
+
+def pack_spins(spins, n_blocks):
+    """Pack +-1 spins (n_chains, n) into words (n_blocks, n): chain 64 k + b is bit b of block k.
+
+    Lanes beyond n_chains are down (bit 0).
+
+    Examples
+    --------
+    >>> from heatbath.spin.multispin import pack_spins
+    >>> pack_spins([[1, -1], [1, 1]], 1)
+    array([[3, 2]], dtype=uint64)
+    """
+    s = np.asarray(spins)
+    n_chains, n = s.shape
+    bits = np.zeros((n_blocks * LANES, n), dtype=np.uint64)
+    bits[:n_chains] = s > 0
+    bits = bits.reshape(n_blocks, LANES, n)
+    shifts = np.arange(LANES, dtype=np.uint64)[None, :, None]
+    return np.bitwise_or.reduce(bits << shifts, axis=1)
+
+
+def unpack_spins(words, n_chains):
+    """Inverse of :func:`pack_spins`: int8 spins (n_chains, n) from words (n_blocks, n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.spin.multispin import unpack_spins
+    >>> unpack_spins(np.array([[3, 2]], dtype=np.uint64), 2)
+    array([[ 1, -1],
+           [ 1,  1]], dtype=int8)
+    """
+    w = np.asarray(words, dtype=np.uint64)
+    shifts = np.arange(LANES, dtype=np.uint64)[None, :, None]
+    bits = (w[:, None, :] >> shifts) & np.uint64(1)
+    bits = bits.reshape(-1, w.shape[1])[:n_chains]
+    return np.ascontiguousarray(2 * bits.astype(np.int8) - 1)
+
+
+def group_tables(model, thr):
+    """Threshold groups of each (z_i, s, n_anti) category, per block, for the kernel.
+
+    ``thr`` is the (n_blocks, 2, 2z + 1) table of 53-bit thresholds. A site
+    with z_i neighbours present and n_anti of them anti-aligned with s has
+    neighbour sum sigma = s (z_i - 2 n_anti). Categories with q = 1 or q = 0
+    need no draw; the others are grouped by threshold value.
+    """
+    z = model.coordination
+    n_blocks = thr.shape[0]
+    n_groups = np.zeros((n_blocks, z + 1), dtype=np.int32)
+    group_thr = np.zeros((n_blocks, z + 1, _MAX_CAT), dtype=np.uint64)
+    cat_group = np.full((n_blocks, z + 1, _MAX_CAT), _NEVER, dtype=np.int8)
+    for b in range(n_blocks):
+        for zi in range(z + 1):
+            groups = {}
+            for n_anti in range(zi + 1):
+                for s_bit in (0, 1):
+                    sigma = (2 * s_bit - 1) * (zi - 2 * n_anti)
+                    t = thr[b, s_bit, sigma + z]
+                    if t >= _Q_ONE:
+                        g = _ALWAYS
+                    elif t == 0:
+                        g = _NEVER
+                    else:
+                        g = groups.setdefault(int(t), len(groups))
+                        group_thr[b, zi, g] = t
+                    cat_group[b, zi, 2 * n_anti + s_bit] = g
+            n_groups[b, zi] = len(groups)
+    return n_groups, group_thr, cat_group
+
+
+class MultispinSampler(_SpinSampler):
+    r"""Multispin-coded Metropolis or heat-bath sampler: 64 replicas per machine word.
+
+    Chains come in blocks of 64 replicas, one per bit of a uint64 word; a
+    block shares one random stream (spawned from ``seed``) and one
+    temperature, and its replicas are independent: each spin flips with
+    exactly the probability of :class:`MetropolisSampler` (1/2 where
+    :math:`\beta \Delta E = 0`) or :class:`HeatBathSampler`, decided by
+    comparing its own bits of fresh random words with the binary expansion
+    of that probability (no replica reads another's bits). Sweeps visit the
+    sites in the same checkerboard order as the scalar samplers.
+
+    Parameters
+    ----------
+    model : heatbath.spin.Ising
+        1, 2 or 3 dimensions, periodic or open.
+    temperature : float or array_like of shape (n_chains,), default=1.0
+        One temperature per block of 64 chains (an array must be constant
+        within each block).
+    n_chains : int, default=64
+        Replicas; ``ceil(n_chains / 64)`` blocks are simulated, and lanes
+        beyond ``n_chains`` run but are not reported.
+    seed : None, int, SeedSequence or Generator
+        Root of the per-block streams.
+    n_threads : int or None, default=None
+        OpenMP threads over blocks; never changes the results.
+    init : {"random", "up", "down"} or array_like, default="random"
+        Initial spins; "random" draws one word per site from each block's stream.
+    algorithm : {"metropolis", "heat_bath"}, default="metropolis"
+
+    Notes
+    -----
+    ``trace.acceptance_rate`` is the block's mean over its reported
+    replicas (the kernel counts flips per word, not per replica), and
+    ``trace.info["draws_per_site"]`` the mean number of 64-bit random words
+    per site visit of each block.
+
+    Examples
+    --------
+    >>> from heatbath.spin import Ising
+    >>> from heatbath.spin.multispin import MultispinSampler
+    >>> sampler = MultispinSampler(Ising((16, 16)), temperature=2.0, n_chains=64, seed=1)
+    >>> trace = sampler.run(200, burn_in=100)
+    >>> trace["energy"].shape
+    (200, 64)
+    >>> -1.8 < trace.mean("energy") / 256 < -1.7   # exact (infinite lattice): -1.7454
+    True
+    """
+
+    _models = (Ising,)
+
+    def __init__(self, model, *, temperature=1.0, n_chains=LANES, seed=None, n_threads=None,
+                 init="random", algorithm="metropolis"):
+        if not isinstance(model, Ising):
+            raise TypeError(f"model must be a heatbath.spin Ising, got {type(model).__name__}")
+        if model.ndim > 3:
+            raise ValueError(f"MultispinSampler handles 1 to 3 dimensions, got {model.ndim}")
+        if algorithm not in ("metropolis", "heat_bath"):
+            raise ValueError(f"algorithm must be 'metropolis' or 'heat_bath', got {algorithm!r}")
+        self.algorithm = algorithm
+        self.model = model
+        self.n_chains = check_int(n_chains, "n_chains", minimum=1)
+        self.n_blocks = -(-self.n_chains // LANES)
+        if self.n_blocks * model.n_spins > MAX_ELEMENTS // 8:
+            raise ValueError(f"{self.n_blocks} blocks of {model.n_spins} sites are more than "
+                             f"{MAX_ELEMENTS // 8} words")
+        effective_n_threads(n_threads)
+        self.n_threads = n_threads
+        self._temperature = self._check_temperature(temperature)
+        self._streams = _random.spawn_states(seed, self.n_blocks)
+        self._words = self._initial_words(init)
+        used = np.full(self.n_blocks, np.uint64(2**64 - 1))
+        if self.n_chains % LANES:
+            used[-1] = np.uint64((1 << (self.n_chains % LANES)) - 1)
+        self._lane_mask = used
+        self.sweeps_done = 0
+        self._lock = Exclusive()
+
+    def _check_temperature(self, temperature):
+        T = super()._check_temperature(temperature)
+        padded = np.concatenate([T, np.full(self.n_blocks * LANES - self.n_chains, T[-1])])
+        blocks = padded.reshape(self.n_blocks, LANES)
+        if np.any(blocks != blocks[:, :1]):
+            raise ValueError("temperature must be the same for the 64 chains of each block "
+                             "(chains 64 k to 64 k + 63)")
+        return T
+
+    def _initial_words(self, init):
+        n = self.model.n_spins
+        if isinstance(init, str):
+            if init == "random":
+                return _random.random_raw(self._streams, n, n_threads=self.n_threads)
+            if init in ("up", "down"):
+                fill = 2**64 - 1 if init == "up" else 0
+                return np.full((self.n_blocks, n), fill, dtype=np.uint64)
+            raise ValueError(f"init must be 'random', 'up', 'down' or an array, got {init!r}")
+        s = check_spins(init, n, name="init")
+        if s.shape[0] == 1 and self.n_chains > 1:
+            s = np.repeat(s, self.n_chains, axis=0)
+        if s.shape[0] != self.n_chains:
+            raise ValueError(f"init must have {self.n_chains} rows (one per chain), "
+                             f"got {s.shape[0]}")
+        return pack_spins(s, self.n_blocks)
+
+    @property
+    def _spins(self):
+        return unpack_spins(self._words, self.n_chains)
+
+    @property
+    def words(self):
+        """The packed spins, uint64 (n_blocks, n_spins) (a copy)."""
+        return self._words.copy()
+
+    @property
+    def beta(self):
+        return np.where(np.isinf(self._temperature), 0.0, 1.0 / self._temperature)
+
+    def get_state(self):
+        """Everything needed to resume: a dict of plain arrays and a format version."""
+        return {
+            "format_version": STATE_FORMAT_VERSION,
+            "sampler": type(self).__name__,
+            "algorithm": self.algorithm,
+            "words": self._words.copy(),
+            "stream_state": self._streams.copy(),
+            "temperature": self._temperature.copy(),
+            "sweeps_done": self.sweeps_done,
+        }
+
+    def set_state(self, state):
+        """Restore a state from :meth:`get_state`; checked before anything changes."""
+        try:
+            version, kind = state["format_version"], state["sampler"]
+            algorithm, words = state["algorithm"], state["words"]
+            streams, temperature = state["stream_state"], state["temperature"]
+            sweeps = state["sweeps_done"]
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"state is missing a field: {exc}") from None
+        if int(version) != STATE_FORMAT_VERSION:
+            raise ValueError(f"state format_version {version} is not supported "
+                             f"(this heatbath reads {STATE_FORMAT_VERSION})")
+        if str(kind) != type(self).__name__ or str(algorithm) != self.algorithm:
+            raise ValueError(f"state is from a {kind} ({algorithm}), not a "
+                             f"{type(self).__name__} ({self.algorithm})")
+        words = np.asarray(words)
+        if words.dtype != np.uint64 or words.shape != self._words.shape:
+            raise ValueError(f"state['words'] must be uint64 of shape {self._words.shape}, "
+                             f"got {words.dtype} {words.shape}")
+        streams = _random.check_states(streams, self.n_blocks, name="state['stream_state']")
+        temperature = self._check_temperature(temperature)
+        sweeps = check_int(int(sweeps), "state['sweeps_done']", minimum=0)
+        with self._guard():
+            self._words, self._streams = np.array(words, order="C"), streams
+            self._temperature, self.sweeps_done = temperature, sweeps
+
+    def _kernel_tables(self):
+        model = self.model
+        q = flip_probabilities(model, self.beta[::LANES], self.algorithm)
+        return group_tables(model, thresholds(q))
+
+    def _sweeps(self, burn_in, n_sweeps, thin, n_threads):
+        model, n_rec = self.model, n_sweeps // thin
+        nbr = model.neighbors
+        zcount = np.ascontiguousarray((nbr >= 0).sum(axis=1), dtype=np.int8)
+        n_groups, group_thr, cat_group = self._kernel_tables()
+        bonds = np.zeros((self.n_blocks * LANES, n_rec), dtype=np.int64)
+        mag = np.zeros((self.n_blocks * LANES, n_rec), dtype=np.int64)
+        flips = np.zeros(self.n_blocks, dtype=np.int64)
+        draws = np.zeros(self.n_blocks, dtype=np.int64)
+        _multispin._multispin_sweeps(self._words, model.sweep_order, nbr, zcount, model.n_bonds,
+                                     n_groups, group_thr, cat_group, self._lane_mask,
+                                     self._streams, burn_in, n_sweeps, thin, bonds, mag,
+                                     flips, draws, n_threads)
+        c = self.n_chains
+        energy = -model.J * bonds[:c] - model.h * mag[:c]
+        lanes = np.full(self.n_blocks, float(LANES))
+        lanes[-1] = c - LANES * (self.n_blocks - 1)
+        accepted = np.repeat(flips / lanes, LANES)[:c]
+        return ({"energy": energy, "magnetization": mag[:c].astype(float)}, accepted,
+                {"draws": draws, "site_visits": (burn_in + n_sweeps) * model.n_spins})
+
+    def _acceptance(self, rate, info):
+        visits = info.pop("site_visits", 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            info["draws_per_site"] = info.get("draws", np.zeros(self.n_blocks)) / visits
+        return rate
