@@ -96,7 +96,7 @@ def _demo_markov(out, quick):
 
 
 ALGORITHMS = {"metropolis": "MetropolisSampler", "heatbath": "HeatBathSampler",
-              "wolff": "WolffSampler"}
+              "wolff": "WolffSampler", "multispin": "MultispinSampler"}
 
 
 def _ising_run(sampler, sweeps, burn_in, verbose, checkpoint, every, resume, settings):
@@ -189,7 +189,8 @@ def ising_summary(size, dim=2, temperature=2.269, sweeps=1000, burn_in=200, chai
     kwargs = {}
     if algorithm == "wolff":
         kwargs["clusters_per_sweep"] = clusters_per_sweep or 1
-    sampler = cls(model, temperature, n_chains=chains, seed=seed, n_threads=threads, **kwargs)
+    sampler = cls(model, temperature=temperature, n_chains=chains, seed=seed, n_threads=threads,
+                  **kwargs)
     start = time.perf_counter()
     resuming = bool(resume and checkpoint and os.path.exists(checkpoint))
     if algorithm == "wolff" and clusters_per_sweep is None and not resuming:
@@ -679,7 +680,9 @@ def build_parser():
     ising.add_argument("--sweeps", type=int, default=2000, help="recorded sweeps (default 2000)")
     ising.add_argument("--burn-in", type=int, default=500, help="burn-in sweeps (default 500)")
     ising.add_argument("--chains", type=int, default=8, help="independent chains (default 8)")
-    ising.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="metropolis")
+    ising.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="metropolis",
+                       help="multispin: 64 replicas per machine word (Metropolis), "
+                            "ceil(chains / 64) words per site")
     ising.add_argument("--seed", type=int, default=None)
     ising.add_argument("--threads", type=int, default=None, help="default: all cores")
     ising.add_argument("--coupling", type=float, default=1.0, help="J (default 1)")

@@ -9,6 +9,7 @@ with error bars.
 
 from heatbath.spin import exact
 from heatbath.spin.models import BoltzmannMachine, Ising
+from heatbath.spin.multispin import MultispinSampler
 from heatbath.spin.observables import thermodynamics
 from heatbath.spin.samplers import HeatBathSampler, MetropolisSampler, WolffSampler
 
@@ -18,6 +19,7 @@ __all__ = [
     "MetropolisSampler",
     "HeatBathSampler",
     "WolffSampler",
+    "MultispinSampler",
     "thermodynamics",
     "exact",
 ]

@@ -63,7 +63,12 @@ cdef extern from *:
     uint64_t BYTE_LANES "HB_BYTE_LANES"
 
 cdef enum:
-    MAX_CAT = 14       # 2 (z + 1) categories (s, n_anti), z <= 6 (up to 3 dimensions)
+    # Slots of the group masks: up to 14 threshold groups (2 (z + 1) categories
+    # (s, n_anti), z <= 6: up to 3 dimensions), then lanes that never flip
+    # (q = 0) and lanes that always flip (q = 1).
+    NEVER = 14
+    ALWAYS = 15
+    MAX_SLOT = 16
 
 
 cdef inline void _lane_counts(const uint64_t* w, const int32_t* nbr, Py_ssize_t n, int z,
@@ -105,24 +110,57 @@ cdef inline void _lane_counts(const uint64_t* w, const int32_t* nbr, Py_ssize_t 
         since += 1
 
 
+cdef inline uint64_t _decide(rng_t* r, uint64_t und, uint64_t flip, const uint64_t* gm,
+                             int ng, const uint64_t* sel, int64_t* ndraw) noexcept nogil:
+    """Bit-serial comparison of the undecided lanes with their groups' thresholds.
+
+    sel[j * MAX_SLOT + g] is all ones if group g's threshold has bit 52 - j set.
+    Returns the flip mask.
+    """
+    cdef uint64_t u, p, diff
+    cdef uint64_t g0 = gm[0], g1 = gm[1], g2 = gm[2], g3 = gm[3]
+    cdef int j = 0, g
+    if ng <= 4:   # unrolled: the usual case (Metropolis at h = 0 has 3 groups in 2D)
+        while und != 0 and j < 53:
+            u = rng_next(r)
+            p = (g0 & sel[0]) | (g1 & sel[1]) | (g2 & sel[2]) | (g3 & sel[3])
+            diff = (u ^ p) & und
+            flip |= diff & p
+            und &= ~diff
+            sel += MAX_SLOT
+            j += 1
+    else:
+        while und != 0 and j < 53:
+            u = rng_next(r)
+            p = 0
+            for g in range(ng):
+                p |= gm[g] & sel[g]
+            diff = (u ^ p) & und
+            flip |= diff & p
+            und &= ~diff
+            sel += MAX_SLOT
+            j += 1
+    ndraw[0] += j
+    return flip
+
+
 cdef void _block(uint64_t* w, const int32_t* order, const int32_t* nbr, const int8_t* zc,
                  Py_ssize_t n, int z, int n_bonds,
                  const int32_t* n_groups,        # (z + 1,)
-                 const uint64_t* group_thr,      # (z + 1, MAX_CAT)
-                 const int8_t* cat_group,        # (z + 1, MAX_CAT): group, -1 never, -2 always
+                 const uint64_t* group_sel,      # (z + 1, 53, MAX_SLOT)
+                 const int8_t* cat_slot,         # (z + 1, 2 (z + 1)): slot of (n_anti, s)
+                 bint by_spin,                   # do thresholds depend on s (h != 0)?
                  uint64_t lane_mask, uint64_t* state,
                  Py_ssize_t burn_in, Py_ssize_t n_sweeps, Py_ssize_t thin,
                  int64_t* bonds_out, int64_t* mag_out, Py_ssize_t rec_stride,
                  int64_t* flips, int64_t* draws) noexcept nogil:
     cdef rng_t r
     cdef Py_ssize_t sweep, t, i, rec = 0
-    cdef int k, zi, c, g, ng, bit, nb_count
+    cdef int k, zi, c, g, ng, ncat = 2 * (z + 1)
     cdef int32_t nb
-    cdef uint64_t s, d, c0, c1, c2, carry, e, und, flip, u, p, diff, sel
-    cdef uint64_t gmask[MAX_CAT]
-    cdef uint64_t catw[MAX_CAT]
-    cdef const uint64_t* thr_z
-    cdef const int8_t* cg
+    cdef uint64_t s, d, c0, c1, c2, carry, e, und, flip
+    cdef uint64_t gm[MAX_SLOT]
+    cdef const int8_t* cs
     cdef int64_t nflip = 0, ndraw = 0
     cdef int64_t up[64]
     cdef int64_t bad[64]
@@ -147,37 +185,23 @@ cdef void _block(uint64_t* w, const int32_t* order, const int32_t* nbr, const in
                     c1 = c1 ^ carry
                     c2 = c2 | d
             ng = n_groups[zi]
-            thr_z = group_thr + zi * MAX_CAT
-            cg = cat_group + zi * MAX_CAT
-            for g in range(ng):
-                gmask[g] = 0
-            flip = 0
-            und = 0
+            cs = cat_slot + zi * ncat
+            for g in range(MAX_SLOT):
+                gm[g] = 0
+            # Each category's lanes go to its group's slot (or NEVER / ALWAYS).
             for c in range(zi + 1):
-                # lanes with n_anti == c
                 e = ((c0 if c & 1 else ~c0) & (c1 if c & 2 else ~c1)
                      & (c2 if c & 4 else ~c2))
-                catw[0] = e & ~s           # s = -1
-                catw[1] = e & s            # s = +1
-                for bit in range(2):
-                    g = cg[2 * c + bit]
-                    if g >= 0:
-                        gmask[g] |= catw[bit]
-                        und |= catw[bit]
-                    elif g == -2:
-                        flip |= catw[bit]
-            bit = 52
-            while und != 0 and bit >= 0:
-                u = rng_next(&r)
-                ndraw += 1
-                p = 0
-                for g in range(ng):
-                    sel = <uint64_t>0 - ((thr_z[g] >> bit) & 1)
-                    p |= gmask[g] & sel
-                diff = (u ^ p) & und
-                flip |= diff & p
-                und &= ~diff
-                bit -= 1
+                if by_spin:
+                    gm[cs[2 * c]] |= e & ~s
+                    gm[cs[2 * c + 1]] |= e & s
+                else:
+                    gm[cs[2 * c]] |= e
+            und = gm[0] | gm[1] | gm[2] | gm[3]
+            for g in range(4, ng):
+                und |= gm[g]
+            flip = _decide(&r, und, gm[ALWAYS], gm, ng, group_sel + zi * 53 * MAX_SLOT,
+                           &ndraw)
             w[i] = s ^ flip
             nflip += hb_popcount64(flip & lane_mask)
         if sweep >= burn_in and (sweep - burn_in + 1) % thin == 0:
@@ -197,8 +221,9 @@ def _multispin_sweeps(uint64_t[:, ::1] words,            # IN/OUT (n_blocks, n)
                       const int8_t[::1] zcount,          # IN (n,) neighbours present
                       int n_bonds,
                       const int32_t[:, ::1] n_groups,    # IN (n_blocks, z + 1)
-                      const uint64_t[:, :, ::1] group_thr,   # IN (n_blocks, z + 1, 14)
-                      const int8_t[:, :, ::1] cat_group,     # IN (n_blocks, z + 1, 14)
+                      const uint64_t[:, :, :, ::1] group_sel,  # IN (n_blocks, z + 1, 53, 16)
+                      const int8_t[:, :, ::1] cat_slot,  # IN (n_blocks, z + 1, 2 (z + 1))
+                      bint by_spin,
                       const uint64_t[::1] lane_mask,     # IN (n_blocks,) lanes reported
                       uint64_t[:, ::1] states,           # IN/OUT (n_blocks, 4)
                       Py_ssize_t burn_in, Py_ssize_t n_sweeps, Py_ssize_t thin,
@@ -215,7 +240,8 @@ def _multispin_sweeps(uint64_t[:, ::1] words,            # IN/OUT (n_blocks, n)
     cdef int64_t* m0 = &mag_out[0, 0] if rec_stride > 0 else &dummy
     for b in prange(n_blocks, schedule="static", num_threads=n_threads, nogil=True):
         _block(&words[b, 0], &order[0], &nbr[0, 0], &zcount[0], n, z, n_bonds,
-               &n_groups[b, 0], &group_thr[b, 0, 0], &cat_group[b, 0, 0], lane_mask[b],
+               &n_groups[b, 0], &group_sel[b, 0, 0, 0], &cat_slot[b, 0, 0], by_spin,
+               lane_mask[b],
                &states[b, 0], burn_in, n_sweeps, thin,
                b0 + 64 * b * rec_stride, m0 + 64 * b * rec_stride, rec_stride,
                &flips[b], &draws[b])

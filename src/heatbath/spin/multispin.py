@@ -23,8 +23,7 @@ from heatbath.spin.samplers import (STATE_FORMAT_VERSION, _SpinSampler, flip_pro
 __all__ = ["MultispinSampler", "pack_spins", "unpack_spins"]
 
 LANES = 64
-_MAX_CAT = 14          # the kernel's per-z category table width, 2 (z + 1) for z <= 6
-_ALWAYS, _NEVER = -2, -1
+_NEVER, _ALWAYS, _MAX_SLOT = 14, 15, 16     # the kernel's slots (see _multispin.pyx)
 _Q_ONE = np.uint64(2**53)
 
 
@@ -67,35 +66,43 @@ def unpack_spins(words, n_chains):
 
 
 def group_tables(model, thr):
-    """Threshold groups of each (z_i, s, n_anti) category, per block, for the kernel.
+    """Threshold groups of each (z_i, n_anti, s) category, per block, for the kernel.
 
     ``thr`` is the (n_blocks, 2, 2z + 1) table of 53-bit thresholds. A site
     with z_i neighbours present and n_anti of them anti-aligned with s has
     neighbour sum sigma = s (z_i - 2 n_anti). Categories with q = 1 or q = 0
     need no draw; the others are grouped by threshold value.
+
+    Returns ``(n_groups, group_sel, cat_slot, by_spin)``: the number of
+    groups per (block, z_i); ``group_sel[b, z_i, j, g]`` all ones where group
+    g's threshold has bit 52 - j set; the slot of each category (a group,
+    14 for q = 0, 15 for q = 1) at ``[b, z_i, 2 n_anti + (s > 0)]``; and
+    whether any threshold depends on s for a given n_anti (h != 0).
     """
     z = model.coordination
     n_blocks = thr.shape[0]
     n_groups = np.zeros((n_blocks, z + 1), dtype=np.int32)
-    group_thr = np.zeros((n_blocks, z + 1, _MAX_CAT), dtype=np.uint64)
-    cat_group = np.full((n_blocks, z + 1, _MAX_CAT), _NEVER, dtype=np.int8)
+    group_sel = np.zeros((n_blocks, z + 1, 53, _MAX_SLOT), dtype=np.uint64)
+    cat_slot = np.full((n_blocks, z + 1, 2 * (z + 1)), _NEVER, dtype=np.int8)
+    bit_values = np.uint64(1) << np.arange(52, -1, -1, dtype=np.uint64)
+    by_spin = False
     for b in range(n_blocks):
         for zi in range(z + 1):
             groups = {}
             for n_anti in range(zi + 1):
-                for s_bit in (0, 1):
-                    sigma = (2 * s_bit - 1) * (zi - 2 * n_anti)
-                    t = thr[b, s_bit, sigma + z]
+                ts = [thr[b, s_bit, (2 * s_bit - 1) * (zi - 2 * n_anti) + z] for s_bit in (0, 1)]
+                by_spin |= bool(ts[0] != ts[1])
+                for s_bit, t in enumerate(ts):
                     if t >= _Q_ONE:
                         g = _ALWAYS
                     elif t == 0:
                         g = _NEVER
                     else:
                         g = groups.setdefault(int(t), len(groups))
-                        group_thr[b, zi, g] = t
-                    cat_group[b, zi, 2 * n_anti + s_bit] = g
+                        group_sel[b, zi, :, g] = np.where(t & bit_values, ~np.uint64(0), 0)
+                    cat_slot[b, zi, 2 * n_anti + s_bit] = g
             n_groups[b, zi] = len(groups)
-    return n_groups, group_thr, cat_group
+    return n_groups, group_sel, cat_slot, by_spin
 
 
 class MultispinSampler(_SpinSampler):
@@ -262,13 +269,13 @@ class MultispinSampler(_SpinSampler):
         model, n_rec = self.model, n_sweeps // thin
         nbr = model.neighbors
         zcount = np.ascontiguousarray((nbr >= 0).sum(axis=1), dtype=np.int8)
-        n_groups, group_thr, cat_group = self._kernel_tables()
+        n_groups, group_sel, cat_slot, by_spin = self._kernel_tables()
         bonds = np.zeros((self.n_blocks * LANES, n_rec), dtype=np.int64)
         mag = np.zeros((self.n_blocks * LANES, n_rec), dtype=np.int64)
         flips = np.zeros(self.n_blocks, dtype=np.int64)
         draws = np.zeros(self.n_blocks, dtype=np.int64)
         _multispin._multispin_sweeps(self._words, model.sweep_order, nbr, zcount, model.n_bonds,
-                                     n_groups, group_thr, cat_group, self._lane_mask,
+                                     n_groups, group_sel, cat_slot, by_spin, self._lane_mask,
                                      self._streams, burn_in, n_sweeps, thin, bonds, mag,
                                      flips, draws, n_threads)
         c = self.n_chains
