@@ -123,7 +123,8 @@ ISING_FIELDS = {"energy_per_spin", "energy_per_spin_stderr", "abs_magnetization"
 
 
 @pytest.mark.parametrize("algorithm, T", [("metropolis", 2.5), ("heatbath", 3.0),
-                                          ("wolff", 2.27), ("multispin", 2.5)])
+                                          ("wolff", 2.27), ("multispin", 2.5),
+                                          ("swendsen-wang", 2.27)])
 def test_ising_json_against_exact_torus(algorithm, T):
     data = json.loads(_run("ising", "--size", "16", "--temperature", str(T), "--sweeps", "3000",
                            "--burn-in", "300", "--chains", "16", "--algorithm", algorithm,

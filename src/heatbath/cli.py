@@ -96,7 +96,8 @@ def _demo_markov(out, quick):
 
 
 ALGORITHMS = {"metropolis": "MetropolisSampler", "heatbath": "HeatBathSampler",
-              "wolff": "WolffSampler", "multispin": "MultispinSampler"}
+              "wolff": "WolffSampler", "multispin": "MultispinSampler",
+              "swendsen-wang": "SwendsenWangSampler"}
 
 
 def _ising_run(sampler, sweeps, burn_in, verbose, checkpoint, every, resume, settings):

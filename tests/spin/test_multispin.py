@@ -8,24 +8,13 @@ errors (6.3e-5 each for Gaussian errors).
 
 import numpy as np
 import pytest
-from scipy import stats
 
-import heatbath
 from heatbath.reference import multispin as ref
-from heatbath.spin import BoltzmannMachine, Ising, exact, thermodynamics
+from heatbath.spin import BoltzmannMachine, Ising
 from heatbath.spin.multispin import MultispinSampler, pack_spins, unpack_spins
 from heatbath.spin.samplers import flip_probabilities, thresholds
 
 ALGORITHMS = ["metropolis", "heat_bath"]
-
-
-def _chi_square_pvalue(observed, expected, min_expected=5.0):
-    small = expected < min_expected
-    obs = np.append(observed[~small], observed[small].sum())
-    exp = np.append(expected[~small], expected[small].sum())
-    keep = exp > 0
-    assert observed[expected == 0].sum() == 0
-    return stats.chisquare(obs[keep], exp[keep]).pvalue
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -34,38 +23,24 @@ def _chi_square_pvalue(observed, expected, min_expected=5.0):
     ((4, 4), True, 0.0, 2.27), ((2, 2, 3), True, 0.0, 2.0), ((3, 3, 2), True, 0.0, 4.0),
     ((3, 3), False, 0.3, 2.0),
 ])
-def test_chi_square_energy_magnetization(algorithm, shape, periodic, h, T):
+def test_chi_square_energy_magnetization(algorithm, shape, periodic, h, T,
+                                         chi_square_joint_pvalue):
     # 20,000 replicas (313 blocks), 200 sweeps from random starts; the joint
     # (E, M) histogram of the final states against enumeration.
     model = Ising(shape, h=h, periodic=periodic)
-    _, E, M = exact.enumerate_states(model)
-    p = heatbath.boltzmann_probs(E, T)
-    keys, inverse = np.unique(np.stack([E, M], axis=1), axis=0, return_inverse=True)
-    expected = np.bincount(inverse.ravel(), weights=p) * 20_000
     seed = 7 * model.n_spins + int(10 * T) + (algorithm == "heat_bath")
     sampler = MultispinSampler(model, temperature=T, n_chains=20_000, seed=seed,
                                algorithm=algorithm)
     sampler.run(0, burn_in=200)
-    final = sampler.spins
-    lookup = {tuple(k): i for i, k in enumerate(keys)}
-    pairs = np.stack([model.energy(final), model.magnetization(final)], axis=1)
-    observed = np.bincount([lookup[tuple(x)] for x in pairs], minlength=len(keys))
-    assert _chi_square_pvalue(observed, expected) > 1e-4
+    assert chi_square_joint_pvalue(model, T, sampler.spins) > 1e-4
 
 
 @pytest.mark.parametrize("algorithm, T", [("metropolis", 2.0), ("metropolis", 2.5),
                                           ("metropolis", 3.0), ("heat_bath", 2.5)])
-def test_l16_against_exact_finite_torus(algorithm, T):
-    model = Ising((16, 16))
-    trace = MultispinSampler(model, temperature=T, n_chains=128, seed=int(T * 100),
+def test_l16_against_exact_finite_torus(algorithm, T, assert_matches_torus):
+    trace = MultispinSampler(Ising((16, 16)), temperature=T, n_chains=128, seed=int(T * 100),
                              algorithm=algorithm).run(3000, burn_in=500)
-    th = thermodynamics(trace)
-    ex = exact.torus_thermodynamics((16, 16), T)
-    e, e_err = th["energy_per_spin"]
-    c, c_err = th["specific_heat"]
-    assert abs(e - ex["energy_per_spin"]) < 4 * e_err
-    assert abs(c - ex["specific_heat"]) < 4 * c_err
-    assert trace.rhat("energy") < 1.05
+    assert_matches_torus(trace, (16, 16), T)
 
 
 def _even_odd_correlation(energies):

@@ -12,6 +12,7 @@ from heatbath.spin.models import BoltzmannMachine, Ising
 from heatbath.spin.multispin import MultispinSampler
 from heatbath.spin.observables import thermodynamics
 from heatbath.spin.samplers import HeatBathSampler, MetropolisSampler, WolffSampler
+from heatbath.spin.swendsen_wang import SwendsenWangSampler
 
 __all__ = [
     "Ising",
@@ -20,6 +21,7 @@ __all__ = [
     "HeatBathSampler",
     "WolffSampler",
     "MultispinSampler",
+    "SwendsenWangSampler",
     "thermodynamics",
     "exact",
 ]
