@@ -12,7 +12,7 @@ MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatba
            "heatbath.spin.exact", "heatbath.spin.observables", "heatbath.rbm.model",
            "heatbath.rbm.units", "heatbath.rbm.train", "heatbath.rbm.estimators", "heatbath.io",
            "heatbath.sklearn", "heatbath.plot", "heatbath.spin.multispin",
-           "heatbath.spin.swendsen_wang"]
+           "heatbath.spin.swendsen_wang", "heatbath.spin.tempering"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -13,6 +13,7 @@ from heatbath.spin.multispin import MultispinSampler
 from heatbath.spin.observables import thermodynamics
 from heatbath.spin.samplers import HeatBathSampler, MetropolisSampler, WolffSampler
 from heatbath.spin.swendsen_wang import SwendsenWangSampler
+from heatbath.spin.tempering import ReplicaExchange
 
 __all__ = [
     "Ising",
@@ -22,6 +23,7 @@ __all__ = [
     "WolffSampler",
     "MultispinSampler",
     "SwendsenWangSampler",
+    "ReplicaExchange",
     "thermodynamics",
     "exact",
 ]
