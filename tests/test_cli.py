@@ -137,6 +137,19 @@ def test_ising_json_against_exact_torus(algorithm, T):
     assert data["flips_per_second"] > 0 and data["seconds"] > 0
 
 
+def test_ising_replica_exchange_json():
+    data = json.loads(_run("ising", "--size", "8", "--temperatures", "2.0,2.3,2.7",
+                           "--sweeps", "400", "--burn-in", "100", "--chains", "4", "--seed",
+                           "2", "--threads", "1", "--json"))
+    assert [r["temperature"] for r in data["rows"]] == [2.0, 2.3, 2.7]
+    assert len(data["swap_rates"]) == 2 and all(0 < x <= 1 for x in data["swap_rates"])
+    energies = [r["energy_per_spin"] for r in data["rows"]]
+    assert energies == sorted(energies)          # hotter is higher in energy
+    out = subprocess.run([_script(), "ising", "--temperatures", "2,x"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and "--temperatures" in out.stderr
+
+
 def test_ising_same_numbers_for_any_thread_count():
     args = ["ising", "--size", "12", "--sweeps", "50", "--burn-in", "5", "--chains", "3",
             "--seed", "1", "--json"]

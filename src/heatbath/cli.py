@@ -252,6 +252,53 @@ def ising_summary(size, dim=2, temperature=2.269, sweeps=1000, burn_in=200, chai
     return out
 
 
+def tempering_summary(args):
+    """``heatbath ising --temperatures``: replica exchange, one row per temperature."""
+    import time
+
+    from heatbath import spin
+    from heatbath.diagnostics import Trace
+
+    try:
+        temperatures = [float(x) for x in args.temperatures.split(",")]
+    except ValueError:
+        raise ValueError(f"--temperatures must be numbers separated by commas, "
+                         f"got {args.temperatures!r}") from None
+    algorithm = {"metropolis": "metropolis", "heatbath": "heat_bath"}.get(args.algorithm)
+    if algorithm is None:
+        raise ValueError("--temperatures runs replica exchange with --algorithm metropolis "
+                         f"or heatbath, not {args.algorithm}")
+    model = spin.Ising((args.size,) * args.dim, J=args.coupling, h=args.field,
+                       periodic=not args.open)
+    pt = spin.ReplicaExchange(model, temperatures=temperatures, n_sets=args.chains,
+                              seed=args.seed, n_threads=args.threads, algorithm=algorithm)
+    start = time.perf_counter()
+    trace = pt.run(args.sweeps, burn_in=args.burn_in)
+    seconds = time.perf_counter() - start
+    rows, n = [], args.chains
+    for k, T in enumerate(pt.temperatures):
+        cols = slice(k * n, (k + 1) * n)
+        sub = Trace({name: trace[name][:, cols] for name in ("energy", "magnetization")},
+                    np.full(n, np.nan), trace.final_state[cols], np.full(n, T), model.n_spins)
+        th = spin.thermodynamics(sub)
+        row = {"temperature": float(T)}
+        for name in ("energy_per_spin", "abs_magnetization", "magnetization_squared",
+                     "specific_heat", "susceptibility", "binder"):
+            row[name], row[name + "_stderr"] = th[name]
+        row["tau_int_energy"] = th["tau_int_energy"]
+        rows.append(row)
+    rates = trace.info["swap_rates"]
+    trip = trace.info["mean_round_trip_sweeps"]
+    return {"model": {"size": args.size, "dim": args.dim, "J": args.coupling, "h": args.field,
+                      "periodic": not args.open, "n_spins": model.n_spins},
+            "algorithm": "replica-exchange " + args.algorithm, "sweeps": args.sweeps,
+            "burn_in": args.burn_in, "chains": args.chains, "seed": args.seed,
+            "rows": rows, "swap_rates": [None if np.isnan(x) else float(x) for x in rates],
+            "round_trips": int(trace.info["round_trips"]),
+            "mean_round_trip_sweeps": None if np.isnan(trip) else float(trip),
+            "seconds": seconds}
+
+
 def _print_ising(res, out):
     ex = res.get("exact", {})
     rows = []
@@ -278,6 +325,21 @@ def _print_ising(res, out):
 
 def cmd_ising(args):
     verbose = sys.stderr.isatty() and not args.json
+    if args.temperatures is not None:
+        try:
+            res = tempering_summary(args)
+        except (ValueError, TypeError) as exc:
+            print(f"heatbath ising: error: {exc}", file=sys.stderr)
+            return 2
+        if args.json:
+            print(json.dumps(res))
+        else:
+            print(_table([[f"{r['temperature']:.4g}", f"{r['energy_per_spin']:.5f}",
+                           f"{r['abs_magnetization']:.4f}", f"{r['specific_heat']:.4f}"]
+                          for r in res["rows"]],
+                         ["T", "energy_per_spin", "abs_magnetization", "specific_heat"]))
+            print("swap rates: " + ", ".join(f"{x:.3f}" for x in res["swap_rates"]))
+        return 0
     try:
         res = ising_summary(args.size, args.dim, args.temperature, args.sweeps, args.burn_in,
                             args.chains, args.algorithm, args.seed, args.threads,
@@ -684,6 +746,9 @@ def build_parser():
     ising.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="metropolis",
                        help="multispin: 64 replicas per machine word (Metropolis), "
                             "ceil(chains / 64) words per site")
+    ising.add_argument("--temperatures", default=None, metavar="T1,T2,...",
+                       help="replica exchange over these temperatures (--chains sets of "
+                            "replicas); prints a row per temperature and the swap rates")
     ising.add_argument("--seed", type=int, default=None)
     ising.add_argument("--threads", type=int, default=None, help="default: all cores")
     ising.add_argument("--coupling", type=float, default=1.0, help="J (default 1)")
