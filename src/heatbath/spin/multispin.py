@@ -12,13 +12,11 @@ argument.
 import numpy as np
 
 from heatbath import _random
-from heatbath._concurrency import Exclusive
-from heatbath._openmp import effective_n_threads
-from heatbath._validation import MAX_ELEMENTS, check_int
+from heatbath._sampler import Sampler
+from heatbath._validation import check_int
 from heatbath.spin import _multispin
 from heatbath.spin.models import Ising, check_spins
-from heatbath.spin.samplers import (STATE_FORMAT_VERSION, _SpinSampler, flip_probabilities,
-                                    thresholds)
+from heatbath.spin.samplers import _SpinSampler, flip_probabilities, thresholds
 
 __all__ = ["MultispinSampler", "pack_spins", "unpack_spins"]
 
@@ -138,9 +136,9 @@ class MultispinSampler(_SpinSampler):
     Notes
     -----
     ``trace.acceptance_rate`` is the block's mean over its reported
-    replicas (the kernel counts flips per word, not per replica), and
-    ``trace.info["draws_per_site"]`` the mean number of 64-bit random words
-    per site visit of each block.
+    replicas (the kernel counts flips per word, not per replica);
+    ``trace.info["draws"] / trace.info["site_visits"]`` is the mean number
+    of 64-bit random words per site visit of the chain's block.
 
     Examples
     --------
@@ -158,45 +156,46 @@ class MultispinSampler(_SpinSampler):
 
     def __init__(self, model, *, temperature=1.0, n_chains=LANES, seed=None, n_threads=None,
                  init="random", algorithm="metropolis"):
-        if not isinstance(model, Ising):
-            raise TypeError(f"model must be a heatbath.spin Ising, got {type(model).__name__}")
-        if model.ndim > 3:
-            raise ValueError(f"MultispinSampler handles 1 to 3 dimensions, got {model.ndim}")
         if algorithm not in ("metropolis", "heat_bath"):
             raise ValueError(f"algorithm must be 'metropolis' or 'heat_bath', got {algorithm!r}")
         self.algorithm = algorithm
-        self.model = model
-        self.n_chains = check_int(n_chains, "n_chains", minimum=1)
-        self.n_blocks = -(-self.n_chains // LANES)
-        if self.n_blocks * model.n_spins > MAX_ELEMENTS // 8:
-            raise ValueError(f"{self.n_blocks} blocks of {model.n_spins} sites are more than "
-                             f"{MAX_ELEMENTS // 8} words")
-        effective_n_threads(n_threads)
-        self.n_threads = n_threads
-        self._temperature = self._check_temperature(temperature)
-        self._streams = _random.spawn_states(seed, self.n_blocks)
-        self._words = self._initial_words(init)
+        n_chains = check_int(n_chains, "n_chains", minimum=1)
+        self.n_blocks = -(-n_chains // LANES)
+        # The core spawns one stream per chain; block k runs on the stream of
+        # its first chain, 64 k (the others stay unused), so the streams are
+        # fixed by the seed and the state has the core's layout.
+        Sampler.__init__(self, model, temperature=temperature, n_chains=n_chains, seed=seed,
+                         n_threads=n_threads)
         used = np.full(self.n_blocks, np.uint64(2**64 - 1))
         if self.n_chains % LANES:
             used[-1] = np.uint64((1 << (self.n_chains % LANES)) - 1)
         self._lane_mask = used
-        self.sweeps_done = 0
-        self._lock = Exclusive()
+        self._words = self._initial_words(init)
 
-    def _check_temperature(self, temperature):
-        T = super()._check_temperature(temperature)
-        padded = np.concatenate([T, np.full(self.n_blocks * LANES - self.n_chains, T[-1])])
-        blocks = padded.reshape(self.n_blocks, LANES)
+    def _check_model(self, model):
+        super()._check_model(model)
+        if model.ndim > 3:
+            raise ValueError(f"MultispinSampler handles 1 to 3 dimensions, got {model.ndim}")
+
+    def _check_temperature_values(self, T):
+        n_blocks = -(-T.size // LANES)
+        padded = np.concatenate([T, np.full(n_blocks * LANES - T.size, T[-1])])
+        blocks = padded.reshape(n_blocks, LANES)
         if np.any(blocks != blocks[:, :1]):
             raise ValueError("temperature must be the same for the 64 chains of each block "
                              "(chains 64 k to 64 k + 63)")
-        return T
+
+    def _block_streams(self):
+        return np.ascontiguousarray(self._streams[::LANES])
 
     def _initial_words(self, init):
         n = self.model.n_spins
         if isinstance(init, str):
             if init == "random":
-                return _random.random_raw(self._streams, n, n_threads=self.n_threads)
+                streams = self._block_streams()
+                words = _random.random_raw(streams, n, n_threads=self.n_threads)
+                self._streams[::LANES] = streams
+                return words
             if init in ("up", "down"):
                 fill = 2**64 - 1 if init == "up" else 0
                 return np.full((self.n_blocks, n), fill, dtype=np.uint64)
@@ -209,61 +208,39 @@ class MultispinSampler(_SpinSampler):
                              f"got {s.shape[0]}")
         return pack_spins(s, self.n_blocks)
 
-    @property
-    def _spins(self):
+    # -- hooks of heatbath._sampler.Sampler -------------------------------------
+    def _current_state(self):
         return unpack_spins(self._words, self.n_chains)
+
+    def _chain_state(self):
+        return {"words": self._words.copy(), "algorithm": self.algorithm}
+
+    def _check_chain_state(self, state):
+        if str(state["algorithm"]) != self.algorithm:
+            raise ValueError(f"state is from the {state['algorithm']} update, this sampler "
+                             f"runs {self.algorithm}")
+        words = np.asarray(state["words"])
+        if words.dtype != np.uint64 or words.shape != self._words.shape:
+            raise ValueError(f"state['words'] must be uint64 of shape {self._words.shape}, "
+                             f"got {words.dtype} {words.shape}")
+        return np.array(words, order="C", copy=True)
+
+    def _set_chain_state(self, checked):
+        self._words = checked
+
+    @property
+    def spins(self):
+        """Current spins, int8 (n_chains, n_spins) (unpacked from the words)."""
+        return self._current_state()
 
     @property
     def words(self):
         """The packed spins, uint64 (n_blocks, n_spins) (a copy)."""
         return self._words.copy()
 
-    @property
-    def beta(self):
-        return np.where(np.isinf(self._temperature), 0.0, 1.0 / self._temperature)
-
-    def get_state(self):
-        """Everything needed to resume: a dict of plain arrays and a format version."""
-        return {
-            "format_version": STATE_FORMAT_VERSION,
-            "sampler": type(self).__name__,
-            "algorithm": self.algorithm,
-            "words": self._words.copy(),
-            "stream_state": self._streams.copy(),
-            "temperature": self._temperature.copy(),
-            "sweeps_done": self.sweeps_done,
-        }
-
-    def set_state(self, state):
-        """Restore a state from :meth:`get_state`; checked before anything changes."""
-        try:
-            version, kind = state["format_version"], state["sampler"]
-            algorithm, words = state["algorithm"], state["words"]
-            streams, temperature = state["stream_state"], state["temperature"]
-            sweeps = state["sweeps_done"]
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"state is missing a field: {exc}") from None
-        if int(version) != STATE_FORMAT_VERSION:
-            raise ValueError(f"state format_version {version} is not supported "
-                             f"(this heatbath reads {STATE_FORMAT_VERSION})")
-        if str(kind) != type(self).__name__ or str(algorithm) != self.algorithm:
-            raise ValueError(f"state is from a {kind} ({algorithm}), not a "
-                             f"{type(self).__name__} ({self.algorithm})")
-        words = np.asarray(words)
-        if words.dtype != np.uint64 or words.shape != self._words.shape:
-            raise ValueError(f"state['words'] must be uint64 of shape {self._words.shape}, "
-                             f"got {words.dtype} {words.shape}")
-        streams = _random.check_states(streams, self.n_blocks, name="state['stream_state']")
-        temperature = self._check_temperature(temperature)
-        sweeps = check_int(int(sweeps), "state['sweeps_done']", minimum=0)
-        with self._guard():
-            self._words, self._streams = np.array(words, order="C"), streams
-            self._temperature, self.sweeps_done = temperature, sweeps
-
     def _kernel_tables(self):
-        model = self.model
-        q = flip_probabilities(model, self.beta[::LANES], self.algorithm)
-        return group_tables(model, thresholds(q))
+        q = flip_probabilities(self.model, self._beta[::LANES], self.algorithm)
+        return group_tables(self.model, thresholds(q))
 
     def _sweeps(self, burn_in, n_sweeps, thin, n_threads):
         model, n_rec = self.model, n_sweeps // thin
@@ -274,20 +251,21 @@ class MultispinSampler(_SpinSampler):
         mag = np.zeros((self.n_blocks * LANES, n_rec), dtype=np.int64)
         flips = np.zeros(self.n_blocks, dtype=np.int64)
         draws = np.zeros(self.n_blocks, dtype=np.int64)
+        streams = self._block_streams()
         _multispin._multispin_sweeps(self._words, model.sweep_order, nbr, zcount, model.n_bonds,
                                      n_groups, group_sel, cat_slot, by_spin, self._lane_mask,
-                                     self._streams, burn_in, n_sweeps, thin, bonds, mag,
-                                     flips, draws, n_threads)
+                                     streams, burn_in, n_sweeps, thin, bonds, mag, flips, draws,
+                                     n_threads)
+        self._streams[::LANES] = streams
         c = self.n_chains
         energy = -model.J * bonds[:c] - model.h * mag[:c]
-        lanes = np.full(self.n_blocks, float(LANES))
+        lanes = np.full(self.n_blocks, LANES, dtype=np.int64)
         lanes[-1] = c - LANES * (self.n_blocks - 1)
-        accepted = np.repeat(flips / lanes, LANES)[:c]
-        return ({"energy": energy, "magnetization": mag[:c].astype(float)}, accepted,
-                {"draws": draws, "site_visits": (burn_in + n_sweeps) * model.n_spins})
-
-    def _acceptance(self, rate, info):
-        visits = info.pop("site_visits", 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            info["draws_per_site"] = info.get("draws", np.zeros(self.n_blocks)) / visits
-        return rate
+        visits = (burn_in + n_sweeps) * model.n_spins
+        # Flips are counted per word: every chain of a block gets the block's totals.
+        per_chain = {"accepted": np.repeat(flips, LANES)[:c],
+                     "attempted": np.repeat(lanes * visits, LANES)[:c],
+                     "draws": np.repeat(draws, LANES)[:c],
+                     "site_visits": np.full(c, visits, dtype=np.int64)}
+        return ({"energy": np.ascontiguousarray(energy.T),
+                 "magnetization": np.ascontiguousarray(mag[:c].T, dtype=float)}, per_chain)

@@ -43,9 +43,11 @@ class SwendsenWangSampler(_SpinSampler):
 
     def __init__(self, model, *, temperature=1.0, n_chains=1, seed=None, n_threads=None,
                  init="random"):
-        super().__init__(model, temperature, n_chains, seed, n_threads, init)
+        super().__init__(model, temperature=temperature, n_chains=n_chains, seed=seed,
+                         n_threads=n_threads, init=init)
 
     def _check_model(self, model):
+        super()._check_model(model)
         if model.h != 0.0:
             raise ValueError(f"SwendsenWangSampler needs h = 0 (got model.h = {model.h})")
         if model.J <= 0.0:
@@ -56,12 +58,11 @@ class SwendsenWangSampler(_SpinSampler):
         model, n_rec = self.model, n_sweeps // thin
         bonds, mag, m2 = (np.zeros((self.n_chains, n_rec), dtype=np.int64) for _ in range(3))
         clusters = np.zeros(self.n_chains, dtype=np.int64)
-        p_add = -np.expm1(-2.0 * self.beta * model.J)
+        p_add = -np.expm1(-2.0 * self._beta * model.J)
         _swendsen._sw_sweeps(self._spins, model.neighbors, thresholds(p_add), self._streams,
                              burn_in, n_sweeps, thin, bonds, mag, m2, clusters, n_threads)
-        obs = {"energy": (-model.J * bonds).astype(float), "magnetization": mag.astype(float),
-               "m2_improved": m2.astype(float)}
-        return obs, np.zeros(self.n_chains), {"clusters": clusters}
-
-    def _acceptance(self, rate, info):
-        return np.ones(self.n_chains)
+        obs = {"energy": np.ascontiguousarray((-model.J * bonds).T, dtype=float),
+               "magnetization": np.ascontiguousarray(mag.T, dtype=float),
+               "m2_improved": np.ascontiguousarray(m2.T, dtype=float)}
+        # Cluster flips are always accepted: the acceptance rate is 1.
+        return obs, {"accepted": clusters, "attempted": clusters.copy(), "clusters": clusters}
