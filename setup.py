@@ -26,6 +26,8 @@ EXTENSIONS = [
     ("heatbath._markov", "src/heatbath/_markov.pyx"),
     ("heatbath.spin._metropolis", "src/heatbath/spin/_metropolis.pyx"),
     ("heatbath.spin._cluster", "src/heatbath/spin/_cluster.pyx"),
+    ("heatbath.spin._multispin", "src/heatbath/spin/_multispin.pyx"),
+    ("heatbath.spin._swendsen", "src/heatbath/spin/_swendsen.pyx"),
     ("heatbath.rbm._gibbs", "src/heatbath/rbm/_gibbs.pyx"),
     ("heatbath.rbm._cd", "src/heatbath/rbm/_cd.pyx"),
     ("heatbath.rbm._blas", "src/heatbath/rbm/_blas.pyx"),

@@ -67,6 +67,27 @@ def _spin(cls_name, t):
     return _bytes(tr["energy"], tr["magnetization"], tr.final_state)
 
 
+def _multispin(algorithm, t):
+    from heatbath.spin import Ising
+    from heatbath.spin.multispin import MultispinSampler
+
+    model = Ising((12, 10), h=0.1) if algorithm == "metropolis" else Ising((4, 5, 6),
+                                                                          periodic=False)
+    s = MultispinSampler(model, temperature=[2.0] * 64 + [3.0] * 64 + [2.5] * 30,
+                         n_chains=158, seed=17, n_threads=t, algorithm=algorithm)
+    tr = s.run(30, burn_in=3, thin=2)
+    return _bytes(tr["energy"], tr["magnetization"], s.words, tr.info["draws"])
+
+
+def _swendsen_wang(t):
+    from heatbath.spin import Ising, SwendsenWangSampler
+
+    s = SwendsenWangSampler(Ising((10, 12)), temperature=[2.0, 2.3, 2.6] * 3, n_chains=9,
+                            seed=18, n_threads=t)
+    tr = s.run(20, burn_in=2, thin=2)
+    return _bytes(tr["energy"], tr["magnetization"], tr["m2_improved"], tr.final_state)
+
+
 def _gibbs(units, nv, nh, n_chains, dtype, t):
     from heatbath import RBM
 
@@ -125,6 +146,9 @@ CASES = {
     "ising heat-bath 3D open": lambda t: _spin("heatbath", t),
     "ising Wolff": lambda t: _spin("wolff", t),
     "Boltzmann machine Metropolis": lambda t: _spin("machine", t),
+    "ising multispin Metropolis 2D": lambda t: _multispin("metropolis", t),
+    "ising multispin heat-bath 3D open": lambda t: _multispin("heat_bath", t),
+    "ising Swendsen-Wang": _swendsen_wang,
     "rbm Gibbs bernoulli small": lambda t: _gibbs("bernoulli", 10, 6, 13, np.float64, t),
     "rbm Gibbs softmax": lambda t: _gibbs("softmax(3)", 12, 5, 13, np.float64, t),
     "rbm Gibbs gaussian": lambda t: _gibbs("gaussian", 7, 5, 13, np.float32, t),
