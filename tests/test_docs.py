@@ -13,10 +13,11 @@ MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatba
            "heatbath.diagnostics", "heatbath.spin.models", "heatbath.spin.samplers",
            "heatbath.spin.exact", "heatbath.spin.observables", "heatbath.rbm.model",
            "heatbath.rbm.units", "heatbath.rbm.train", "heatbath.rbm.estimators", "heatbath.io",
-           "heatbath.sklearn", "heatbath.plot", "heatbath.lattice", "heatbath.nqs.hilbert",
-           "heatbath.nqs.hamiltonians", "heatbath.nqs.wavefunctions", "heatbath.nqs.sampler",
-           "heatbath.nqs.optimizers", "heatbath.nqs.driver", "heatbath.nqs.observables",
-           "heatbath.nqs.exact", "heatbath.nqs.study"]
+           "heatbath.sklearn", "heatbath.plot", "heatbath.datasets", "heatbath.spin.study",
+           "heatbath.lattice", "heatbath.nqs.hilbert", "heatbath.nqs.hamiltonians",
+           "heatbath.nqs.wavefunctions", "heatbath.nqs.sampler", "heatbath.nqs.optimizers",
+           "heatbath.nqs.driver", "heatbath.nqs.observables", "heatbath.nqs.exact",
+           "heatbath.nqs.study"]
 
 
 @pytest.mark.parametrize("name", MODULES)
