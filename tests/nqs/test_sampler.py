@@ -94,20 +94,21 @@ def test_kernel_equals_numpy_twin_bit_for_bit(dtype, move):
 def test_same_bits_for_any_thread_count_and_split(thread_count):
     H = Heisenberg(8)
     psi = SymmetricRBM(8, alpha=2, dtype="complex128", seed=1, scale=0.5)
-    ref = MetropolisSampler(psi, hamiltonian=H, n_chains=7, seed=3, n_threads=1).run(20, 3)
+    ref = MetropolisSampler(psi, hamiltonian=H, n_chains=7, seed=3, n_threads=1).run(
+        20, 3, verbose=True)                  # the progress bar cuts the run into pieces
     s = MetropolisSampler(psi, hamiltonian=H, n_chains=7, seed=3, n_threads=thread_count)
     first = s.run(8, 3)
     state = s.get_state()
-    second = s.run(12)
-    assert np.array_equal(np.concatenate([first.info["local_energy"],
-                                          second.info["local_energy"]]),
-                          ref.info["local_energy"])
+    second = s.run(12, record_states=True)
+    for key in ("energy", "energy_imag", "magnetization"):
+        assert np.array_equal(np.concatenate([first[key], second[key]]), ref[key])
     assert np.array_equal(second.final_state, ref.final_state)
     # resume from the saved state in a new sampler
     s2 = MetropolisSampler(psi, hamiltonian=H, n_chains=7, seed=99, n_threads=thread_count)
     s2.set_state(state)
-    again = s2.run(12)
-    assert np.array_equal(again.info["samples"], second.info["samples"])
+    again = s2.run(12, record_states=True)
+    assert np.array_equal(again.states, second.states)
+    assert np.array_equal(again.acceptance_rate, second.acceptance_rate)
 
 
 def _chi_square_pvalue(samples, hilbert, psi):
@@ -140,8 +141,8 @@ def test_chi_square_against_exact_psi_squared(move, dtype, global_seed):
     psi = RBM(8, alpha=1, dtype=dtype, seed=100 + global_seed, scale=0.3)
     sampler = MetropolisSampler(psi, hamiltonian=H, move=move, n_chains=6000,
                                 seed=global_seed)
-    trace = sampler.run(1, burn_in=200 if move == "flip" else 2000)
-    samples = trace.info["samples"][0]
+    trace = sampler.run(1, burn_in=200 if move == "flip" else 2000, record_states=True)
+    samples = trace.states[0]
     assert _chi_square_pvalue(samples, H.hilbert, psi) > 1e-3
 
 

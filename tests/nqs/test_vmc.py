@@ -71,7 +71,7 @@ def test_observables_against_exact_ground_state():
     vmc = VMC(H, SymmetricRBM(8, alpha=2, seed=0), optimizer=SR(0.05, 0.01), n_samples=512,
               seed=3)
     vmc.run(100)
-    trace = vmc.sampler.run(400, burn_in=20)
+    trace = vmc.sampler.run(400, burn_in=20, record_states=True)
     obs = observables(trace)
     ex = ground_state_observables(H)
     assert np.all(np.abs(obs["zz"][0] - ex["zz"][0]) < 0.02 + 5 * obs["zz_stderr"][0])

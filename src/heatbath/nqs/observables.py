@@ -27,7 +27,8 @@ def observables(trace):
     Parameters
     ----------
     trace : heatbath.diagnostics.Trace
-        From :meth:`heatbath.nqs.sampler.MetropolisSampler.run` (with a Hamiltonian).
+        From :meth:`heatbath.nqs.sampler.MetropolisSampler.run` with a
+        Hamiltonian and ``record_states=True``.
 
     Returns
     -------
@@ -42,13 +43,18 @@ def observables(trace):
     >>> from heatbath.nqs.sampler import MetropolisSampler
     >>> from heatbath.nqs.observables import observables
     >>> t = MetropolisSampler(RBM(4, seed=0), hamiltonian=TransverseFieldIsing(4),
-    ...                       n_chains=4, seed=0).run(100)
+    ...                       n_chains=4, seed=0).run(100, record_states=True)
     >>> obs = observables(t)
     >>> obs["zz"].shape, bool((obs["zz"].diagonal() == 1).all())
     ((4, 4), True)
     """
-    out = energy_statistics(trace.info["local_energy"])
-    s = trace.info["samples"].astype(float)                 # (n_rec, n_chains, N)
+    eloc = trace["energy"]
+    if "energy_imag" in trace.observables:
+        eloc = eloc + 1j * trace["energy_imag"]
+    out = energy_statistics(eloc)
+    if trace.states is None:
+        raise ValueError("the trace has no states: run the sampler with record_states=True")
+    s = trace.states.astype(float)                          # (n_rec, n_chains, N)
     n = s.shape[2]
     out["z"], out["z_stderr"] = _chain_mean(s)
     out["m_abs"], out["m_abs_stderr"] = (float(v) for v in _chain_mean(
