@@ -31,6 +31,7 @@ EXTENSIONS = [
     ("heatbath.rbm._gibbs", "src/heatbath/rbm/_gibbs.pyx"),
     ("heatbath.rbm._cd", "src/heatbath/rbm/_cd.pyx"),
     ("heatbath.rbm._blas", "src/heatbath/rbm/_blas.pyx"),
+    ("heatbath.nqs._metropolis", "src/heatbath/nqs/_metropolis.pyx"),
 ]
 
 OPENMP_PROBE = textwrap.dedent(

@@ -138,6 +138,22 @@ def _sklearn(t):
     return _bytes(est.components_, est.transform(X), est.gibbs(X[:5]))
 
 
+def _nqs(kind, t):
+    from heatbath import nqs
+
+    if kind == "sampler":
+        H = nqs.TransverseFieldIsing((4, 3), h=0.9)
+        psi = nqs.RBM(12, alpha=2, seed=17, scale=0.3)
+        s = nqs.MetropolisSampler(psi, hamiltonian=H, n_chains=13, seed=18, n_threads=t)
+        tr = s.run(30, burn_in=5, record_states=True)
+        return _bytes(tr["energy"], tr.states, s.get_state()["stream_state"])
+    H = nqs.Heisenberg(10)
+    vmc = nqs.VMC(H, nqs.RBM(10, alpha=1, dtype="complex128", seed=19), n_samples=600,
+                  n_chains=11, seed=20, n_threads=t)
+    vmc.run(3)
+    return _bytes(vmc.wavefunction.parameters, np.array(vmc.history["energy"]))
+
+
 #: name -> function(n_threads) -> bytes
 CASES = {
     "random streams": _streams,
@@ -163,6 +179,8 @@ CASES = {
     "rbm AIS and reverse AIS": _ais,
     "rbm exact log Z (chunks)": _exact,
     "sklearn BernoulliRBM": _sklearn,
+    "nqs Metropolis flips, TFIM 4x3": lambda t: _nqs("sampler", t),
+    "nqs VMC SR complex, Heisenberg exchange": lambda t: _nqs("vmc", t),
 }
 
 
