@@ -38,6 +38,15 @@ def _streams(t):
     return _bytes(raw, uni, single, ints, s)
 
 
+def _gauss_streams(t):
+    from heatbath import _random
+
+    s = _random.spawn_states(2, 37)
+    z = _random.standard_normal(s, 400, n_threads=t)
+    e = _random.standard_exponential(s, 400, n_threads=t)
+    return _bytes(z, e, s)
+
+
 def _markov(t):
     from heatbath import markov
 
@@ -120,6 +129,7 @@ def _sklearn(t):
 #: name -> function(n_threads) -> bytes
 CASES = {
     "random streams": _streams,
+    "random normal and exponential": _gauss_streams,
     "markov.simulate": _markov,
     "ising Metropolis 2D": lambda t: _spin("metropolis", t),
     "ising heat-bath 3D open": lambda t: _spin("heatbath", t),
