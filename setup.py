@@ -29,6 +29,7 @@ EXTENSIONS = [
     ("heatbath.rbm._gibbs", "src/heatbath/rbm/_gibbs.pyx"),
     ("heatbath.rbm._cd", "src/heatbath/rbm/_cd.pyx"),
     ("heatbath.rbm._blas", "src/heatbath/rbm/_blas.pyx"),
+    ("heatbath.continuous._kernels", "src/heatbath/continuous/_kernels.pyx"),
 ]
 
 OPENMP_PROBE = textwrap.dedent(

@@ -47,6 +47,18 @@ def _gauss_streams(t):
     return _bytes(z, e, s)
 
 
+def _continuous(algorithm, t):
+    from heatbath import continuous
+
+    target = continuous.Phi4(6, dim=2, kappa=0.2, lam=0.4)
+    cls = {"mala": continuous.MALA, "hmc": continuous.HMC, "rwm": continuous.RWM,
+           "ula": continuous.ULA}[algorithm]
+    s = cls(target, n_chains=13, seed=17, n_threads=t)
+    tr = s.run(30, burn_in=160, thin=3)
+    return _bytes(tr.info["samples"], tr["log_prob"], s.x, s.stream_state,
+                  np.array([s.step_size]), s.inv_mass)
+
+
 def _markov(t):
     from heatbath import markov
 
@@ -149,6 +161,10 @@ CASES = {
     "rbm AIS and reverse AIS": _ais,
     "rbm exact log Z (chunks)": _exact,
     "sklearn BernoulliRBM": _sklearn,
+    "continuous RWM phi4": lambda t: _continuous("rwm", t),
+    "continuous MALA phi4": lambda t: _continuous("mala", t),
+    "continuous ULA phi4": lambda t: _continuous("ula", t),
+    "continuous HMC phi4": lambda t: _continuous("hmc", t),
 }
 
 
