@@ -763,6 +763,9 @@ def build_parser():
     bench.add_argument("--n-threads", type=int, default=None,
                        help="threads for the parallel cases (default: all cores)")
     bench.set_defaults(func=cmd_bench)
+    from heatbath._commands import mcmc as _mcmc   # one module per command (issue 11)
+
+    _mcmc.add_parser(sub)
     return parser
 
 
