@@ -11,8 +11,9 @@ MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatba
            "heatbath.diagnostics", "heatbath.spin.models", "heatbath.spin.samplers",
            "heatbath.spin.exact", "heatbath.spin.observables", "heatbath.rbm.model",
            "heatbath.rbm.units", "heatbath.rbm.train", "heatbath.rbm.estimators", "heatbath.io",
-           "heatbath.sklearn", "heatbath.plot", "heatbath.continuous.targets",
-           "heatbath.continuous.samplers", "heatbath.continuous.adaptation"]
+           "heatbath.sklearn", "heatbath.plot", "heatbath.datasets", "heatbath.spin.study",
+           "heatbath.continuous.targets", "heatbath.continuous.samplers",
+           "heatbath.continuous.adaptation"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,18 +1,18 @@
 """``heatbath mcmc``: continuous-state samplers on a built-in target, against exact moments."""
 
-import json
-import sys
 import time
 
 import numpy as np
+
+from heatbath._commands import _common as c
 
 TARGETS = ("gaussian", "mixture", "double-well", "phi4")
 ALGORITHMS = ("rwm", "mala", "ula", "hmc")
 
 
 def add_parser(subparsers):
-    p = subparsers.add_parser(
-        "mcmc", help="RWM / MALA / ULA / HMC on a built-in continuous target",
+    p = c.add_parser(
+        subparsers, "mcmc", help="RWM / MALA / ULA / HMC on a built-in continuous target",
         description="Sample a built-in target over R^d with many chains and compare the "
                     "sample moments with the exact ones.")
     p.add_argument("--target", choices=TARGETS, default="gaussian")
@@ -25,16 +25,16 @@ def add_parser(subparsers):
     p.add_argument("--lam", type=float, default=0.0,
                    help="phi4 coupling lambda (default 0: the exactly solvable free theory)")
     p.add_argument("--algorithm", choices=ALGORITHMS, default="mala")
-    p.add_argument("--n-chains", type=int, default=16)
-    p.add_argument("--n-steps", type=int, default=1000, help="recorded steps (default 1000)")
-    p.add_argument("--burn-in", type=int, default=500, help="tuning steps (default 500)")
-    p.add_argument("--thin", type=int, default=1)
+    p.add_argument("--n-chains", type=c.positive_int, default=16, help="independent chains")
+    p.add_argument("--n-steps", type=c.positive_int, default=1000, help="recorded steps")
+    p.add_argument("--burn-in", type=c.nonnegative_int, default=500,
+                   help="tuning steps (step size, preconditioner), then frozen")
+    p.add_argument("--thin", type=c.positive_int, default=1, help="record every K-th step")
     p.add_argument("--step-size", type=float, default=None,
                    help="initial (or, for ULA, fixed) step size")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=c.nonnegative_int, default=None)
     p.add_argument("--n-threads", type=int, default=None, help="default: all cores")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
     return p
 
 
@@ -61,20 +61,16 @@ def make_target(args):
 def run(args):
     from heatbath import continuous as C
 
-    try:
-        target = make_target(args)
-        cls = {"rwm": C.RWM, "mala": C.MALA, "ula": C.ULA, "hmc": C.HMC}[args.algorithm]
-        sampler = cls(target, n_chains=args.n_chains, seed=args.seed, n_threads=args.n_threads,
-                      step_size=args.step_size)
-        t0 = time.perf_counter()
-        trace = sampler.run(args.n_steps, burn_in=args.burn_in, thin=args.thin)
-        seconds = time.perf_counter() - t0
-    except (ValueError, TypeError) as exc:
-        print(f"heatbath mcmc: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("heatbath mcmc: interrupted", file=sys.stderr)
-        return 130
+    if args.n_threads == 0:
+        raise c.CommandError("--n-threads must not be 0")
+    target = make_target(args)
+    cls = {"rwm": C.RWM, "mala": C.MALA, "ula": C.ULA, "hmc": C.HMC}[args.algorithm]
+    sampler = cls(target, n_chains=args.n_chains, seed=args.seed, n_threads=args.n_threads,
+                  step_size=args.step_size)
+    t0 = time.perf_counter()
+    trace = sampler.run(args.n_steps, burn_in=args.burn_in, thin=args.thin,
+                        verbose=c.is_tty(args))
+    seconds = time.perf_counter() - t0
     s = C.summary(trace)
     samples = trace.info["samples"]
     out = {
@@ -93,7 +89,7 @@ def run(args):
         out["mean_abs_error"] = float(np.abs(s["mean"] - target.mean).mean())
         out["variance_rel_error"] = float((np.abs(var - target.variance) / target.variance).mean())
     if args.json:
-        print(json.dumps(out, allow_nan=False))
+        print(c.dumps(out))
         return 0
     for key, value in out.items():
         print(f"{key:>20}: {value if not isinstance(value, float) else f'{value:.6g}'}")
