@@ -13,7 +13,7 @@ MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatba
            "heatbath.rbm.units", "heatbath.rbm.train", "heatbath.rbm.estimators", "heatbath.io",
            "heatbath.sklearn", "heatbath.plot", "heatbath.datasets", "heatbath.spin.study",
            "heatbath.continuous.targets", "heatbath.continuous.samplers",
-           "heatbath.continuous.adaptation"]
+           "heatbath.continuous.adaptation", "heatbath.continuous.diffusion"]
 
 
 @pytest.mark.parametrize("name", MODULES)

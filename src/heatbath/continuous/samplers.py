@@ -129,11 +129,15 @@ class ContinuousSampler:
                 if rec_x is not None and rec_x.size:
                     rec_x[k] = self.x
 
+    # The Python path draws on one thread unless n_threads was given: waking
+    # threads for each step's draws costs more than it saves on a busy machine.
     def _normals(self):
-        return _random.standard_normal(self.stream_state, self.dim, n_threads=self._threads(1))
+        t = self.n_threads if self._explicit_threads else 1
+        return _random.standard_normal(self.stream_state, self.dim, n_threads=t)
 
     def _uniforms(self):
-        return _random.random(self.stream_state, 1, n_threads=self._threads(1))[:, 0]
+        t = self.n_threads if self._explicit_threads else 1
+        return _random.random(self.stream_state, 1, n_threads=t)[:, 0]
 
     def _finish(self, a, xp, lpp, gp, acc_prob, n_acc):
         acc_prob += a
@@ -312,11 +316,19 @@ class MALA(ContinuousSampler):
     def _numpy_step(self, acc_prob, n_acc):
         m, tau = self.inv_mass, self.step_size
         z = self._normals()
-        xp = self.x + tau * m * self.grad + math.sqrt(2.0 * tau) * np.sqrt(m) * z
+        unit = not (m != 1.0).any()     # skip the preconditioner's products (exact: m = 1)
+        if unit:
+            xp = self.x + tau * self.grad + math.sqrt(2.0 * tau) * z
+        else:
+            xp = self.x + tau * m * self.grad + math.sqrt(2.0 * tau) * np.sqrt(m) * z
         lpp, gp = self.model.log_prob_and_grad(xp)
-        t = self.x - xp - tau * m * gp
-        rev = (t * t / m).sum(axis=1)
-        a = _accept(lpp - self.log_prob - rev / (4.0 * tau) + 0.5 * (z * z).sum(axis=1))
+        if unit:
+            t = self.x - xp - tau * gp
+            rev = np.einsum("ij,ij->i", t, t)
+        else:
+            t = self.x - xp - tau * m * gp
+            rev = (t * t / m).sum(axis=1)
+        a = _accept(lpp - self.log_prob - rev / (4.0 * tau) + 0.5 * np.einsum("ij,ij->i", z, z))
         self._finish(a, xp, lpp, gp, acc_prob, n_acc)
 
 
