@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from heatbath import continuous as C
+from heatbath._benchcases.continuous import gauss_logp_grad, numpy_hmc, numpy_mala
 from heatbath.diagnostics import ess
 
 
@@ -33,25 +34,6 @@ def best_time(fn, repeats):
         fn()
         out.append(time.perf_counter() - t)
     return min(out)
-
-
-def numpy_mala(x, step, n_steps, rng, logp_grad):
-    """Hand-written vectorised MALA (what a NumPy user writes)."""
-    lp, g = logp_grad(x)
-    s2 = np.sqrt(2 * step)
-    for _ in range(n_steps):
-        z = rng.standard_normal(x.shape)
-        xp = x + step * g + s2 * z
-        lpp, gp = logp_grad(xp)
-        t = x - xp - step * gp
-        log_a = lpp - lp - (t * t).sum(1) / (4 * step) + 0.5 * (z * z).sum(1)
-        acc = np.log(rng.random(x.shape[0])) < log_a
-        x[acc], lp[acc], g[acc] = xp[acc], lpp[acc], gp[acc]
-    return x
-
-
-def gauss_logp_grad(x):
-    return -0.5 * np.einsum("ij,ij->i", x, x), -x
 
 
 BLACKJAX = textwrap.dedent("""
@@ -116,36 +98,6 @@ def mala_case(quick, peers_python):
     for r in rows.values():
         r["chain_steps_per_second"] = n / r["seconds_per_step"]
     return {"d": d, "n_chains": n, "step_size": step, "rows": rows}
-
-
-def numpy_hmc(phi, target, step, n_leap, n_steps, rng, record):
-    """Hand-written vectorised NumPy HMC on the phi^4 lattice (roll-based)."""
-    k, lam = target.kappa, target.lam
-    axes = tuple(range(1, phi.ndim))
-
-    def lp_grad(f):
-        h = sum(np.roll(f, s, axis=a) for a in axes for s in (-1, 1))
-        f2 = f * f
-        S = (f2 + lam * (f2 - 1) ** 2 - k * f * h).sum(axis=axes)
-        return -S, -(2 * f + 4 * lam * (f2 - 1) * f - 2 * k * h)
-
-    lp, g = lp_grad(phi)
-    out = []
-    for _ in range(n_steps):
-        p = rng.standard_normal(phi.shape)
-        k0 = 0.5 * (p * p).sum(axis=axes)
-        x, gx = phi.copy(), g
-        for _ in range(n_leap):
-            p += 0.5 * step * gx
-            x += step * p
-            lpx, gx = lp_grad(x)
-            p += 0.5 * step * gx
-        k1 = 0.5 * (p * p).sum(axis=axes)
-        acc = np.log(rng.random(phi.shape[0])) < (lpx - k1) - (lp - k0)
-        phi[acc], lp[acc], g[acc] = x[acc], lpx[acc], gx[acc]
-        if record:
-            out.append(np.abs(phi.mean(axis=axes)))
-    return np.array(out)
 
 
 def phi4_case(quick):
