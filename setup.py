@@ -32,6 +32,7 @@ EXTENSIONS = [
     ("heatbath.rbm._cd", "src/heatbath/rbm/_cd.pyx"),
     ("heatbath.rbm._blas", "src/heatbath/rbm/_blas.pyx"),
     ("heatbath.nqs._metropolis", "src/heatbath/nqs/_metropolis.pyx"),
+    ("heatbath.continuous._kernels", "src/heatbath/continuous/_kernels.pyx"),
 ]
 
 OPENMP_PROBE = textwrap.dedent(

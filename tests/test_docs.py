@@ -18,7 +18,9 @@ MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatba
            "heatbath.lattice", "heatbath.nqs.hilbert", "heatbath.nqs.hamiltonians",
            "heatbath.nqs.wavefunctions", "heatbath.nqs.sampler", "heatbath.nqs.optimizers",
            "heatbath.nqs.driver", "heatbath.nqs.observables", "heatbath.nqs.exact",
-           "heatbath.nqs.study"]
+           "heatbath.nqs.study",
+           "heatbath.continuous.targets", "heatbath.continuous.samplers",
+           "heatbath.continuous.adaptation", "heatbath.continuous.diffusion"]
 
 
 @pytest.mark.parametrize("name", MODULES)

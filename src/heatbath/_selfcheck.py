@@ -38,6 +38,27 @@ def _streams(t):
     return _bytes(raw, uni, single, ints, s)
 
 
+def _gauss_streams(t):
+    from heatbath import _random
+
+    s = _random.spawn_states(2, 37)
+    z = _random.standard_normal(s, 400, n_threads=t)
+    e = _random.standard_exponential(s, 400, n_threads=t)
+    return _bytes(z, e, s)
+
+
+def _continuous(algorithm, t):
+    from heatbath import continuous
+
+    target = continuous.Phi4(6, dim=2, kappa=0.2, lam=0.4)
+    cls = {"mala": continuous.MALA, "hmc": continuous.HMC, "rwm": continuous.RWM,
+           "ula": continuous.ULA}[algorithm]
+    s = cls(target, n_chains=13, seed=17, n_threads=t)
+    tr = s.run(30, burn_in=160, thin=3)
+    return _bytes(tr.info["samples"], tr["log_prob"], s.x, s.stream_state,
+                  np.array([s.step_size]), s.inv_mass)
+
+
 def _markov(t):
     from heatbath import markov
 
@@ -157,6 +178,7 @@ def _nqs(kind, t):
 #: name -> function(n_threads) -> bytes
 CASES = {
     "random streams": _streams,
+    "random normal and exponential": _gauss_streams,
     "markov.simulate": _markov,
     "ising Metropolis 2D": lambda t: _spin("metropolis", t),
     "ising heat-bath 3D open": lambda t: _spin("heatbath", t),
@@ -181,6 +203,10 @@ CASES = {
     "sklearn BernoulliRBM": _sklearn,
     "nqs Metropolis flips, TFIM 4x3": lambda t: _nqs("sampler", t),
     "nqs VMC SR complex, Heisenberg exchange": lambda t: _nqs("vmc", t),
+    "continuous RWM phi4": lambda t: _continuous("rwm", t),
+    "continuous MALA phi4": lambda t: _continuous("mala", t),
+    "continuous ULA phi4": lambda t: _continuous("ula", t),
+    "continuous HMC phi4": lambda t: _continuous("hmc", t),
 }
 
 
