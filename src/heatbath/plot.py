@@ -8,7 +8,7 @@ save it with ``fig.savefig("name.png")``.
 - :func:`sample_grid`: visible samples as images;
 - :func:`learning_curves`: the per-epoch history of :meth:`heatbath.RBM.fit`;
 - :func:`ising_snapshot`: one 2-D spin configuration;
-- :func:`observables_vs_temperature`: sampled energy, specific heat and |m|
+- :func:`observables_vs_temperature`: sampled energy, specific heat and ``|m|``
   with error bars against the exact finite-torus and infinite-lattice curves.
 """
 
@@ -175,7 +175,7 @@ def ising_snapshot(spins, shape=None, title="Ising configuration"):
 
 
 def observables_vs_temperature(results, J=1.0, title=None):
-    """Sampled e, C and <|m|> against T, with the exact curves.
+    """Sampled e, C and ``<|m|>`` against T, with the exact curves.
 
     Parameters
     ----------
