@@ -42,6 +42,7 @@ from scipy.special import expit, log_softmax, softmax
 from heatbath import _random
 from heatbath._validation import check_int, check_real_array
 from heatbath.rbm._layers import single_threaded_blas
+from heatbath.rbm.train import _check_positive
 from heatbath.rbm.units import softplus
 
 __all__ = ["ClassRBM"]
@@ -49,19 +50,6 @@ __all__ = ["ClassRBM"]
 _METHODS = ("discriminative", "generative", "hybrid")
 _SOLVERS = ("sgd", "lbfgs")
 _PARAMS = ("weights", "label_weights", "visible_bias", "hidden_bias", "label_bias")
-
-
-def _positive(value, name, allow_zero=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
-                                                                     np.floating)):
-        raise TypeError(f"{name} must be a real number, got {value!r} "
-                        f"(type {type(value).__name__})")
-    value = float(value)
-    ok = value >= 0 if allow_zero else value > 0
-    if not np.isfinite(value) or not ok:
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} and finite, "
-                         f"got {value!r}")
-    return value
 
 
 class ClassRBM:
@@ -334,12 +322,12 @@ class ClassRBM:
         epochs = check_int(epochs, "epochs", minimum=0)
         batch_size = check_int(batch_size, "batch_size", minimum=1)
         k = check_int(k, "k", minimum=1)
-        lr = _positive(learning_rate, "learning_rate")
-        momentum = _positive(momentum, "momentum", allow_zero=True)
+        lr = _check_positive(learning_rate, "learning_rate")
+        momentum = _check_positive(momentum, "momentum", allow_zero=True)
         if momentum >= 1:
             raise ValueError(f"momentum must be < 1, got {momentum!r}")
-        decay = _positive(weight_decay, "weight_decay", allow_zero=True)
-        gen_w = _positive(generative_weight, "generative_weight", allow_zero=True)
+        decay = _check_positive(weight_decay, "weight_decay", allow_zero=True)
+        gen_w = _check_positive(generative_weight, "generative_weight", allow_zero=True)
         if method != "discriminative" and X.size and (X.min() < 0 or X.max() > 1):
             raise ValueError(f"method={method!r} models X with Bernoulli units: X must be in "
                              f"[0, 1], got values from {X.min():g} to {X.max():g}")

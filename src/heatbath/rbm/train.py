@@ -33,6 +33,8 @@ __all__ = ["fit", "fit_trainer", "reconstruction_error", "pt_betas", "Trainer", 
 
 
 def _check_positive(value, name, allow_zero=False):
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
     try:
         value = float(value)
     except (TypeError, ValueError):
