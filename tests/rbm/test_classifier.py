@@ -179,3 +179,48 @@ def test_bad_data_is_refused_with_the_argument_named():
         m.fit(np.full((2, 3), 2.0), [0, 1], method="generative")
     with pytest.raises(ValueError, match="n_classes"):
         ClassRBM(3, 2, 1)
+
+
+# -- the command line: heatbath train --labels ---------------------------------------------
+
+def _cli(capsys, *argv):
+    from heatbath.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_trains_a_classifier_on_built_in_digits(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    import json
+
+    out_file = tmp_path / "clf.npz"
+    code, out, _ = _cli(capsys, "train", "--data", "digits", "--labels", "--hidden", "16",
+                        "--epochs", "10", "--learning-rate", "0.2", "--seed", "0",
+                        "--out", str(out_file), "--json")
+    assert code == 0
+    result = json.loads(out, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
+    assert result["kind"] == "ClassRBM" and result["classes"] == list(range(10))
+    assert 0.5 < result["test_accuracy"] <= 1 and 0.5 < result["train_accuracy"] <= 1
+    model = ClassRBM.load(out_file)
+    assert (model.n_visible, model.n_hidden, model.n_classes) == (64, 16, 10)
+
+
+def test_cli_classifier_with_a_labels_file_and_its_errors(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = (rng.random((40, 5)) < 0.5).astype(float)
+    y = np.array(["a", "b"] * 20)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "short.npy", y[:10])
+    code, out, _ = _cli(capsys, "train", "--data", str(tmp_path / "X.npy"), "--labels",
+                        str(tmp_path / "y.npy"), "--epochs", "2", "--out",
+                        str(tmp_path / "m.npz"))
+    assert code == 0 and "ClassRBM" in out and "test accuracy" not in out
+    code, _, err = _cli(capsys, "train", "--data", str(tmp_path / "X.npy"), "--labels",
+                        str(tmp_path / "short.npy"), "--out", str(tmp_path / "m.npz"))
+    assert code == 2 and "one label per row" in err and "Traceback" not in err
+    code, _, err = _cli(capsys, "train", "--data", str(tmp_path / "X.npy"), "--labels",
+                        "--out", str(tmp_path / "m.npz"))
+    assert code == 2 and "built-in --data set" in err

@@ -105,6 +105,55 @@ class ClassRBM:
         return (f"ClassRBM(n_visible={self.n_visible}, n_hidden={self.n_hidden}, "
                 f"n_classes={self.n_classes})")
 
+    # -- state and files ----------------------------------------------------------
+    def get_state(self):
+        """The parameters as a plain dict of arrays (what :meth:`save` writes)."""
+        return {name: getattr(self, name).copy() for name in _PARAMS}
+
+    @classmethod
+    def from_state(cls, state):
+        """Rebuild a model from :meth:`get_state`'s dict (shapes and values checked)."""
+        try:
+            W, U = state["weights"], state["label_weights"]
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"state is missing a field: {exc}") from None
+        W = check_real_array(W, "state['weights']", ndim=2)
+        U = check_real_array(U, "state['label_weights']", ndim=2)
+        model = cls(W.shape[0], W.shape[1], U.shape[0])
+        for name in _PARAMS:
+            value = check_real_array(state.get(name), f"state[{name!r}]")
+            if value.shape != getattr(model, name).shape:
+                raise ValueError(f"state[{name!r}] has shape {value.shape}, expected "
+                                 f"{getattr(model, name).shape}")
+            setattr(model, name, np.array(value, order="C", copy=True))
+        return model
+
+    def save(self, path):
+        """Save the model (atomic ``.npz``, no pickle); :meth:`load` reads it.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from heatbath.rbm import ClassRBM
+        >>> path = os.path.join(tempfile.mkdtemp(), "clf.npz")
+        >>> ClassRBM(4, 3, 2, seed=0).save(path)
+        >>> ClassRBM.load(path)
+        ClassRBM(n_visible=4, n_hidden=3, n_classes=2)
+        """
+        from heatbath import io
+
+        io.save_state(path, {"model": "ClassRBM", **self.get_state()})
+
+    @classmethod
+    def load(cls, path):
+        """Read a model written by :meth:`save`."""
+        from heatbath import io
+
+        state = io.load_state(path)
+        if state.get("model") != "ClassRBM":
+            raise ValueError(f"{path!r} does not hold a ClassRBM")
+        return cls.from_state(state)
+
     # -- checks -----------------------------------------------------------
     def _check_X(self, X, name="X"):
         X = check_real_array(X, name)
