@@ -450,11 +450,12 @@ class RBMClassifier(ClassifierMixin, BaseEstimator):
         Exact gradient of log p(y | x), CD-k on the joint p(x, y), or the
         first plus ``generative_weight`` times the second. The generative
         part models the inputs as Bernoulli units: they must lie in [0, 1].
-    solver : {"sgd", "lbfgs"}, default="sgd"
-        Minibatch gradient steps with momentum, or full-batch L-BFGS on the
-        exact penalised log loss (discriminative only).
-    n_iter : int, default=40
-        Epochs for ``"sgd"``, or L-BFGS iterations.
+    solver : {"lbfgs", "sgd"}, default="lbfgs"
+        Full-batch L-BFGS on the exact penalised log loss (discriminative
+        only; deterministic given ``random_state``), or minibatch gradient
+        steps with momentum (any ``method``).
+    n_iter : int, default=200
+        L-BFGS iterations, or epochs for ``"sgd"``.
     learning_rate, batch_size, momentum, k, generative_weight
         Settings of ``"sgd"`` (see :meth:`heatbath.rbm.ClassRBM.fit`).
     weight_decay : float, default=1e-3
@@ -480,8 +481,8 @@ class RBMClassifier(ClassifierMixin, BaseEstimator):
     ['a', 'b']
     """
 
-    def __init__(self, n_components=100, *, method="discriminative", solver="sgd",
-                 n_iter=40, learning_rate=0.05, batch_size=10, momentum=0.5,
+    def __init__(self, n_components=100, *, method="discriminative", solver="lbfgs",
+                 n_iter=200, learning_rate=0.05, batch_size=10, momentum=0.5,
                  weight_decay=1e-3, generative_weight=0.01, k=1, random_state=None, verbose=0):
         self.n_components = n_components
         self.method = method

@@ -24,8 +24,8 @@ def run(out_dir, quick):
     X_test, y_test = load_digits(subset="test", return_X_y=True)
     out(f"Classification RBM (Larochelle & Bengio 2008) on digits: exact p(y | x); "
         f"{len(X)} training rows, {len(X_test)} test rows\n")
-    models = [("heatbath RBMClassifier() (100 hidden, discriminative, SGD)",
-               RBMClassifier(n_iter=10 if quick else 40, random_state=0)),
+    models = [("heatbath RBMClassifier() (100 hidden, discriminative, L-BFGS)",
+               RBMClassifier(n_iter=30 if quick else 200, random_state=0)),
               ("sklearn LogisticRegression(max_iter=2000)", LogisticRegression(max_iter=2000)),
               ("sklearn Pipeline(BernoulliRBM(100), LogisticRegression(C=6000))",
                Pipeline([("rbm", BernoulliRBM(n_components=100, n_iter=20, learning_rate=0.06,
