@@ -20,7 +20,8 @@ MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatba
            "heatbath.nqs.driver", "heatbath.nqs.observables", "heatbath.nqs.exact",
            "heatbath.nqs.study",
            "heatbath.continuous.targets", "heatbath.continuous.samplers",
-           "heatbath.continuous.adaptation", "heatbath.continuous.diffusion"]
+           "heatbath.continuous.adaptation", "heatbath.continuous.diffusion",
+           "heatbath.rbm.classifier"]
 
 
 @pytest.mark.parametrize("name", MODULES)
