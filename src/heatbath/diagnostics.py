@@ -11,6 +11,8 @@ chain are not.
 - :func:`ess` = total samples / tau; :func:`stderr` = sqrt(variance / ess).
 - :func:`split_rhat`: the potential scale reduction of Gelman et al. (BDA3)
   on chains split in halves; close to 1 when the chains agree.
+- :func:`rank_normalized_rhat`: the rank-normalised, folded split R-hat of
+  Vehtari et al. (2021).
 - :func:`jackknife`: value and error bar of any function of the samples
   (specific heat, susceptibility, Binder cumulant), leaving out one group at
   a time. A group is a whole chain when there are enough chains, otherwise
@@ -21,7 +23,8 @@ import numpy as np
 
 from heatbath._validation import check_real_array
 
-__all__ = ["autocorrelation", "tau_int", "ess", "stderr", "split_rhat", "jackknife", "Trace"]
+__all__ = ["autocorrelation", "tau_int", "ess", "stderr", "split_rhat", "rank_normalized_rhat",
+           "jackknife", "Trace"]
 
 
 def _as_series(x, name="x", min_samples=1):
@@ -154,6 +157,37 @@ def split_rhat(x):
         return 1.0 if B == 0 else float("inf")
     var_plus = (n - 1) / n * W + B / n
     return float(np.sqrt(var_plus / W))
+
+
+def rank_normalized_rhat(x):
+    """Rank-normalised split R-hat of Vehtari et al. (2021), Bayesian Analysis 16(2).
+
+    The larger of the bulk R-hat (split R-hat of the normal scores of the
+    pooled ranks) and the tail R-hat (the same on the folded draws
+    |x - median|). Robust to heavy tails and sensitive to chains that differ
+    in scale; below 1.01 is the authors' threshold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.diagnostics import rank_normalized_rhat
+    >>> rng = np.random.default_rng(0)
+    >>> bool(rank_normalized_rhat(rng.standard_cauchy(size=(2000, 4))) < 1.01)
+    True
+    >>> x = rng.normal(size=(2000, 4)) * np.array([1, 1, 1, 5])   # one chain too wide
+    >>> bool(rank_normalized_rhat(x) > 1.05)
+    True
+    """
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    x = _as_series(x, min_samples=4)
+
+    def scores(v):
+        ranks = rankdata(v, method="average").reshape(v.shape)
+        return ndtri((ranks - 0.375) / (v.size + 0.25))
+
+    return max(split_rhat(scores(x)), split_rhat(scores(np.abs(x - np.median(x)))))
 
 
 def jackknife(fn, *series, n_groups=None):

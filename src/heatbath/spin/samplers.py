@@ -98,8 +98,17 @@ class _SpinSampler(Sampler):
         n = self.model.n_spins
         if isinstance(init, str):
             if init == "random":
-                bits = _random.integers(self._streams, 2, n, n_threads=self.n_threads)
-                return np.ascontiguousarray(2 * bits.astype(np.int8) - 1)
+                # A few chains at a time: the uint32 draws would otherwise need 4 bytes
+                # per spin of every chain at once. Each chain has its own stream, so
+                # the bits are the same however the chains are grouped.
+                spins = np.empty((self.n_chains, n), dtype=np.int8)
+                step = max(1, 2**20 // max(n, 1))
+                for i in range(0, self.n_chains, step):
+                    bits = _random.integers(self._streams[i:i + step], 2, n,
+                                            n_threads=self.n_threads)
+                    np.multiply(bits, 2, out=spins[i:i + step], casting="unsafe")
+                    spins[i:i + step] -= 1
+                return spins
             if init in ("up", "down"):
                 return np.full((self.n_chains, n), 1 if init == "up" else -1, dtype=np.int8)
             raise ValueError(f"init must be 'random', 'up', 'down' or an array, got {init!r}")
