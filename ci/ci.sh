@@ -15,6 +15,7 @@ export HEATBATH_EXPECT_OPENMP=1
 $PY -m venv .venv && .venv/bin/pip install ".[test]" && .venv/bin/python -m pytest
 # Kernel digests of this (OpenMP) build, for the builds below to match bit for bit.
 .venv/bin/python -m heatbath._selfcheck --write "$PWD/digests-openmp.json"
+.venv/bin/pip install -q ".[typecheck]" && .venv/bin/mypy   # types: [tool.mypy] in pyproject.toml
 
 step "2/4 benchmarks once, untimed, and the CLI (a broken bench fails CI)"
 .venv/bin/python -m pytest bench --benchmark-disable -q -p no:cacheprovider

@@ -18,13 +18,16 @@ from heatbath import _validation
 from heatbath.spin import exact
 from heatbath.spin.models import Ising
 from heatbath.spin.observables import thermodynamics
+from heatbath.spin.multispin import MultispinSampler
 from heatbath.spin.samplers import HeatBathSampler, MetropolisSampler, WolffSampler
+from heatbath.spin.swendsen_wang import SwendsenWangSampler
 
 __all__ = ["IsingResult", "run_ising", "ALGORITHMS", "RHAT_THRESHOLD", "MIN_TAU_MULTIPLE",
            "estimate_memory"]
 
 ALGORITHMS = {"metropolis": MetropolisSampler, "heatbath": HeatBathSampler,
-              "wolff": WolffSampler}
+              "wolff": WolffSampler, "multispin": MultispinSampler,
+              "swendsen-wang": SwendsenWangSampler}
 
 #: R-hat(E) above this says the chains disagree: not mixed.
 RHAT_THRESHOLD = 1.05
@@ -185,7 +188,8 @@ def exact_values(model, temperature):
 # Bytes per spin per chain held at once: the int8 spins, the neighbour table
 # of the model (shared by the chains, counted per chain as an upper bound)
 # and the sampler's per-chain work arrays (Wolff's stack and marks).
-_BYTES_PER_SPIN = {"metropolis": 1, "heatbath": 1, "wolff": 1 + 4 + 1}
+_BYTES_PER_SPIN = {"metropolis": 1, "heatbath": 1, "wolff": 1 + 4 + 1, "multispin": 1,
+                   "swendsen-wang": 1 + 4 + 4 + 1}
 
 
 def estimate_memory(shape, n_chains, algorithm):
