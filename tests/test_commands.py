@@ -460,3 +460,12 @@ def test_license_and_changelog():
     assert "BSD 3-Clause" in text and "heatbath developers" in text
     assert 'license = "BSD-3-Clause"' in (ROOT / "pyproject.toml").read_text()
     assert (ROOT / "CHANGELOG.md").read_text().startswith("# Changelog")
+
+
+def test_docs_pins_agree():
+    """The ``docs`` extra and docs/requirements.txt (what CI installs) pin the same versions."""
+    text = (ROOT / "pyproject.toml").read_text()
+    extra = re.search(r'^docs = \[(.*?)\]', text, re.M).group(1)
+    pins = sorted(p.strip().strip('"') for p in extra.split(","))
+    assert pins == sorted((ROOT / "docs" / "requirements.txt").read_text().split())
+    assert "sphinx -W" in (ROOT / "ci" / "ci.sh").read_text()

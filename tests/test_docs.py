@@ -14,10 +14,14 @@ MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatba
            "heatbath.spin.exact", "heatbath.spin.observables", "heatbath.rbm.model",
            "heatbath.rbm.units", "heatbath.rbm.train", "heatbath.rbm.estimators", "heatbath.io",
            "heatbath.sklearn", "heatbath.plot", "heatbath.datasets", "heatbath.spin.study",
+           "heatbath.spin.multispin", "heatbath.spin.swendsen_wang", "heatbath.spin.tempering",
            "heatbath.lattice", "heatbath.nqs.hilbert", "heatbath.nqs.hamiltonians",
            "heatbath.nqs.wavefunctions", "heatbath.nqs.sampler", "heatbath.nqs.optimizers",
            "heatbath.nqs.driver", "heatbath.nqs.observables", "heatbath.nqs.exact",
-           "heatbath.nqs.study"]
+           "heatbath.nqs.study",
+           "heatbath.continuous.targets", "heatbath.continuous.samplers",
+           "heatbath.continuous.adaptation", "heatbath.continuous.diffusion",
+           "heatbath.rbm.classifier"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -5,8 +5,8 @@ where matplotlib is installed (and says so where it is not). A new section is
 a module here and one entry in ``SECTIONS``.
 """
 
-from heatbath._demo import boltzmann, digits, ising, markov, nqs, rbm, speed
+from heatbath._demo import boltzmann, classify, continuous, digits, ising, markov, nqs, rbm, speed
 
-SECTIONS = [boltzmann, markov, ising, rbm, digits, speed, nqs]
+SECTIONS = [boltzmann, markov, ising, rbm, digits, classify, continuous, nqs, speed]
 
 __all__ = ["SECTIONS"]
