@@ -40,9 +40,10 @@ def test_demo_quick(tmp_path):
     text = _run("demo", "--quick", "--out", str(tmp_path / "plots"))
     assert "log Z (exact)" in text and "mixing time" in text and "speedup" in text
     assert "sklearn BernoulliRBM" in text and "AIS" in text
+    assert "Neural-network quantum state" in text and "relative error" in text
     names = sorted(os.listdir(tmp_path / "plots"))
     assert names == sorted(["ising_observables.png", "ising_snapshot.png", "rbm_filters.png",
-                            "rbm_samples.png", "learning_curves.png"])
+                            "rbm_samples.png", "learning_curves.png", "nqs_energy.png"])
     for name in names:
         assert (tmp_path / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

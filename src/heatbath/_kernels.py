@@ -24,7 +24,7 @@ Examples
 >>> lookup("ising", "metropolis", "table").kernel
 'heatbath.spin._metropolis:_table_sweeps'
 >>> sorted({key[0] for key in KERNELS})
-['boltzmann_machine', 'ising', 'markov', 'rbm']
+['boltzmann_machine', 'ising', 'markov', 'nqs_rbm', 'rbm']
 """
 
 import importlib
@@ -76,6 +76,13 @@ KERNELS = {
     ("markov", "simulate", "dense"): Kernel(
         "heatbath._markov:_simulate", "heatbath.reference.markov:simulate",
         "tests/test_markov.py::test_simulate_equals_numpy_twin_bit_for_bit"),
+    **{("nqs_rbm", move, "lookup_table"): Kernel(
+        "heatbath.nqs._metropolis:_sample", "heatbath.reference.nqs:sample",
+        "tests/nqs/test_sampler.py::test_kernel_equals_numpy_twin_bit_for_bit")
+       for move in ("flip", "exchange")},
+    ("nqs_rbm", "local_energy", "lookup_table"): Kernel(
+        "heatbath.nqs._metropolis:_measure", "heatbath.reference.nqs:measure",
+        "tests/nqs/test_sampler.py::test_kernel_equals_numpy_twin_bit_for_bit"),
 }
 
 
