@@ -5,7 +5,9 @@ import numpy as np
 from heatbath._bench import Side, case, load_shared
 from heatbath._benchcases._numpy import IsingCheckerboard
 from heatbath.reference import spin as twin
-from heatbath.spin import Ising, MetropolisSampler, WolffSampler
+from heatbath.reference import swendsen_wang as sw_twin
+from heatbath.spin import (Ising, MetropolisSampler, MultispinSampler, SwendsenWangSampler,
+                           WolffSampler)
 from heatbath.spin.exact import critical_temperature
 
 
@@ -68,3 +70,46 @@ def _wolff(quick, n_threads):
                 twin=Side(lambda: twin.wolff_sweeps(model.neighbors, spins, streams, T, 1,
                                                     clusters_per_sweep=twin_clusters),
                           "twin (Python loop)", n_clusters / twin_clusters))
+
+
+def _multispin(L, n_blocks, n_sweeps, n_threads):
+    T = critical_temperature()
+    model = Ising((L, L))
+    sampler = MultispinSampler(model, temperature=T, n_chains=64 * n_blocks, seed=0,
+                               n_threads=n_threads)
+    start = sampler.spins.reshape(64 * n_blocks, L, L)
+    ours = IsingCheckerboard(start.copy(), T, np.random.default_rng(0))
+    sides = dict(
+        work=64 * n_blocks * L * L * n_sweeps,
+        title=f"Multispin Metropolis {64 * n_blocks} x {L}^2, {n_threads} thread(s), "
+              f"{n_sweeps} sweeps",
+        heatbath=lambda: sampler.run(n_sweeps, thin=n_sweeps),
+        numpy=Side(lambda: [ours.sweep() for _ in range(n_sweeps)], "NumPy checkerboard"))
+    shared = load_shared("ising_numpy")
+    if shared is not None:
+        theirs = shared.Sublattice(start.astype(np.int8), T, np.random.default_rng(0))
+        sides["shared_sublattice"] = Side(lambda: [theirs.sweep() for _ in range(n_sweeps)],
+                                          "shared Sublattice")
+    return sides
+
+
+@case("spin", "ising-multispin-128sq-nt", unit="flip", sides=("numpy", "shared_sublattice"),
+      demo=True)
+def _multispin_n(quick, n_threads):
+    return _multispin(16, 1, 2, n_threads) if quick else _multispin(128, 2, 10, n_threads)
+
+
+@case("spin", "ising-swendsen-wang-64sq", unit="sweep", sides=("twin",))
+def _swendsen_wang(quick, n_threads):
+    L, n_chains, n_sweeps = (8, 2, 2) if quick else (64, 2, 50)
+    T = critical_temperature()
+    model = Ising((L, L))
+    sampler = SwendsenWangSampler(model, temperature=T, n_chains=n_chains, seed=0,
+                                  n_threads=n_threads)
+    spins, streams = sampler.spins, sampler.get_state()["stream_state"]
+    twin_sweeps = max(1, n_sweeps // 10)
+    return dict(work=n_sweeps, title=f"Swendsen-Wang at T_c, {L}^2, {n_chains} chains",
+                heatbath=lambda: sampler.run(n_sweeps),
+                twin=Side(lambda: sw_twin.swendsen_wang_sweeps(model.neighbors, spins, streams,
+                                                               T, twin_sweeps),
+                          "twin (scipy components)", n_sweeps / twin_sweeps))
