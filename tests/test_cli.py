@@ -43,7 +43,9 @@ def test_demo_quick(tmp_path):
     assert "Neural-network quantum state" in text and "relative error" in text
     names = sorted(os.listdir(tmp_path / "plots"))
     assert names == sorted(["ising_observables.png", "ising_snapshot.png", "rbm_filters.png",
-                            "rbm_samples.png", "learning_curves.png", "nqs_energy.png"])
+                            "rbm_samples.png", "learning_curves.png",
+                            "classification_confusion.png", "diffusion_mixture.png",
+                            "nqs_energy.png"])
     for name in names:
         assert (tmp_path / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
