@@ -407,7 +407,7 @@ def cmd_train(args):
                             verbose=sys.stderr.isatty() and not args.json,
                             score_every=args.score_every, scores=tuple(args.scores),
                             checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                            resume=resume)
+                            resume=resume, init_visible_bias=False)
         seconds = time.perf_counter() - start
         model.save(args.out)
     except (ValueError, TypeError, FloatingPointError) as exc:
@@ -705,17 +705,17 @@ def build_parser():
     train.add_argument("--hidden-units", default="bernoulli")
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--batch-size", type=int, default=10)
-    train.add_argument("--method", choices=["cd", "pcd", "pt"], default="pcd")
-    train.add_argument("--k", type=int, default=1)
-    train.add_argument("--learning-rate", type=float, default=0.05)
-    train.add_argument("--momentum", type=float, default=0.0)
+    train.add_argument("--method", choices=["cd", "pcd", "pt"], default="cd")
+    train.add_argument("--k", type=int, default=5)
+    train.add_argument("--learning-rate", type=float, default=0.1)
+    train.add_argument("--momentum", type=float, default=0.5)
     train.add_argument("--weight-decay", type=float, default=0.0)
     train.add_argument("--dtype", choices=["float32", "float64"], default="float64")
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--threads", type=int, default=None)
     train.add_argument("--out", required=True, help="model file to write (.npz)")
     train.add_argument("--json", action="store_true")
-    train.add_argument("--visible-bias", choices=["zero", "data"], default="zero",
+    train.add_argument("--visible-bias", choices=["zero", "data"], default="data",
                        help="initial visible biases: 0, or matched to the data's unit means "
                             "(Hinton's recipe; better after few epochs)")
     train.add_argument("--checkpoint", default=None,
