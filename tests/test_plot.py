@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from heatbath import RBM, plot  # noqa: E402
-from heatbath.cli import ising_summary  # noqa: E402
+from heatbath.spin.study import run_ising  # noqa: E402
 
 
 def _png(fig):
@@ -23,14 +23,15 @@ def test_figures_from_real_results():
     X = (np.random.default_rng(0).random((200, 16)) < 0.3).astype(float)
     m = RBM(16, 6, seed=0)
     h = m.fit(X, epochs=4, seed=0, score_every=2, scores=("pseudo_likelihood",
-                                                          "log_likelihood_ais"))
+                                                          "log_likelihood_ais")).history_
     for fig in (plot.weight_grid(m), plot.weight_grid(m.weights, (2, 8), n_filters=3),
                 plot.sample_grid(m.sample(10, 5, seed=1)), plot.learning_curves(h),
                 plot.ising_snapshot(np.sign(np.random.default_rng(1).normal(size=64)),
                                     shape=(8, 8))):
         assert _png(fig)[:4] == b"\x89PNG"
     assert len(plot.learning_curves(h).axes) == 3
-    runs = [ising_summary(8, 2, T, 200, 50, 2, seed=1) for T in (2.0, 2.5)]
+    runs = [run_ising(8, temperature=T, n_sweeps=200, burn_in=50, n_chains=2, seed=1)
+            for T in (2.0, 2.5)]
     fig = plot.observables_vs_temperature(runs)
     assert len(fig.axes) == 3 and _png(fig)[:4] == b"\x89PNG"
 

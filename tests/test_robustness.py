@@ -102,10 +102,10 @@ def test_rbm_gibbs_at_temperatures_1e_3_to_1e3(T):
 @pytest.mark.parametrize("cls", [MetropolisSampler, HeatBathSampler, WolffSampler])
 def test_spin_samplers_at_temperatures_1e_3_and_1e3(cls):
     model = Ising((8, 8))
-    cold = cls(model, 1e-3, n_chains=4, seed=0, init="up")
+    cold = cls(model, temperature=1e-3, n_chains=4, seed=0, init="up")
     t = cold.run(200)
     assert np.all(t["energy"] == -128) and np.all(np.abs(t["magnetization"]) == 64)
-    hot = cls(model, 1e3, n_chains=8, seed=1)
+    hot = cls(model, temperature=1e3, n_chains=8, seed=1)
     t = hot.run(2000, burn_in=100)
     # Near beta = 0 a checkerboard Metropolis sweep flips almost every spin, and
     # E(-s) = E(s), so the energy decorrelates slowly: the standard error comes
@@ -122,7 +122,7 @@ def test_large_model_4096_by_4096():
     m = RBM(4096, 4096, dtype=np.float32, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        h = m.fit(X, epochs=1, batch_size=10, method="pcd", learning_rate=0.01, seed=0)
+        h = m.fit(X, epochs=1, batch_size=10, method="pcd", learning_rate=0.01, seed=0).history_
         V = m.sample(4, 2, seed=1)
         pl = m.pseudo_likelihood(X[:2])
         est = m.log_partition("ais", n_runs=4, n_betas=5, data=X, seed=2)

@@ -11,6 +11,8 @@ chain are not.
 - :func:`ess` = total samples / tau; :func:`stderr` = sqrt(variance / ess).
 - :func:`split_rhat`: the potential scale reduction of Gelman et al. (BDA3)
   on chains split in halves; close to 1 when the chains agree.
+- :func:`rank_normalized_rhat`: the rank-normalised, folded split R-hat of
+  Vehtari et al. (2021).
 - :func:`jackknife`: value and error bar of any function of the samples
   (specific heat, susceptibility, Binder cumulant), leaving out one group at
   a time. A group is a whole chain when there are enough chains, otherwise
@@ -21,7 +23,8 @@ import numpy as np
 
 from heatbath._validation import check_real_array
 
-__all__ = ["autocorrelation", "tau_int", "ess", "stderr", "split_rhat", "jackknife", "Trace"]
+__all__ = ["autocorrelation", "tau_int", "ess", "stderr", "split_rhat", "rank_normalized_rhat",
+           "jackknife", "Trace"]
 
 
 def _as_series(x, name="x", min_samples=1):
@@ -156,6 +159,37 @@ def split_rhat(x):
     return float(np.sqrt(var_plus / W))
 
 
+def rank_normalized_rhat(x):
+    """Rank-normalised split R-hat of Vehtari et al. (2021), Bayesian Analysis 16(2).
+
+    The larger of the bulk R-hat (split R-hat of the normal scores of the
+    pooled ranks) and the tail R-hat (the same on the folded draws
+    |x - median|). Robust to heavy tails and sensitive to chains that differ
+    in scale; below 1.01 is the authors' threshold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.diagnostics import rank_normalized_rhat
+    >>> rng = np.random.default_rng(0)
+    >>> bool(rank_normalized_rhat(rng.standard_cauchy(size=(2000, 4))) < 1.01)
+    True
+    >>> x = rng.normal(size=(2000, 4)) * np.array([1, 1, 1, 5])   # one chain too wide
+    >>> bool(rank_normalized_rhat(x) > 1.05)
+    True
+    """
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    x = _as_series(x, min_samples=4)
+
+    def scores(v):
+        ranks = rankdata(v, method="average").reshape(v.shape)
+        return ndtri((ranks - 0.375) / (v.size + 0.25))
+
+    return max(split_rhat(scores(x)), split_rhat(scores(np.abs(x - np.median(x)))))
+
+
 def jackknife(fn, *series, n_groups=None):
     """Jackknife estimate and standard error of ``fn(*series)``.
 
@@ -220,6 +254,17 @@ def jackknife(fn, *series, n_groups=None):
     return float(value), float(err)
 
 
+#: Entries of ``Trace.info`` that are ratios of two counts (recomputed when traces join).
+_RATIOS = {"mean_cluster_size": ("flipped", "clusters")}
+
+
+def _ratio(num, den):
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return num / den
+
+
 class Trace:
     """The result of ``sampler.run``: per-sweep observables and final states.
 
@@ -237,6 +282,12 @@ class Trace:
         Units (spins) per chain, for per-unit observables.
     info : dict
         Sampler-specific extras (for example Wolff cluster sizes).
+    counts : dict of str -> int ndarray, shape (n_chains,)
+        Per-chain counts that add up over pieces of a run (``"accepted"``,
+        ``"attempted"``, Wolff's ``"clusters"`` and ``"flipped"``). When
+        ``acceptance_rate`` is None it is ``accepted / attempted``.
+    states : ndarray, shape (n_recorded, n_chains, n_units), or None
+        The configurations at each recorded sweep, when the run recorded them.
 
     Examples
     --------
@@ -248,13 +299,28 @@ class Trace:
     """
 
     def __init__(self, observables, acceptance_rate, final_state, temperature, n_units,
-                 info=None):
+                 info=None, *, counts=None, states=None):
         self.observables = dict(observables)
+        self.counts = {k: np.asarray(v, dtype=np.int64) for k, v in (counts or {}).items()}
+        if acceptance_rate is None:
+            if "attempted" in self.counts:
+                acceptance_rate = _ratio(self.counts.get("accepted", 0), self.counts["attempted"])
+            else:
+                acceptance_rate = np.ones(np.shape(temperature)[0])
         self.acceptance_rate = np.asarray(acceptance_rate, dtype=float)
         self.final_state = final_state
         self.temperature = np.asarray(temperature, dtype=float)
         self.n_units = int(n_units)
+        self.states = states
         self.info = dict(info or {})
+        for key, value in self.counts.items():
+            if key not in ("accepted", "attempted"):
+                self.info.setdefault(key, value)
+        for key, (num, den) in _RATIOS.items():
+            if num in self.counts and den in self.counts:
+                self.info[key] = _ratio(self.counts[num], self.counts[den])
+        if states is not None:
+            self.info.setdefault("states", states)   # where GibbsSampler put them before
 
     def __repr__(self):
         shapes = {k: v.shape for k, v in self.observables.items()}
@@ -270,6 +336,170 @@ class Trace:
     @property
     def n_chains(self):
         return self.acceptance_rate.shape[0]
+
+    @classmethod
+    def concatenate(cls, traces, axis="time"):
+        """Join traces: consecutive pieces of one run, or blocks of chains.
+
+        ``axis="time"``: the traces are consecutive runs of the same chains
+        (``sampler.run`` called several times, or a run resumed from a
+        checkpoint). Observables and states are joined along the records,
+        counts add up (so the acceptance rate is that of the whole run), and
+        the final state is the last one. ``axis="chains"``: the traces are
+        runs of different chains over the same sweeps (blocks of chains on
+        several workers); everything is joined along the chains. Either way
+        the result equals the trace of one run, bit for bit.
+
+        Examples
+        --------
+        >>> from heatbath.diagnostics import Trace
+        >>> from heatbath.spin import Ising, MetropolisSampler
+        >>> s = MetropolisSampler(Ising((4, 4)), temperature=2.0, n_chains=2, seed=0)
+        >>> first, second = s.run(10, burn_in=5), s.run(10)
+        >>> Trace.concatenate([first, second])["energy"].shape
+        (20, 2)
+        """
+        traces = list(traces)
+        if not traces or not all(isinstance(t, Trace) for t in traces):
+            raise TypeError("traces must be a non-empty sequence of Trace objects")
+        if axis not in ("time", "chains"):
+            raise ValueError(f"axis must be 'time' or 'chains', got {axis!r}")
+        first = traces[0]
+        names = set(first.observables)
+        for t in traces[1:]:
+            if set(t.observables) != names:
+                raise ValueError("the traces record different observables: "
+                                 f"{sorted(names)} and {sorted(t.observables)}")
+            if t.n_units != first.n_units:
+                raise ValueError(f"the traces have {first.n_units} and {t.n_units} units")
+            if set(t.counts) != set(first.counts):
+                raise ValueError("the traces have different counts")
+            if (t.states is None) != (first.states is None):
+                raise ValueError("some traces recorded states and some did not")
+        extra = {k: v for k, v in first.info.items()
+                 if k not in first.counts and k not in _RATIOS and k != "states"}
+        if axis == "time":
+            for t in traces[1:]:
+                if t.n_chains != first.n_chains or not np.array_equal(t.temperature,
+                                                                      first.temperature):
+                    raise ValueError("axis='time' joins runs of the same chains: the traces "
+                                     "differ in n_chains or temperature")
+            observables = {k: np.concatenate([t.observables[k] for t in traces], axis=0)
+                           for k in first.observables}
+            counts = {k: sum(t.counts[k] for t in traces[1:]) + first.counts[k]
+                      for k in first.counts}
+            states = None if first.states is None else \
+                np.concatenate([t.states for t in traces], axis=0)
+            if "attempted" in counts:
+                rate = None
+            else:
+                weights = np.array([max(t.n_recorded, 1) for t in traces], dtype=float)
+                rate = sum(w * t.acceptance_rate for w, t in zip(weights, traces)) / weights.sum()
+            return cls(observables, rate, traces[-1].final_state, first.temperature.copy(),
+                       first.n_units, extra, counts=counts, states=states)
+        n_rec = first.n_recorded if first.observables else 0
+        for t in traces[1:]:
+            if t.observables and t.n_recorded != n_rec:
+                raise ValueError("axis='chains' joins runs of the same length: the traces "
+                                 f"have {n_rec} and {t.n_recorded} records")
+        observables = {k: np.concatenate([t.observables[k] for t in traces], axis=1)
+                       for k in first.observables}
+        counts = {k: np.concatenate([t.counts[k] for t in traces]) for k in first.counts}
+        states = None if first.states is None else \
+            np.concatenate([t.states for t in traces], axis=1)
+        rate = None if "attempted" in counts else \
+            np.concatenate([t.acceptance_rate for t in traces])
+        final = np.concatenate([t.final_state for t in traces], axis=0)
+        temperature = np.concatenate([t.temperature for t in traces])
+        return cls(observables, rate, final, temperature, first.n_units, extra,
+                   counts=counts, states=states)
+
+    # -- files and other libraries ---------------------------------------------------
+    #: Version of the layout that :meth:`save` writes inside a heatbath.io file.
+    FORMAT_VERSION = 1
+
+    def save(self, path):
+        """Write the trace to ``path`` (.npz, no pickle, atomic; :mod:`heatbath.io`).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from heatbath.diagnostics import Trace
+        >>> from heatbath.spin import Ising, MetropolisSampler
+        >>> trace = MetropolisSampler(Ising((4, 4)), temperature=2.0, n_chains=2, seed=0).run(5)
+        >>> path = os.path.join(tempfile.mkdtemp(), "trace.npz")
+        >>> trace.save(path)
+        >>> bool((Trace.load(path)["energy"] == trace["energy"]).all())
+        True
+        """
+        from heatbath import io
+
+        info = {k: v for k, v in self.info.items()
+                if k not in self.counts and k not in _RATIOS and k != "states"
+                and np.asarray(v).dtype.kind in "biufU"}
+        payload = {"layout_version": self.FORMAT_VERSION, "observables": self.observables,
+                   "acceptance_rate": self.acceptance_rate, "final_state": self.final_state,
+                   "temperature": self.temperature, "n_units": self.n_units,
+                   "counts": self.counts, "info": info}
+        if self.states is not None:
+            payload["states"] = self.states
+        io.save_arrays(path, "heatbath.Trace", payload)
+
+    @classmethod
+    def load(cls, path):
+        """Read a trace written by :meth:`save`."""
+        from heatbath import io
+
+        data = io.load_arrays(path, "heatbath.Trace")
+        try:
+            if int(data["layout_version"]) > cls.FORMAT_VERSION:
+                raise ValueError(f"{path!r} holds a trace of layout {data['layout_version']}; "
+                                 f"this heatbath reads up to {cls.FORMAT_VERSION}")
+            arrays = lambda d: {k: np.asarray(v) for k, v in d.items()}  # noqa: E731
+            counts = arrays(data.get("counts", {}))
+            return cls(arrays(data.get("observables", {})),
+                       None if "attempted" in counts else np.asarray(data["acceptance_rate"]),
+                       np.asarray(data["final_state"]), np.asarray(data["temperature"]),
+                       int(data["n_units"]), data.get("info", {}), counts=counts,
+                       states=np.asarray(data["states"]) if "states" in data else None)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path!r} is not a complete trace (missing {exc})") from None
+
+    def to_xarray(self):
+        """The observables as an ``xarray.Dataset`` with dims ``(chain, draw)``.
+
+        ArviZ's order: one row per chain. Recorded states, when present, are
+        the variable ``states`` with dims ``(chain, draw, unit)``. Needs
+        xarray (``pip install heatbath[arviz]``).
+        """
+        try:
+            import xarray as xr
+        except ImportError:
+            raise ImportError("Trace.to_xarray needs xarray: pip install 'heatbath[arviz]'") \
+                from None
+        data = {k: (("chain", "draw"), np.asarray(v).T) for k, v in self.observables.items()}
+        if self.states is not None:
+            data["states"] = (("chain", "draw", "unit"), np.moveaxis(self.states, 0, 1))
+        coords = {"chain": np.arange(self.n_chains), "draw": np.arange(self.n_recorded)}
+        return xr.Dataset(data, coords=coords,
+                          attrs={"n_units": self.n_units, "inference_library": "heatbath"})
+
+    def to_arviz(self):
+        """The trace as an ``arviz.InferenceData`` (posterior group, dims (chain, draw)).
+
+        The acceptance rate and temperature go to ``sample_stats``. Needs
+        ArviZ (``pip install heatbath[arviz]``).
+        """
+        try:
+            import arviz as az
+        except ImportError:
+            raise ImportError("Trace.to_arviz needs ArviZ: pip install 'heatbath[arviz]'") \
+                from None
+        posterior = {k: np.asarray(v).T for k, v in self.observables.items()}
+        if self.states is not None:
+            posterior["states"] = np.moveaxis(self.states, 0, 1)
+        return az.from_dict(posterior=posterior,
+                            attrs={"n_units": self.n_units, "inference_library": "heatbath"})
 
     def mean(self, name):
         """Mean of an observable over all recorded samples and chains."""

@@ -1,26 +1,21 @@
 """Restricted Boltzmann machines: the model, exact quantities, block Gibbs sampling."""
 
-import os
+import json
 
 import numpy as np
+
 from heatbath import _random
 from heatbath._concurrency import Exclusive
-from heatbath._io import atomic_write
 from heatbath._openmp import effective_n_threads
-from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array, check_temperature
-from heatbath.diagnostics import Trace
-from heatbath.rbm._layers import matmul, preactivation, sample_, single_threaded_blas
+from heatbath._sampler import Sampler
+from heatbath._validation import (MAX_ELEMENTS, check_2d, check_int, check_real_array,
+                                  check_temperature)
+from heatbath.rbm._layers import matmul, means_, preactivation, sample_, single_threaded_blas
 from heatbath.rbm.units import Gaussian, as_unit
 
 __all__ = ["RBM", "GibbsSampler"]
 
 MODEL_FORMAT_VERSION = 1
-STATE_FORMAT_VERSION = 1
-
-
-def _all():
-    """Threads for products in calls without n_threads (same bits for any count)."""
-    return effective_n_threads(None)
 
 
 def _dtype(dtype):
@@ -148,11 +143,12 @@ class RBM:
         return (self.visible.phi(V, a).sum(axis=1) + self.hidden.phi(H, b).sum(axis=1)
                 - np.einsum("ni,ij,nj->n", V, W, H))
 
-    def free_energy(self, V):
+    def free_energy(self, V, n_threads=None):
         r"""Free energy of visible states, hidden units summed out exactly.
 
         :math:`F(v) = \sum_i \phi_v(v_i; a_i) - \sum_j A_h((v^\top W)_j; b_j)`,
-        so that :math:`p(v) = e^{-F(v)} / Z`.
+        so that :math:`p(v) = e^{-F(v)} / Z`. ``n_threads`` runs the product
+        (None: all cores; the same bits for any count).
 
         Examples
         --------
@@ -164,16 +160,25 @@ class RBM:
         """
         V = self._check_layer(V, "visible", "V")
         a, b = self.visible_bias.astype(float), self.hidden_bias.astype(float)
-        return (self.visible.phi(V, a).sum(axis=1)
-                - self.hidden.log_partition(matmul(V, self.weights.astype(float), _all()), b))
+        c = matmul(V, self.weights.astype(float), effective_n_threads(n_threads))
+        return self.visible.phi(V, a).sum(axis=1) - self.hidden.log_partition(c, b)
 
-    def free_energy_hidden(self, H):
-        """Free energy of hidden states, visible units summed out exactly."""
+    def free_energy_hidden(self, H, n_threads=None):
+        """Free energy of hidden states, visible units summed out exactly.
+
+        ``n_threads`` runs the product (the same bits for any count).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> RBM(3, 2).free_energy_hidden(np.zeros((1, 2))).round(6)   # -3 log 2
+        array([-2.079442])
+        """
         H = self._check_layer(H, "hidden", "H")
         a, b = self.visible_bias.astype(float), self.hidden_bias.astype(float)
-        return (self.hidden.phi(H, b).sum(axis=1)
-                - self.visible.log_partition(matmul(H, self.weights.astype(float).T, _all()),
-                                             a))
+        c = matmul(H, self.weights.astype(float).T, effective_n_threads(n_threads))
+        return self.hidden.phi(H, b).sum(axis=1) - self.visible.log_partition(c, a)
 
     def log_partition(self, method="exact", **kwargs):
         """log Z: exact enumeration, AIS, or reverse AIS (an :class:`Estimate`).
@@ -229,9 +234,9 @@ class RBM:
         """
         from heatbath.rbm.estimators import log_likelihood
 
-        return log_likelihood(self, X, method, **kwargs)
+        return log_likelihood(self, check_2d(X), method, **kwargs)
 
-    def pseudo_likelihood(self, X, per_site=False):
+    def pseudo_likelihood(self, X, per_site=False, n_threads=None):
         """Exact pseudo-likelihood per row (see :func:`heatbath.rbm.estimators.pseudo_likelihood`).
 
         Examples
@@ -244,13 +249,140 @@ class RBM:
         """
         from heatbath.rbm.estimators import pseudo_likelihood
 
-        return pseudo_likelihood(self, X, per_site)
+        return pseudo_likelihood(self, check_2d(X), per_site, n_threads=n_threads)
+
+    # -- layers ---------------------------------------------------------------------
+    def _gibbs_step(self, V, H, beta, streams, n_threads, x=None):
+        """The one block-Gibbs step (unchecked): H ~ p(h | V), then V ~ p(v | H), in place.
+
+        The sampler, CD, PCD, PT and :meth:`gibbs_step` go through here. Row i
+        draws from ``streams[i]`` at inverse temperature ``beta[i]``. ``x``:
+        the hidden pre-activations of V if the caller has them. Returns the
+        hidden means given the old V (x, overwritten).
+        """
+        if x is None:
+            x = preactivation(self.hidden_bias, V, self.weights, n_threads)
+        sample_(x, H, self.hidden, beta, streams, n_threads)
+        xv = preactivation(self.visible_bias, H, self.weights, n_threads, transpose=True)
+        sample_(xv, V, self.visible, beta, streams, n_threads)
+        return x
+
+    def _layer(self, data, layer, name, temperature):
+        # Any finite reals: the conditionals are defined for them (grey levels read as
+        # probabilities, as scikit-learn's BernoulliRBM does), not only unit values.
+        n = self.n_visible if layer == "visible" else self.n_hidden
+        X = check_real_array(check_2d(data, name), name)
+        if X.ndim != 2 or X.shape[1] != n:
+            raise ValueError(f"{name} must have shape (n_samples, {n}), got {X.shape}")
+        T = check_temperature(temperature)
+        if T.ndim == 0:
+            T = np.full(X.shape[0], float(T))
+        if T.shape != (X.shape[0],):
+            raise ValueError(f"temperature must be a scalar or have shape ({X.shape[0]},) "
+                             f"(one per row), got {T.shape}")
+        if np.isinf(T).any() and (isinstance(self.visible, Gaussian)
+                                  or isinstance(self.hidden, Gaussian)):
+            raise ValueError("temperature must be finite for gaussian units")
+        beta = np.where(np.isinf(T), 0.0, 1.0 / T)
+        return np.ascontiguousarray(X, dtype=self.dtype), beta
+
+    def _conditional(self, data, layer, temperature, n_threads, seed):
+        src, dst = ("visible", "hidden") if layer == "hidden" else ("hidden", "visible")
+        X, beta = self._layer(data, src, "V" if src == "visible" else "H", temperature)
+        n_threads = effective_n_threads(n_threads)
+        unit = self.hidden if layer == "hidden" else self.visible
+        bias = self.hidden_bias if layer == "hidden" else self.visible_bias
+        with single_threaded_blas():
+            x = preactivation(bias, X, self.weights, n_threads, transpose=layer == "visible")
+        if seed is False:
+            means_(x, unit, beta, n_threads)
+            return x
+        out = np.empty_like(x)
+        sample_(x, out, unit, beta, _random.spawn_states(seed, X.shape[0]), n_threads)
+        return out
+
+    def hidden_means(self, V, *, temperature=1.0, n_threads=None):
+        """E[h | v] for each row of V at ``temperature``, shape (n_samples, n_hidden).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> rbm = RBM(3, 2).set_parameters(weights=np.zeros((3, 2)))
+        >>> rbm.hidden_means(np.ones((1, 3)))   # no couplings: 1/2
+        array([[0.5, 0.5]])
+        """
+        return self._conditional(V, "hidden", temperature, n_threads, False)
+
+    def visible_means(self, H, *, temperature=1.0, n_threads=None):
+        """E[v | h] for each row of H at ``temperature``, shape (n_samples, n_visible).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> RBM(2, 3).visible_means(np.zeros((1, 3)))   # h = 0: sigmoid(a) = 1/2
+        array([[0.5, 0.5]])
+        """
+        return self._conditional(H, "visible", temperature, n_threads, False)
+
+    def sample_hidden(self, V, *, temperature=1.0, seed=None, n_threads=None):
+        """h ~ p(h | v) for each row of V (row i draws from stream i of ``seed``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> RBM(3, 2).sample_hidden(np.ones((4, 3)), seed=0).shape
+        (4, 2)
+        """
+        return self._conditional(V, "hidden", temperature, n_threads, seed)
+
+    def sample_visible(self, H, *, temperature=1.0, seed=None, n_threads=None):
+        """v ~ p(v | h) for each row of H (row i draws from stream i of ``seed``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> RBM(3, 2).sample_visible(np.ones((4, 2)), seed=0).shape
+        (4, 3)
+        """
+        return self._conditional(H, "visible", temperature, n_threads, seed)
+
+    def gibbs_step(self, V, *, temperature=1.0, seed=None, n_threads=None):
+        """One block-Gibbs step from each row of V: h ~ p(h | v), then v ~ p(v | h).
+
+        Row i draws from stream i spawned from ``seed``; the same step as
+        :class:`GibbsSampler` and training use.
+
+        Returns
+        -------
+        V_new, H : ndarray
+            The new visible states and the hidden states drawn on the way.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> V, H = RBM(3, 2, seed=0).gibbs_step(np.ones((5, 3)), seed=1)
+        >>> V.shape, H.shape
+        ((5, 3), (5, 2))
+        """
+        V, beta = self._layer(V, "visible", "V", temperature)
+        V = V.copy()   # sampled in place
+        H = np.empty((V.shape[0], self.n_hidden), dtype=self.dtype)
+        streams = _random.spawn_states(seed, V.shape[0])
+        with single_threaded_blas():
+            self._gibbs_step(V, H, beta, streams, effective_n_threads(n_threads))
+        return V, H
 
     # -- sampling ------------------------------------------------------------
-    def gibbs_sampler(self, n_chains=1, temperature=1.0, seed=None, n_threads=None,
+    def gibbs_sampler(self, *, temperature=1.0, n_chains=1, seed=None, n_threads=None,
                       init=None):
         """A :class:`GibbsSampler` for this model (it keeps its chains)."""
-        return GibbsSampler(self, n_chains, temperature, seed, n_threads, init)
+        return GibbsSampler(self, temperature=temperature, n_chains=n_chains, seed=seed,
+                            n_threads=n_threads, init=init)
 
     def sample(self, n_chains, n_steps, init=None, temperature=1.0, seed=None, n_threads=None):
         """Visible samples after ``n_steps`` block-Gibbs steps, shape (n_chains, n_visible).
@@ -261,7 +393,8 @@ class RBM:
         >>> RBM(6, 4, seed=0).sample(10, 5, seed=1).shape
         (10, 6)
         """
-        sampler = self.gibbs_sampler(n_chains, temperature, seed, n_threads, init)
+        sampler = self.gibbs_sampler(temperature=temperature, n_chains=n_chains, seed=seed,
+                                     n_threads=n_threads, init=init)
         sampler.run(0, burn_in=n_steps)
         return sampler.visible
 
@@ -275,7 +408,7 @@ class RBM:
 
         Parameters
         ----------
-        X : array_like, shape (n_samples, n_visible)
+        X : array_like or scipy.sparse matrix, shape (n_samples, n_visible)
             Values valid for the visible units (binary for bernoulli, ...).
         epochs, batch_size, k : int
             The defaults (CD-5, learning rate 0.1, momentum 0.5, visible
@@ -322,9 +455,11 @@ class RBM:
 
         Returns
         -------
-        dict
-            Per-epoch ``epoch``, ``reconstruction_error``, ``seconds``, the
-            scores and, for PT, ``swap_rate`` (per neighbouring pair).
+        RBM
+            The model itself (as scikit-learn's ``fit``). The training
+            history is on ``history_``: per-epoch ``epoch``,
+            ``reconstruction_error``, ``seconds``, the scores and, for PT,
+            ``swap_rate`` (per neighbouring pair).
 
         Raises
         ------
@@ -337,18 +472,21 @@ class RBM:
         >>> import numpy as np
         >>> from heatbath import RBM
         >>> X = (np.random.default_rng(0).random((100, 6)) < 0.3).astype(float)
-        >>> history = RBM(6, 4, seed=0).fit(X, epochs=3, seed=1)
-        >>> len(history["reconstruction_error"])
+        >>> rbm = RBM(6, 4, seed=0).fit(X, epochs=3, seed=1)
+        >>> len(rbm.history_["reconstruction_error"])
         3
+        >>> rbm.sample(2, 5, seed=0).shape
+        (2, 6)
         """
         from heatbath.rbm.train import fit
 
         with self._busy("RBM (it is being trained)"):
-            return fit(self, X, epochs, batch_size, method, k, learning_rate, momentum,
+            self.history_ = fit(self, X, epochs, batch_size, method, k, learning_rate, momentum,
                        weight_decay, n_persistent_chains, n_temperatures, shuffle, seed,
                        callback, verbose, n_threads, score_every, scores, score_data,
                        checkpoint, checkpoint_every, resume,
                        init_visible_bias=init_visible_bias)
+        return self
 
     def reconstruction_error(self, X):
         """Mean squared one-step reconstruction error (deterministic, via means)."""
@@ -357,24 +495,60 @@ class RBM:
         return reconstruction_error(self, X)
 
     # -- files -----------------------------------------------------------------
+    #: The ``kind`` of model files (:mod:`heatbath.io`).
+    MODEL_KIND = "heatbath.RBM"
+
+    def to_state(self):
+        """The model as a plain dict of arrays and text (what a model file holds).
+
+        Examples
+        --------
+        >>> from heatbath import RBM
+        >>> state = RBM(3, 2, hidden="softmax(2)", seed=0).to_state()
+        >>> RBM.from_state(state)
+        RBM(n_visible=3, n_hidden=2, visible=bernoulli, hidden=softmax(2), dtype=float64)
+        """
+        return {"weights": self.weights.copy(), "visible_bias": self.visible_bias.copy(),
+                "hidden_bias": self.hidden_bias.copy(),
+                "visible": self.visible.name, "visible_param": np.int64(self.visible.param),
+                "hidden": self.hidden.name, "hidden_param": np.int64(self.hidden.param),
+                "dtype": self.dtype.name}
+
+    @classmethod
+    def from_state(cls, state, source="state"):
+        """Rebuild a model from :meth:`to_state` output (checked; ValueError names ``source``)."""
+        def unit(prefix):
+            name = str(state[prefix])
+            if name.startswith("["):          # checkpoints before to_state: JSON [name, param]
+                name, param = json.loads(name)
+            else:
+                param = int(state[prefix + "_param"])
+            return as_unit(f"{name}({int(param)})" if name in ("binomial", "softmax") else name)
+
+        try:
+            W = np.asarray(state["weights"])
+            if W.ndim != 2:
+                raise ValueError(f"{source!r}: weights must be 2-D, got shape {W.shape}")
+            model = cls(W.shape[0], W.shape[1], unit("visible"), unit("hidden"),
+                        dtype=str(state["dtype"]))
+            model.set_parameters(W, state["visible_bias"], state["hidden_bias"])
+        except KeyError as exc:
+            raise ValueError(f"{source!r} is not a complete heatbath RBM (missing {exc})") \
+                from None
+        return model
+
     def save(self, path):
         """Write the model to ``path`` (.npz, no pickle), atomically.
 
-        The file holds ``weights``, ``visible_bias``, ``hidden_bias``, the unit
-        types and their parameters, the dtype and ``format_version``. It is
-        written to a temporary file in the same folder and renamed over
+        The file holds :meth:`to_state` (``weights``, ``visible_bias``,
+        ``hidden_bias``, the unit types and their parameters, the dtype),
+        its ``kind`` and ``format_version`` (:func:`heatbath.io.save_model`).
+        It is written to a temporary file in the same folder and renamed over
         ``path``, so an interrupted save never leaves a broken file.
         """
-        def write(f):
-            np.savez(f, format_version=np.int64(MODEL_FORMAT_VERSION),
-                     kind=np.str_("heatbath.RBM"),
-                     weights=self.weights, visible_bias=self.visible_bias,
-                     hidden_bias=self.hidden_bias,
-                     visible=np.str_(self.visible.name), visible_param=self.visible.param,
-                     hidden=np.str_(self.hidden.name), hidden_param=self.hidden.param,
-                     dtype=np.str_(self.dtype.name))
+        from heatbath import io
 
-        atomic_write(path, write, suffix=".npz")
+        io.save_model(path, self)
 
     @classmethod
     def load(cls, path):
@@ -389,39 +563,31 @@ class RBM:
         >>> RBM.load(path)
         RBM(n_visible=4, n_hidden=3, visible=spin, hidden=bernoulli, dtype=float64)
         """
-        try:
-            with np.load(os.fspath(path), allow_pickle=False) as f:
-                data = {k: f[k] for k in f.files}
-        except Exception as exc:  # missing, truncated, not a zip (BadZipFile, EOFError)
-            raise ValueError(f"cannot read an RBM model from {path!r}: "
-                             f"{type(exc).__name__}: {exc}") from None
-        try:
-            version = int(data["format_version"])
-            if version > MODEL_FORMAT_VERSION:
-                raise ValueError(f"{path!r} has format_version {version}; this heatbath "
-                                 f"reads up to {MODEL_FORMAT_VERSION}")
+        from heatbath import io
 
-            def unit(prefix):
-                name, param = str(data[prefix]), int(data[prefix + "_param"])
-                return as_unit(f"{name}({param})" if name in ("binomial", "softmax") else name)
-
-            W = data["weights"]
-            model = cls(W.shape[0], W.shape[1], unit("visible"), unit("hidden"),
-                        dtype=str(data["dtype"]))
-            model.set_parameters(W, data["visible_bias"], data["hidden_bias"])
-        except KeyError as exc:
-            raise ValueError(f"{path!r} is not a heatbath RBM file (missing {exc})") from None
+        model = io.load_model(path)
+        if not isinstance(model, cls):
+            raise ValueError(f"{path!r} holds a {type(model).__name__}, not a {cls.__name__}")
         return model
 
 
-class GibbsSampler:
+class GibbsSampler(Sampler):
     """Block Gibbs sampling of an RBM over many chains, keeping its state.
 
-    Each step samples h ~ p(h | v), then v ~ p(v | h), for every chain (each
-    with its own stream and temperature). ``run`` returns a
-    :class:`heatbath.diagnostics.Trace` with the free energy of the visible
-    states per recorded step (``"free_energy"``); a second ``run`` continues
-    the same chains, bit for bit; ``get_state``/``set_state`` save and resume.
+    Each step (a "sweep") samples h ~ p(h | v), then v ~ p(v | h), for every
+    chain (each with its own stream and temperature): :meth:`RBM.gibbs_step`.
+    ``run`` returns a :class:`heatbath.diagnostics.Trace` with the free energy
+    of the visible states per recorded step (``"free_energy"``); a second
+    ``run`` continues the same chains, bit for bit; ``get_state``/``set_state``
+    save and resume (:class:`heatbath._sampler.Sampler`).
+
+    Parameters
+    ----------
+    model : RBM
+    temperature, n_chains, seed, n_threads
+        As in :class:`heatbath.spin.MetropolisSampler`.
+    init : array_like of shape (n_chains, n_visible) or (1, n_visible), optional
+        Start states; default: drawn from p(v | h = 0) with the chains' streams.
 
     Examples
     --------
@@ -431,18 +597,12 @@ class GibbsSampler:
     (20, 8)
     """
 
-    def __init__(self, model, n_chains=1, temperature=1.0, seed=None, n_threads=None,
+    sweep_unit = "step"
+
+    def __init__(self, model, *, temperature=1.0, n_chains=1, seed=None, n_threads=None,
                  init=None):
-        if not isinstance(model, RBM):
-            raise TypeError(f"model must be a heatbath RBM, got {type(model).__name__}")
-        self.model = model
-        self.n_chains = check_int(n_chains, "n_chains", minimum=1)
-        if self.n_chains * max(model.n_visible, model.n_hidden) > MAX_ELEMENTS:
-            raise ValueError("n_chains is too large for this model")
-        effective_n_threads(n_threads)
-        self.n_threads = n_threads
-        self.temperature = temperature
-        self._streams = _random.spawn_states(seed, self.n_chains)
+        super().__init__(model, temperature=temperature, n_chains=n_chains, seed=seed,
+                         n_threads=n_threads)
         dt = model.dtype
         if init is None:
             # Start from the model's own visible conditional given h = 0 ...
@@ -458,26 +618,55 @@ class GibbsSampler:
             if v.shape[0] != self.n_chains:
                 raise ValueError(f"init must have {self.n_chains} rows, got {v.shape[0]}")
             self._v = np.array(v, dtype=dt, order="C", copy=True)   # sampled in place
+        if self.n_chains * model.n_hidden > MAX_ELEMENTS:
+            raise ValueError(f"n_chains * n_hidden = {self.n_chains * model.n_hidden} is more "
+                             f"than {MAX_ELEMENTS}")
         self._h = np.zeros((self.n_chains, model.n_hidden), dtype=dt)
-        self.steps_done = 0
-        self._busy = Exclusive()
 
-    @property
-    def temperature(self):
-        return self._temperature.copy()
+    # -- hooks of heatbath._sampler.Sampler ---------------------------------------
+    def _check_model(self, model):
+        if not isinstance(model, RBM):
+            raise TypeError(f"model must be a heatbath RBM, got {type(model).__name__}")
 
-    @temperature.setter
-    def temperature(self, value):
-        T = check_temperature(value)
-        if T.ndim == 0:
-            T = np.full(self.n_chains, float(T))
-        if T.shape != (self.n_chains,):
-            raise ValueError(f"temperature must be a scalar or have shape ({self.n_chains},)")
+    def _units(self, model):
+        return model.n_visible
+
+    def _check_temperature_values(self, T):
         if np.isinf(T).any() and (isinstance(self.model.visible, Gaussian)
                                   or isinstance(self.model.hidden, Gaussian)):
             raise ValueError("temperature must be finite for gaussian units")
-        self._temperature = np.ascontiguousarray(T)
-        self._beta = np.where(np.isinf(T), 0.0, 1.0 / T)
+
+    def _current_state(self):
+        return self._v.copy()
+
+    def _chain_state(self):
+        return {"visible": self._v.copy(), "hidden": self._h.copy()}
+
+    def _check_chain_state(self, state):
+        v = self.model._check_layer(state["visible"], "visible", "state['visible']")
+        h = self.model._check_layer(state["hidden"], "hidden", "state['hidden']")
+        if v.shape[0] != self.n_chains or h.shape[0] != self.n_chains:
+            raise ValueError(f"state has {v.shape[0]} chains, this sampler has {self.n_chains}")
+        dt = self.model.dtype
+        return (np.array(v, dtype=dt, order="C", copy=True),
+                np.array(h, dtype=dt, order="C", copy=True))
+
+    def _set_chain_state(self, checked):
+        self._v, self._h = checked
+
+    def _sweeps(self, burn_in, n_sweeps, thin, n_threads):
+        model = self.model
+        free = np.empty((n_sweeps // thin, self.n_chains))
+        k = 0
+        with single_threaded_blas():
+            for t in range(burn_in + n_sweeps):
+                model._gibbs_step(self._v, self._h, self._beta, self._streams, n_threads)
+                if t >= burn_in and (t - burn_in + 1) % thin == 0:
+                    free[k] = model.free_energy(self._v, n_threads=n_threads)
+                    k += 1
+        steps = np.full(self.n_chains, (burn_in + n_sweeps) * model.n_visible, dtype=np.int64)
+        # Gibbs updates are always accepted.
+        return {"free_energy": free}, {"accepted": steps, "attempted": steps.copy()}
 
     @property
     def visible(self):
@@ -489,81 +678,20 @@ class GibbsSampler:
         """Hidden states from the last step (a copy)."""
         return self._h.copy()
 
-    def step(self, n_threads):
+    def step(self, n_threads=None):
         """One block-Gibbs step for every chain (h given v, then v given h)."""
-        m = self.model
-        x = preactivation(m.hidden_bias, self._v, m.weights, n_threads)
-        sample_(x, self._h, m.hidden, self._beta, self._streams, n_threads)
-        x = preactivation(m.visible_bias, self._h, m.weights, n_threads, transpose=True)
-        sample_(x, self._v, m.visible, self._beta, self._streams, n_threads)
+        with self._guard():
+            n_threads = self.n_threads if n_threads is None else n_threads
+            with single_threaded_blas():
+                self.model._gibbs_step(self._v, self._h, self._beta, self._streams,
+                                       effective_n_threads(n_threads))
+            self.n_sweeps_done += 1
 
-    def run(self, n_sweeps, burn_in=0, thin=1, record_states=False, verbose=False):
-        """Run ``burn_in + n_sweeps`` steps; record every ``thin``-th after burn-in.
 
-        With ``record_states``, ``trace.info["states"]`` holds the recorded
-        visible states, shape (n_recorded, n_chains, n_visible).
-        """
-        n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
-        burn_in = check_int(burn_in, "burn_in", minimum=0)
-        thin = check_int(thin, "thin", minimum=1)
-        n_threads = effective_n_threads(self.n_threads)
-        n_rec = n_sweeps // thin
-        if record_states and n_rec * self._v.size > MAX_ELEMENTS:
-            raise ValueError("recording every state would take too much memory; raise thin")
-        free = np.empty((n_rec, self.n_chains))
-        states = np.empty((n_rec,) + self._v.shape, dtype=self._v.dtype) if record_states \
-            else None
-        bar = None
-        if verbose:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=burn_in + n_sweeps, unit="step", desc="Gibbs")
-        try:
-            with self._busy("GibbsSampler"), single_threaded_blas():
-                self._run_steps(burn_in, n_sweeps, thin, free, states, bar, n_threads)
-        finally:
-            if bar is not None:
-                bar.close()
-        self.steps_done += burn_in + n_sweeps
-        info = {"states": states} if states is not None else {}
-        return Trace({"free_energy": free}, np.ones(self.n_chains), self._v.copy(),
-                     self._temperature.copy(), self.model.n_visible, info)
+def _register():
+    from heatbath import io
 
-    def _run_steps(self, burn_in, n_sweeps, thin, free, states, bar, n_threads):
-        k = 0
-        for t in range(burn_in + n_sweeps):
-            self.step(n_threads)
-            if t >= burn_in and (t - burn_in + 1) % thin == 0:
-                free[k] = self.model.free_energy(self._v)
-                if states is not None:
-                    states[k] = self._v
-                k += 1
-            if bar is not None:
-                bar.update(1)
+    io.register_model(RBM.MODEL_KIND, RBM)
 
-    def get_state(self):
-        """Chains, hidden states, streams and temperatures: a dict of arrays."""
-        return {"format_version": STATE_FORMAT_VERSION, "sampler": "GibbsSampler",
-                "visible": self._v.copy(), "hidden": self._h.copy(),
-                "stream_state": self._streams.copy(), "temperature": self.temperature,
-                "steps_done": self.steps_done}
 
-    def set_state(self, state):
-        """Restore :meth:`get_state` output (checked before anything changes)."""
-        try:
-            if int(state["format_version"]) != STATE_FORMAT_VERSION:
-                raise ValueError(f"state format_version {state['format_version']} is not "
-                                 f"supported")
-            v = self.model._check_layer(state["visible"], "visible", "state['visible']")
-            h = self.model._check_layer(state["hidden"], "hidden", "state['hidden']")
-            streams = _random.check_states(state["stream_state"], self.n_chains,
-                                           "state['stream_state']")
-            T, steps = state["temperature"], int(state["steps_done"])
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"state is missing a field: {exc}") from None
-        if v.shape[0] != self.n_chains or h.shape[0] != self.n_chains:
-            raise ValueError(f"state has {v.shape[0]} chains, this sampler has {self.n_chains}")
-        with self._busy("GibbsSampler"):
-            self.temperature = T
-            self._v = np.array(v, dtype=self.model.dtype, order="C", copy=True)
-            self._h = np.array(h, dtype=self.model.dtype, order="C", copy=True)
-            self._streams, self.steps_done = streams, steps
+_register()

@@ -17,7 +17,7 @@ def thermodynamics(trace):
     - ``magnetization_squared`` :math:`\langle m^2 \rangle`,
     - ``specific_heat`` :math:`N(\langle e^2 \rangle - \langle e \rangle^2)/T^2`,
     - ``susceptibility`` :math:`N(\langle m^2 \rangle - \langle |m| \rangle^2)/T`
-      (the finite-size convention with |m|, which has no zero-field
+      (the finite-size convention with ``|m|``, which has no zero-field
       cancellation),
     - ``binder`` :math:`1 - \langle m^4 \rangle / (3 \langle m^2 \rangle^2)`.
 
@@ -39,7 +39,7 @@ def thermodynamics(trace):
     Examples
     --------
     >>> from heatbath.spin import Ising, MetropolisSampler, thermodynamics
-    >>> trace = MetropolisSampler(Ising((8, 8)), 3.0, n_chains=8, seed=0).run(500, burn_in=100)
+    >>> trace = MetropolisSampler(Ising((8, 8)), temperature=3.0, n_chains=8, seed=0).run(500, burn_in=100)
     >>> value, err = thermodynamics(trace)["energy_per_spin"]
     >>> -0.9 < value < -0.7 and 0 < err < 0.02
     True
