@@ -35,6 +35,12 @@ EXTENSIONS = [
     ("heatbath.continuous._kernels", "src/heatbath/continuous/_kernels.pyx"),
 ]
 
+# Kernels whose NumPy twin reproduces them bit for bit through a*b + c: no
+# fused multiply-add on any target (gcc fuses by default where the ISA has it).
+# -fno-trapping-math changes no value; it lets gcc vectorise loops with
+# comparisons (the sigmoid's clamps) into selects.
+FP_CONTRACT_OFF = {"heatbath.rbm._cd"}
+
 OPENMP_PROBE = textwrap.dedent(
     """
     #include <omp.h>
@@ -113,6 +119,8 @@ class BuildExt(build_ext):
                 ext.extra_link_args += flags[1]
             if self.compiler.compiler_type != "msvc":
                 ext.extra_compile_args += ["-O3", "-fno-math-errno"]
+                if ext.name in FP_CONTRACT_OFF:
+                    ext.extra_compile_args += ["-ffp-contract=off", "-fno-trapping-math"]
                 if _flag("HEATBATH_SANITIZE"):
                     # AddressSanitizer: run with LD_PRELOAD=$(gcc -print-file-name=libasan.so)
                     # (Python itself is not instrumented); see ci/asan.sh.

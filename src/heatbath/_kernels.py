@@ -65,8 +65,8 @@ KERNELS = {
         "heatbath.rbm.train:cd_step", "heatbath.reference.rbm:cd_update",
         "tests/rbm/test_model.py::test_update_equals_numpy_twin"),
     ("rbm", "cd", "fused"): Kernel(
-        "heatbath.rbm._cd:_bernoulli_epoch", "heatbath.rbm.train:cd_step",
-        "tests/rbm/test_model.py::test_fused_epoch_kernel_equals_general_path"),
+        "heatbath.rbm._cd:_bernoulli_epoch", "heatbath.reference.rbm:fused_epoch",
+        "tests/rbm/test_fused.py::test_fused_epoch_equals_twin_bit_for_bit"),
     ("rbm", "ais", "dense"): Kernel(
         "heatbath.rbm.estimators:ais", "heatbath.reference.rbm:ais_log_weights",
         "tests/rbm/test_estimators.py::test_ais_equals_numpy_twin_and_is_thread_count_independent"),

@@ -127,7 +127,7 @@ def _fit(method, nv, nh, dtype, t, batch_size=20):
     X = (np.random.default_rng(8).random((120, nv)) < 0.2).astype(float)
     m = RBM(nv, nh, dtype=dtype, seed=9)
     h = m.fit(X, epochs=2, batch_size=batch_size, method=method, k=2, learning_rate=0.05,
-              momentum=0.5, seed=10, n_threads=t).history_
+              momentum=0.5, seed=10, n_threads=t, init_visible_bias=False).history_
     return _bytes(m.weights, m.visible_bias, m.hidden_bias, h["reconstruction_error"])
 
 

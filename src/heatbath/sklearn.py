@@ -174,6 +174,7 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         trainer = fit_trainer(model, V, epochs=self.n_iter, batch_size=self.batch_size,
                               method=self.method, k=self.k, learning_rate=self.learning_rate,
                               momentum=self.momentum, weight_decay=self.weight_decay,
+                              init_visible_bias=False,
                               shuffle=self.shuffle, seed=self._seed_seq.spawn(1)[0],
                               callback=callback, n_threads=self.n_threads,
                               probabilities="any" if self._probabilities() else False)
@@ -291,6 +292,13 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
 class BernoulliRBM(_RBMEstimator):
     """Bernoulli RBM: a drop-in for :class:`sklearn.neural_network.BernoulliRBM`.
+
+    It keeps scikit-learn's defaults (PCD-1, no momentum, zero visible biases).
+    A stronger recipe is ``method="cd", k=5, momentum=0.5``; the full default
+    recipe of :meth:`heatbath.RBM.fit` also starts the visible biases from the
+    data (``heatbath.RBM(n_features, n_components).fit(X)``), which gains about
+    2 nats of test log-likelihood on binarised digits at 16 hidden units and
+    10 epochs, in less time.
 
     Parameters
     ----------

@@ -25,12 +25,13 @@ def add_parser(subparsers):
     p.add_argument("--epochs", type=c.nonnegative_int, default=None,
                    help="passes over the data (default: 10; 40 with --labels)")
     p.add_argument("--batch-size", type=c.positive_int, default=10, help="rows per update")
-    p.add_argument("--method", choices=["cd", "pcd", "pt"], default="pcd",
+    p.add_argument("--method", choices=["cd", "pcd", "pt"], default="cd",
                    help="contrastive divergence, persistent CD, or parallel tempering")
-    p.add_argument("--k", type=c.positive_int, default=1, help="Gibbs steps per update")
-    p.add_argument("--learning-rate", type=float, default=None, help="step size (default: 0.05)")
+    p.add_argument("--k", type=c.positive_int, default=None,
+                   help="Gibbs steps per update (default: 5; 1 with --labels)")
+    p.add_argument("--learning-rate", type=float, default=None, help="step size (default: 0.1; 0.05 with --labels)")
     p.add_argument("--momentum", type=float, default=None,
-                   help="in [0, 1) (default: 0; 0.5 with --labels)")
+                   help="in [0, 1) (default: 0.5)")
     p.add_argument("--weight-decay", type=float, default=None,
                    help="L2 penalty on the weights (default: 0; 1e-4 with --labels)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float64",
@@ -39,7 +40,7 @@ def add_parser(subparsers):
                    help="default: fresh entropy, recorded in --json output")
     p.add_argument("--n-threads", type=c.positive_int, default=None, help="default: all cores")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--visible-bias", choices=["zero", "data"], default="zero",
+    p.add_argument("--visible-bias", choices=["zero", "data"], default="data",
                    help="initial visible biases: 0, or matched to the data's unit means "
                         "(Hinton's recipe; better after few epochs)")
     p.add_argument("--checkpoint", default=None,
@@ -63,8 +64,10 @@ def add_parser(subparsers):
 
 
 # Defaults of the flags that the RBM and the classification RBM (--labels) set differently.
-RBM_DEFAULTS = {"epochs": 10, "learning_rate": 0.05, "momentum": 0.0, "weight_decay": 0.0}
-CLASSIFIER_DEFAULTS = {"epochs": 40, "learning_rate": 0.05, "momentum": 0.5,
+# The RBM's are RBM.fit's default recipe (heatbath.rbm.train.DEFAULT_RECIPE).
+RBM_DEFAULTS = {"epochs": 10, "k": 5, "learning_rate": 0.1, "momentum": 0.5,
+                "weight_decay": 0.0}
+CLASSIFIER_DEFAULTS = {"epochs": 40, "k": 1, "learning_rate": 0.05, "momentum": 0.5,
                        "weight_decay": 1e-4}
 
 
@@ -99,7 +102,8 @@ def run(args):
         weight_decay=args.weight_decay, seed=entropy, n_threads=args.n_threads,
         verbose=c.is_tty(args), score_every=args.score_every, scores=tuple(args.scores),
         checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-        resume=args.checkpoint if args.resume and _exists(args.checkpoint) else None), model)
+        resume=args.checkpoint if args.resume and _exists(args.checkpoint) else None,
+        init_visible_bias=False), model)
     seconds = time.perf_counter() - start
     model.save(args.out)
     errors = history.get("reconstruction_error") or []

@@ -447,11 +447,20 @@ def _score(model, name, data, epoch, n_threads):
     return {name: float(est), name + "_stderr": est.stderr}
 
 
-def fit(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1, momentum=0.0,
+#: The default recipe of RBM.fit and ``heatbath train``: CD-5, learning rate 0.1,
+#: momentum 0.5, visible biases from the data. On binarised digits (16 hidden, 10
+#: epochs, seeds 0-2) it scores -19.35 nats of exact test log-likelihood against
+#: -21.55 for scikit-learn's BernoulliRBM defaults (PCD-1, no momentum, zero
+#: biases), in less time (README, "RBM defaults").
+DEFAULT_RECIPE = {"method": "cd", "k": 5, "learning_rate": 0.1, "momentum": 0.5,
+                  "init_visible_bias": True}
+
+
+def fit(model, X, epochs=10, batch_size=10, method="cd", k=5, learning_rate=0.1, momentum=0.5,
         weight_decay=0.0, n_persistent_chains=None, n_temperatures=None, shuffle=True,
         seed=None, callback=None, verbose=False, n_threads=None, score_every=0,
         scores=("pseudo_likelihood",), score_data=None, checkpoint=None, checkpoint_every=1,
-        resume=None, probabilities=False):
+        resume=None, probabilities=False, init_visible_bias=True):
     """Train ``model`` on the rows of ``X`` (see :meth:`heatbath.RBM.fit`).
 
     ``probabilities=True`` (bernoulli visible units only) accepts data in
@@ -461,14 +470,16 @@ def fit(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
     return fit_trainer(model, X, epochs, batch_size, method, k, learning_rate, momentum,
                        weight_decay, n_persistent_chains, n_temperatures, shuffle, seed,
                        callback, verbose, n_threads, score_every, scores, score_data,
-                       checkpoint, checkpoint_every, resume, probabilities).history
+                       checkpoint, checkpoint_every, resume, probabilities,
+                       init_visible_bias).history
 
 
-def fit_trainer(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_rate=0.1,
-                momentum=0.0, weight_decay=0.0, n_persistent_chains=None,
+def fit_trainer(model, X, epochs=10, batch_size=10, method="cd", k=5, learning_rate=0.1,
+                momentum=0.5, weight_decay=0.0, n_persistent_chains=None,
                 n_temperatures=None, shuffle=True, seed=None, callback=None, verbose=False,
                 n_threads=None, score_every=0, scores=("pseudo_likelihood",), score_data=None,
-                checkpoint=None, checkpoint_every=1, resume=None, probabilities=False):
+                checkpoint=None, checkpoint_every=1, resume=None, probabilities=False,
+                init_visible_bias=True):
     """:func:`fit`, returning the :class:`Trainer` (its chains, velocity and history)."""
     V = _check_data(model, X, probabilities)
     epochs = check_int(epochs, "epochs", minimum=0)
@@ -493,6 +504,9 @@ def fit_trainer(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_r
             raise ValueError(f"scores must name some of {SCORES}, got {name!r}")
     S = V[:2000] if score_data is None else _check_data(model, score_data, probabilities)
     n_threads = effective_n_threads(n_threads)
+    if init_visible_bias and resume is None and not np.any(model.visible_bias):
+        # a new model (all-zero visible biases): start from the data's unit means
+        model.set_parameters(visible_bias=model.visible.bias_from_data(V))
     trainer = Trainer(model, V, batch_size, method, k, lr, momentum, weight_decay,
                       n_persistent_chains, n_temperatures, shuffle, seed)
     digest = hashlib.sha256(V.tobytes()).hexdigest() if checkpoint or resume else ""

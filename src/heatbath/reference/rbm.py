@@ -5,6 +5,8 @@ as the kernels, converted the same way (float64: top 53 bits; float32: top
 24), so the twins reproduce the kernels. Sigmoids use numpy's exp where the
 kernel uses libm's: they may differ in the last bit, which changes a sample
 only if a uniform falls within that bit of p (probability ~1e-16 per draw).
+The fused small-model epoch kernel has its own sigmoid, and its twin
+(:func:`fused_epoch`, :func:`fused_sigmoid`) reproduces it bit for bit.
 """
 
 import numpy as np
@@ -12,7 +14,8 @@ import numpy as np
 from heatbath.rbm.units import BERNOULLI, BINOMIAL, GAUSSIAN, SOFTMAX, SPIN  # noqa: F401
 from heatbath.reference.random import bit_generators, states_of
 
-__all__ = ["sample_layer", "layer_means", "cd_update", "ais_log_weights", "exact_log_partition"]
+__all__ = ["sample_layer", "layer_means", "cd_update", "ais_log_weights", "exact_log_partition",
+           "fused_sigmoid", "fused_epoch"]
 
 
 
@@ -174,6 +177,102 @@ def ais_log_weights(W, a, b, visible, hidden, a0, betas, streams):
             x = (h @ W.T) * W.dtype.type(beta) + (a0 + beta * (a - a0)).astype(W.dtype)
             _, v, st = sample_layer(x, *visible, ones, st)
     return log_w
+
+
+def fused_sigmoid(x):
+    """The fused kernel's sigmoid (heatbath.rbm._cd), operation for operation.
+
+    exp(t) = 2^m (q + p) / (q - p) after Cody-Waite reduction (Cephes exp,
+    expf for float32); 2^m is added to the exponent bits.
+    """
+    x = np.asarray(x)
+    if x.dtype == np.float32:
+        f = np.float32
+        t = np.minimum(np.maximum(-x, f(-87.0)), f(87.0))
+        k = t * f(1.44269504088896341) + f(12582912.0)
+        m = k - f(12582912.0)
+        r = (t - m * f(0.693359375)) - m * f(-2.12194440e-4)
+        rr = r * r
+        e = (((((f(1.9875691500e-4) * r + f(1.3981999507e-3)) * r + f(8.3334519073e-3)) * r
+               + f(4.1665795894e-2)) * r + f(1.6666665459e-1)) * r + f(5.0000001201e-1)) * rr
+        e = e + r + f(1.0)
+        e = (e.view(np.uint32) + (k.view(np.uint32) << np.uint32(23))).view(np.float32)
+        return f(1.0) / (f(1.0) + e)
+    t = np.minimum(np.maximum(-x, -700.0), 700.0)
+    k = t * 1.4426950408889634 + 6755399441055744.0
+    m = k - 6755399441055744.0
+    r = (t - m * 0.693145751953125) - m * 1.42860682030941723212e-6
+    rr = r * r
+    p = r * ((1.26177193074810590878e-4 * rr + 3.02994407707441961300e-2) * rr + 1.0)
+    q = ((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr
+         + 2.27265548208155028766e-1) * rr + 2.0
+    num, e = q - p, q + p
+    e = (e.view(np.uint64) + (k.view(np.uint64) << np.uint64(52))).view(np.float64)
+    return num / (num + e)
+
+
+def _row_sum(bias, W, x):
+    """bias + the rows of W that x selects, added one at a time in order."""
+    out = bias.copy()
+    for i in np.flatnonzero(x):
+        out += W[i] if x[i] == 1 else x[i] * W[i]
+    return out
+
+
+def fused_epoch(W, a, b, velocity, X, order, batch_size, k, lr, momentum, weight_decay,
+                streams, chains=None):
+    """One epoch of heatbath.rbm._cd._bernoulli_epoch, bit for bit (slow).
+
+    ``streams``: CD, one state per minibatch row; PCD (``chains`` given), one
+    per chain. Returns ``(W, a, b, velocity, streams, chains)``.
+    """
+    dt = W.dtype.type
+    single = W.dtype == np.float32
+    W, a, b = W.copy(), a.copy(), b.copy()
+    vW, va, vb = (v.copy() for v in velocity)
+    streams = streams.copy()
+    chains = None if chains is None else chains.copy()
+    n, nv = X.shape
+    for start in range(0, n, batch_size):
+        rows = X[order[start:start + batch_size]]
+        B = rows.shape[0]
+        H0 = np.array([fused_sigmoid(_row_sum(b, W, x)) for x in rows])
+        V = chains if chains is not None else np.empty((B, nv), W.dtype)
+        for r in range(V.shape[0]):
+            gen = bit_generators(streams[r:r + 1])
+            v = V[r] if chains is not None else None
+            for step in range(k):
+                if step == 0 and chains is None:
+                    ph = H0[r]
+                else:
+                    ph = fused_sigmoid(_row_sum(b, W, v))
+                h = (_uniforms(gen, ph.size, single)[0] < ph).astype(W.dtype)
+                pv = fused_sigmoid(_row_sum(a, W.T, h))
+                v = (_uniforms(gen, nv, single)[0] < pv).astype(W.dtype)
+            V[r] = v
+            streams[r] = states_of(gen)[0]
+        Bn = V.shape[0]
+        Hn = np.array([fused_sigmoid(_row_sum(b, W, v)) for v in V])
+        c_pos, c_neg = dt(lr / B), dt(-lr / Bn)
+        H0 = H0 * c_pos
+        Hn = Hn * c_neg
+        vW = dt(momentum) * vW - dt(lr * weight_decay) * W
+        va = dt(momentum) * va - dt(0) * a
+        vb = dt(momentum) * vb - dt(0) * b
+        for x, h in zip(rows, H0):
+            for i in np.flatnonzero(x):
+                vW[i] += h if x[i] == 1 else x[i] * h
+            va += c_pos * x
+            vb += h
+        for v, h in zip(V, Hn):
+            for i in np.flatnonzero(v):
+                vW[i] += h
+            va += c_neg * v
+            vb += h
+        W += vW
+        a += va
+        b += vb
+    return W, a, b, [vW, va, vb], streams, chains
 
 
 def _values(kind, param):
