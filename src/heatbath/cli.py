@@ -640,6 +640,10 @@ def cmd_demo(args):
     _demo_ising(out, args.quick, plots)
     _demo_rbm(out, args.quick)
     _digits_demo(out, args.quick, plots)
+    from heatbath._demo import thermo as thermo_demo
+
+    for line in thermo_demo.run(args.out, args.quick):
+        out(line)
     _write_plots(plots, args.out, out)
     from heatbath._bench import run_cases
 
@@ -763,6 +767,9 @@ def build_parser():
     bench.add_argument("--n-threads", type=int, default=None,
                        help="threads for the parallel cases (default: all cores)")
     bench.set_defaults(func=cmd_bench)
+    from heatbath._commands import thermo
+
+    thermo.add_parser(sub)
     return parser
 
 
