@@ -1,33 +1,27 @@
-"""pytest-benchmark harness: each kernel against its NumPy twin.
+"""pytest-benchmark harness: every bench case, its twin and its references.
 
-Every case in ``heatbath._bench.cases()`` gives two benchmarks in one group,
-``heatbath`` and ``reference``. At the end of the run the ratio of their
-medians (reference / heatbath, from this one run) is printed per group.
+The cases live in ``heatbath/_benchcases/<module>.py`` (registered with
+``heatbath._bench.case``; the docstring of ``heatbath._bench`` shows a case in full).
+Each ``bench/test_<module>.py`` is one line, ``test_<module> = make_tests("<module>")``;
+it gives one benchmark per (case, side): ``heatbath``, ``twin`` (bit-exact NumPy twin),
+references (the fastest NumPy written in heatbath._benchcases._numpy, and peers such as
+scikit-learn or PyTorch, skipped when not installed) and ``shared_*`` (the code in
+``../shared/baselines``, skipped when absent). At the end of the run both ratios per case
+are printed from the medians: against the twin, and against the fastest reference (the
+claim); and against the shared baselines when present.
 
     pytest bench                          # full sizes, timed
-    pytest bench --benchmark-disable      # each once, untimed (CI smoke test)
-    HEATBATH_BENCH_QUICK=1 pytest bench   # small sizes, timed
+    pytest bench -k ising                 # builds only the cases it selects
+    pytest bench --benchmark-disable      # tiny sizes, each side once (CI smoke test)
+    HEATBATH_BENCH_QUICK=1 pytest bench   # tiny sizes, timed (a smoke test too)
+    HEATBATH_BASELINES=none pytest bench  # as without ../shared
+
+The same cases make ``heatbath bench`` (one table, ``--json`` with the machine's
+metadata, ``--save``/``--compare`` against a saved run).
 """
 
-
+from heatbath import _bench
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    session = getattr(config, "_benchmarksession", None)
-    if session is None or session.disabled or not session.benchmarks:
-        return
-    groups = {}
-    for bench in session.benchmarks:
-        if bench.stats is None:
-            continue
-        side = "heatbath" if bench.name.startswith("test_heatbath") else "reference"
-        # A slow twin does 1/factor of the work per call (heatbath._bench._Scaled).
-        factor = bench.extra_info.get("factor", 1.0) if side == "reference" else 1.0
-        groups.setdefault(bench.group, {})[side] = bench.stats.median * factor
-    terminalreporter.section("heatbath speedup (reference median / heatbath median)")
-    for group, sides in groups.items():
-        if len(sides) == 2:
-            terminalreporter.write_line(
-                f"{sides['reference'] / sides['heatbath']:8.1f}x  {group}")
-
-
+    _bench.terminal_summary(terminalreporter, config)

@@ -11,7 +11,8 @@ MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatba
            "heatbath.diagnostics", "heatbath.spin.models", "heatbath.spin.samplers",
            "heatbath.spin.exact", "heatbath.spin.observables", "heatbath.rbm.model",
            "heatbath.rbm.units", "heatbath.rbm.train", "heatbath.rbm.estimators", "heatbath.io",
-           "heatbath.sklearn", "heatbath.plot", "heatbath.spin.thermo"]
+           "heatbath.sklearn", "heatbath.plot", "heatbath.datasets", "heatbath.spin.study",
+           "heatbath.spin.thermo"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -107,7 +107,7 @@ def test_ising_construction(shape, J, h, periodic):
 def test_samplers(side, dim, n_chains, temperature, h, J, cls, n_sweeps, thin, seed):
     model = Ising((side,) * dim, J=J, h=h)
     try:
-        sampler = cls(model, temperature, n_chains=n_chains, seed=seed)
+        sampler = cls(model, temperature=temperature, n_chains=n_chains, seed=seed)
         trace = sampler.run(n_sweeps, burn_in=1, thin=thin)
     except (ValueError, TypeError) as exc:
         assert any(w in str(exc) for w in ("temperature", "n_chains", "n_sweeps", "thin",
@@ -142,7 +142,7 @@ def test_boltzmann_machine_construction(data, n):
         return
     states = np.where(np.arange(n) % 2, 1, -1)[None]
     assert np.isfinite(model.energy(states)).all()
-    trace = MetropolisSampler(model, 1.0, n_chains=2, seed=0).run(3)
+    trace = MetropolisSampler(model, temperature=1.0, n_chains=2, seed=0).run(3)
     assert np.isfinite(trace["energy"]).all()
 
 

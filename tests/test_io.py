@@ -55,10 +55,10 @@ def test_resume_refuses_other_settings_data_or_model(tmp_path):
 
 def test_sampler_states_round_trip_through_files(tmp_path):
     for cls in (MetropolisSampler, WolffSampler):
-        a = cls(Ising((6, 6)), 2.3, n_chains=3, seed=5)
+        a = cls(Ising((6, 6)), temperature=2.3, n_chains=3, seed=5)
         a.run(10)
         io.save_state(tmp_path / "s.npz", a.get_state())
-        b = cls(Ising((6, 6)), 2.3, n_chains=3, seed=0)
+        b = cls(Ising((6, 6)), temperature=2.3, n_chains=3, seed=0)
         b.set_state(io.load_state(tmp_path / "s.npz"))
         ta, tb = a.run(20), b.run(20)
         assert np.array_equal(ta["energy"], tb["energy"]) and np.array_equal(a.spins, b.spins)

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from heatbath import RBM, plot  # noqa: E402
-from heatbath.cli import ising_summary  # noqa: E402
+from heatbath.spin.study import run_ising  # noqa: E402
 
 
 def _png(fig):
@@ -30,7 +30,8 @@ def test_figures_from_real_results():
                                     shape=(8, 8))):
         assert _png(fig)[:4] == b"\x89PNG"
     assert len(plot.learning_curves(h).axes) == 3
-    runs = [ising_summary(8, 2, T, 200, 50, 2, seed=1) for T in (2.0, 2.5)]
+    runs = [run_ising(8, temperature=T, n_sweeps=200, burn_in=50, n_chains=2, seed=1)
+            for T in (2.0, 2.5)]
     fig = plot.observables_vs_temperature(runs)
     assert len(fig.axes) == 3 and _png(fig)[:4] == b"\x89PNG"
 

@@ -102,10 +102,10 @@ def test_rbm_gibbs_at_temperatures_1e_3_to_1e3(T):
 @pytest.mark.parametrize("cls", [MetropolisSampler, HeatBathSampler, WolffSampler])
 def test_spin_samplers_at_temperatures_1e_3_and_1e3(cls):
     model = Ising((8, 8))
-    cold = cls(model, 1e-3, n_chains=4, seed=0, init="up")
+    cold = cls(model, temperature=1e-3, n_chains=4, seed=0, init="up")
     t = cold.run(200)
     assert np.all(t["energy"] == -128) and np.all(np.abs(t["magnetization"]) == 64)
-    hot = cls(model, 1e3, n_chains=8, seed=1)
+    hot = cls(model, temperature=1e3, n_chains=8, seed=1)
     t = hot.run(2000, burn_in=100)
     # Near beta = 0 a checkerboard Metropolis sweep flips almost every spin, and
     # E(-s) = E(s), so the energy decorrelates slowly: the standard error comes

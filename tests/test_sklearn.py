@@ -59,9 +59,9 @@ def test_sklearn_estimator_checks(estimator, check):
 
 
 def _digits():
-    from heatbath.cli import load_digits_binary
+    from heatbath.datasets import load_digits_binary
 
-    return load_digits_binary()
+    return load_digits_binary("train")[0], load_digits_binary("test")[0]
 
 
 def test_drop_in_attributes_defaults_and_dtypes():

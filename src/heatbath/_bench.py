@@ -1,334 +1,182 @@
-"""Benchmark cases: each compiled kernel against its NumPy twin.
+"""Benchmark registry and runner: ``heatbath bench`` and the pytest-benchmark files in ``bench/``.
 
-Used by ``heatbath bench`` (a table or JSON from one run) and by the
-pytest-benchmark files in ``bench/``. A case prepares its inputs once, then
-times ``heatbath()`` and ``reference()``; both do the same work, reported per
-``work`` units (draws, chain-steps) so the figures read as ns per unit.
+A case times heatbath on one task against
+
+- its **twin** (:mod:`heatbath.reference`, bit-exact, slow): the *engineering* ratio;
+- the **references**: the fastest plain NumPy we could write (``heatbath._benchcases._numpy``)
+  and peer libraries where installed (scikit-learn, PyTorch, NetKet, BlackJAX): the best of
+  them gives the *claim* ratio ("speedup");
+- the **shared baselines** (``../shared/baselines`` beside the repository, or
+  ``$HEATBATH_BASELINES``) when present: printed so that our references are seen to be at
+  least as fast. Everything runs without them.
+
+Adding a case (a few lines, in ``heatbath/_benchcases/<module>.py``)::
+
+    from heatbath._bench import Side, case
+
+    @case("spin", "ising-wolff-32", unit="flip", sides=("twin", "numpy"))
+    def _wolff(quick, n_threads):
+        ...                                   # build inputs here, not at import
+        return dict(work=n_flips,             # units of work per call of heatbath()
+                    title="Wolff 32^2, 1 chain",
+                    heatbath=lambda: sampler.run(1),
+                    twin=Side(twin_fn, "reference.spin.wolff_sweeps", factor=20),
+                    numpy=Side(numpy_fn, "NumPy Wolff (bench)"))
+
+``sides`` names every side besides ``heatbath`` that the case may time, so pytest can
+collect them without building anything; a side the builder leaves out (a peer that is not
+installed, shared baselines that are absent) is skipped. ``twin`` is the twin, names
+starting with ``shared`` are shared baselines, anything else is a reference. ``factor``
+says that a call does 1/factor of the case's work (slow twins run fewer sweeps). Add
+``bench/test_<module>.py`` with ``make_tests("<module>")`` (see ``bench/conftest.py``).
 """
 
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
-import numpy as np
+__all__ = ["Side", "Case", "case", "cases", "build", "run_cases", "time_call", "metadata",
+           "shared_baselines", "compare", "format_results", "format_compare", "add_arguments",
+           "run_command", "QUICK_NOTE"]
 
-from heatbath import _markov, _random
-from heatbath._openmp import effective_n_threads
-from heatbath.markov import transition_cdf
-from heatbath.reference import markov as ref_markov
-from heatbath.reference import spin as ref_spin
-from heatbath.spin import Ising, MetropolisSampler, WolffSampler
-from heatbath.spin.exact import critical_temperature
+QUICK_NOTE = ("SMOKE TEST (--quick): tiny sizes, each side timed once; "
+              "the figures and ratios mean nothing")
 
-__all__ = ["Case", "cases", "time_call", "run_cases"]
+
+@dataclass
+class Side:
+    """One timed callable; a call does ``1 / factor`` of the case's work."""
+    fn: Callable[[], object]
+    label: str
+    factor: float = 1.0
 
 
 @dataclass
 class Case:
-    name: str
-    unit: str  # what one unit of work is, for "ns per <unit>"
-    work: int  # units of work per call
-    heatbath: Callable[[], object]
-    reference: Callable[[], object]
-    reference_name: str
+    module: str
+    name: str           # stable id (used by --compare and pytest ids)
+    unit: str           # one unit of work, singular: "flip", "sample", "draw", "update"
+    builder: Callable
+    sides: tuple = ()
+    demo: bool = False  # among the few cases `heatbath demo` times
 
 
-def _rng_cases(n_draws, n_threads):
-    states = _random.spawn_states(0, 1)
-    out_xor = np.empty(1, dtype=np.uint64)
-    out_sum = np.empty(1, dtype=np.float64)
-    fill = np.empty((1, n_draws), dtype=np.float64)
-    gen = np.random.Generator(np.random.SFC64(0))
-    bitgen = np.random.SFC64(0)
-    many = _random.spawn_states(1, 64)
-    out_many = np.empty(64, dtype=np.uint64)
-    return [
-        Case("rng: uint64 draw in a kernel, 1 thread", "draw", n_draws,
-             lambda: _random._xor_raw(states, n_draws, out_xor, 1),
-             lambda: bitgen.random_raw(n_draws), "numpy SFC64.random_raw"),
-        Case("rng: float64 draw in a kernel, 1 thread", "draw", n_draws,
-             lambda: _random._sum_uniform(states, n_draws, out_sum, 1),
-             lambda: gen.random(n_draws), "numpy Generator.random"),
-        Case("rng: fill float64 array, 1 thread", "draw", n_draws,
-             lambda: _random._fill_uniform(states, fill, 1),
-             lambda: gen.random(out=fill[0]), "numpy Generator.random(out=)"),
-        Case(f"rng: uint64 draw in a kernel, 64 chains, {n_threads} threads", "draw",
-             n_draws,
-             lambda: _random._xor_raw(many, n_draws // 64, out_many, n_threads),
-             lambda: bitgen.random_raw(n_draws), "numpy SFC64.random_raw"),
-    ]
+@dataclass
+class Built:
+    case: Case
+    title: str
+    work: float
+    sides: dict = field(default_factory=dict)   # name -> Side, "heatbath" included
 
 
-def _markov_case(n_states, n_chains, n_steps, n_threads):
-    rng = np.random.default_rng(0)
-    P = rng.random((n_states, n_states)) ** 4
-    P /= P.sum(axis=1, keepdims=True)
-    cdf = transition_cdf(P)
-    x0 = np.zeros(n_chains, dtype=np.int64)
-    path = np.empty((n_chains, n_steps), dtype=np.int64)
-    counts = np.empty((n_chains, 0), dtype=np.int64)
-    states = _random.spawn_states(0, n_chains)
-    return Case(
-        f"markov.simulate: {n_states} states, {n_chains} chains, {n_threads} threads",
-        "chain-step", n_chains * n_steps,
-        lambda: _markov._simulate(cdf, x0, states, path, counts, 0, n_steps, 1, n_threads),
-        lambda: ref_markov.simulate(P, x0, n_steps, states.copy()),
-        "heatbath.reference.markov.simulate",
-    )
+_REGISTRY: dict = {}
+_LOADED = False
 
 
-def _ising_case(L, n_chains, n_sweeps, n_threads, reference_sweeps=None):
-    model = Ising((L, L))
-    sampler = MetropolisSampler(model, critical_temperature(), n_chains=n_chains, seed=0,
-                                n_threads=n_threads)
-    spins, streams = sampler.spins, sampler.get_state()["stream_state"]
-    ref_sweeps = reference_sweeps or n_sweeps
-    work = n_chains * model.n_spins
-    return Case(
-        f"ising 2D Metropolis: {n_chains} x {L}x{L}, {n_threads} thread(s)",
-        "attempted flip", work * n_sweeps,
-        lambda: sampler.run(n_sweeps),
-        # The twin is slow: it runs fewer sweeps, and its time is scaled up.
-        _Scaled(lambda: ref_spin.checkerboard_sweeps((L, L), spins, streams,
-                                                     critical_temperature(), ref_sweeps),
-                n_sweeps / ref_sweeps),
-        "heatbath.reference.spin.checkerboard_sweeps (NumPy, vectorised)",
-    )
+def case(module, name, unit, sides=(), demo=False):
+    """Register a case builder ``f(quick, n_threads) -> dict`` (see the module docstring)."""
+    def register(builder):
+        if name in _REGISTRY:
+            raise ValueError(f"bench case {name!r} is registered twice")
+        _REGISTRY[name] = Case(module, name, unit, builder, tuple(sides), demo)
+        return builder
+    return register
 
 
-def _wolff_case(L, n_clusters, n_threads):
-    model = Ising((L, L))
-    sampler = WolffSampler(model, critical_temperature(), n_chains=1, seed=0,
-                           n_threads=n_threads, clusters_per_sweep=n_clusters)
-    sampler.run(20)
-    spins, streams = sampler.spins, sampler.get_state()["stream_state"]
-    ref_clusters = max(1, n_clusters // 20)
-    return Case(
-        f"ising 2D Wolff at T_c: {L}x{L}, 1 chain", "cluster", n_clusters,
-        lambda: sampler.run(1),
-        _Scaled(lambda: ref_spin.wolff_sweeps(model.neighbors, spins, streams,
-                                              critical_temperature(), 1,
-                                              clusters_per_sweep=ref_clusters),
-                n_clusters / ref_clusters),
-        "heatbath.reference.spin.wolff_sweeps (Python loop)",
-    )
+def cases(module=None, demo=False):
+    """Registered cases (nothing is built), optionally of one module or only the demo's."""
+    global _LOADED
+    if not _LOADED:
+        import heatbath._benchcases  # noqa: F401  (registers the cases)
+        _LOADED = True
+    return [c for c in _REGISTRY.values()
+            if (module is None or c.module == module) and (c.demo or not demo)]
 
 
-def _rbm_data(n, nv, density, dtype):
-    """MNIST-like binary rows (pixel density ~0.13), made here: no downloads."""
-    return (np.random.default_rng(0).random((n, nv)) < density).astype(dtype)
+def build(c, quick=False, n_threads=None):
+    """Build one case's inputs and callables (the expensive part)."""
+    from heatbath._openmp import effective_n_threads
+
+    d = dict(c.builder(quick, effective_n_threads(n_threads)))
+    title = d.pop("title", c.name)
+    work = d.pop("work")
+    sides = {}
+    for key, value in d.items():
+        if value is None:
+            continue
+        if key != "heatbath" and key not in c.sides:
+            raise ValueError(f"bench case {c.name!r}: side {key!r} is not declared in sides")
+        sides[key] = value if isinstance(value, Side) else Side(value, key)
+    return Built(c, title, work, sides)
 
 
-def _numpy_gibbs_step(W, a, b, V, rng):
-    """Hand-written NumPy block Gibbs step (one generator for all chains)."""
-    ph = 1.0 / (1.0 + np.exp(-(b + V @ W)))
-    H = (rng.random(ph.shape, dtype=ph.dtype) < ph).astype(ph.dtype)
-    pv = 1.0 / (1.0 + np.exp(-(a + H @ W.T)))
-    return (rng.random(pv.shape, dtype=pv.dtype) < pv).astype(pv.dtype)
+def role(side_name):
+    """'heatbath', 'twin', 'shared' or 'reference'."""
+    if side_name in ("heatbath", "twin"):
+        return side_name
+    return "shared" if side_name.startswith("shared") else "reference"
 
 
-def _numpy_cd(W, a, b, V0, k, lr, rng, persistent=None):
-    """Hand-written NumPy CD-k / PCD-k update (the textbook loop)."""
-    ph0 = 1.0 / (1.0 + np.exp(-(b + V0 @ W)))
-    V = V0 if persistent is None else persistent
-    H = (rng.random(ph0.shape, dtype=ph0.dtype) < ph0).astype(ph0.dtype) \
-        if persistent is None else None
-    for step in range(k):
-        if H is None or step > 0:
-            ph = 1.0 / (1.0 + np.exp(-(b + V @ W)))
-            H = (rng.random(ph.shape, dtype=ph.dtype) < ph).astype(ph.dtype)
-        pv = 1.0 / (1.0 + np.exp(-(a + H @ W.T)))
-        V = (rng.random(pv.shape, dtype=pv.dtype) < pv).astype(pv.dtype)
-    phk = 1.0 / (1.0 + np.exp(-(b + V @ W)))
-    B = V0.shape[0]
-    W += lr * (V0.T @ ph0 - V.T @ phk) / B
-    a += lr * (V0.mean(axis=0) - V.mean(axis=0))
-    b += lr * (ph0.mean(axis=0) - phk.mean(axis=0))
-    return V
+# -- shared baselines ------------------------------------------------------------------
+
+def shared_baselines():
+    """The folder of the shared reference code, or None.
+
+    ``$HEATBATH_BASELINES`` wins (empty or "none": never look); otherwise
+    ``shared/baselines`` in the repository's parent or one of its ancestors (worktrees).
+    """
+    env = os.environ.get("HEATBATH_BASELINES")
+    if env is not None:
+        path = Path(env)
+        return path if env.lower() not in ("", "none", "0") and path.is_dir() else None
+    for start in (Path.cwd(), Path(__file__).resolve().parent):
+        for parent in [start, *start.parents][1:6]:
+            candidate = parent / "shared" / "baselines"
+            if (candidate / "README.md").is_file():
+                return candidate
+    return None
 
 
-def _rbm_cd_case(nv, nh, batch, k, method, dtype, n_threads):
-    from heatbath import RBM
-    from heatbath.rbm.train import _Chains, cd_step
-
-    model = RBM(nv, nh, dtype=dtype, seed=0)
-    V0 = _rbm_data(batch, nv, 0.13, dtype)
-    streams = _random.spawn_states(0, batch)
-    velocity = [np.zeros_like(model.weights), np.zeros_like(model.visible_bias),
-                np.zeros_like(model.hidden_bias)]
-    persistent = (_Chains(model, _rbm_data(batch, nv, 0.13, dtype),
-                          _random.spawn_states(1, batch), np.ones(batch))
-                  if method == "pcd" else None)
-    W, a, b = model.weights.copy(), model.visible_bias.copy(), model.hidden_bias.copy()
-    rng = np.random.default_rng(0)
-    chains = _rbm_data(batch, nv, 0.13, dtype) if method == "pcd" else None
-    name = f"rbm {method.upper()}-{k}: {nv}x{nh}, batch {batch}, {np.dtype(dtype).name}"
-    from heatbath.rbm._layers import single_threaded_blas
-
-    def heatbath_update():
-        with single_threaded_blas():  # as fit does
-            cd_step(model, V0, k, streams, velocity, 1e-3, 0.0, 0.0, persistent, n_threads)
-
-    return Case(
-        name, "update", 1, heatbath_update,
-        lambda: _numpy_cd(W, a, b, V0, k, 1e-3, rng, chains),
-        "hand-written NumPy CD/PCD (vectorised, one Generator)",
-    )
+def load_shared(name):
+    """Import ``<shared baselines>/<name>.py`` as a module, or None when absent."""
+    folder = shared_baselines()
+    if folder is None or not (folder / f"{name}.py").is_file():
+        return None
+    key = f"_heatbath_shared_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        dont_write, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # read-only folder
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            sys.dont_write_bytecode = dont_write
+        sys.modules[key] = module
+    return sys.modules[key]
 
 
-def _rbm_gibbs_case(nv, nh, n_chains, dtype, n_threads):
-    from heatbath import RBM
-
-    model = RBM(nv, nh, dtype=dtype, seed=0)
-    sampler = model.gibbs_sampler(n_chains=n_chains, seed=0, n_threads=n_threads,
-                                  init=_rbm_data(n_chains, nv, 0.13, dtype))
-    W, a, b = model.weights, model.visible_bias, model.hidden_bias
-    V = _rbm_data(n_chains, nv, 0.13, dtype)
-    rng = np.random.default_rng(0)
-    return Case(
-        f"rbm block Gibbs: {n_chains} chains, {nv}x{nh}, {np.dtype(dtype).name}", "chain-step",
-        n_chains, lambda: sampler.run(0, burn_in=1), lambda: _numpy_gibbs_step(W, a, b, V, rng),
-        "hand-written NumPy Gibbs step (vectorised, one Generator)",
-    )
-
-
-def _sklearn_case(n_hidden, dtype, epochs):
-    """heatbath's fit against sklearn.neural_network.BernoulliRBM.fit, same settings."""
+def peer(module_name):
+    """``module_name`` imported, or None when it is not installed."""
     try:
-        from sklearn.neural_network import BernoulliRBM
+        return importlib.import_module(module_name)
     except ImportError:
         return None
-    from heatbath import RBM
-    from heatbath.cli import load_digits_binary
-
-    X = load_digits_binary()[0].astype(dtype)
-
-    def ours():
-        RBM(64, n_hidden, dtype=dtype, seed=0).fit(X, epochs=epochs, batch_size=10,
-                                                   method="pcd", learning_rate=0.1, seed=0)
-
-    def theirs():
-        BernoulliRBM(n_components=n_hidden, n_iter=epochs, batch_size=10, learning_rate=0.1,
-                     random_state=0).fit(X)
-
-    return Case(f"rbm fit vs sklearn: digits 64x{n_hidden}, PCD-1, batch 10, "
-                f"{epochs} epochs, {np.dtype(dtype).name}", "fit", 1, ours, theirs,
-                "sklearn.neural_network.BernoulliRBM.fit")
 
 
-def _numpy_ais(W, a, b, a0, betas, rng):
-    """Hand-written NumPy AIS (Salakhutdinov & Murray 2008) for a Bernoulli RBM."""
-    n = 100
-    dt = W.dtype
-    v = (rng.random((n, W.shape[0]), dtype=dt) < 1.0 / (1.0 + np.exp(-a0))).astype(dt)
-    log_w = np.zeros(n)
-
-    def log_f(beta, v, c):
-        m = a0 + beta * (a - a0)
-        return v @ m + np.logaddexp(0.0, beta * (b + c)).sum(axis=1)
-
-    c = v @ W
-    for k in range(1, len(betas)):
-        log_w += log_f(betas[k], v, c) - log_f(betas[k - 1], v, c)
-        beta = betas[k]
-        ph = 1.0 / (1.0 + np.exp(-beta * (b + c)))
-        h = (rng.random(ph.shape, dtype=dt) < ph).astype(dt)
-        pv = 1.0 / (1.0 + np.exp(-((h @ W.T) * dt.type(beta) + (a0 + beta * (a - a0)))))
-        v = (rng.random(pv.shape, dtype=dt) < pv).astype(dt)
-        c = v @ W
-    return log_w
-
-
-def _ais_case(nv, nh, n_betas, n_threads):
-    from heatbath import RBM
-    from heatbath.rbm.estimators import ais_schedule
-
-    model = RBM(nv, nh, dtype=np.float32, seed=0)
-    X = _rbm_data(1000, nv, 0.13, np.float32)
-    a0 = model.visible.bias_from_data(X)
-    betas = ais_schedule(n_betas)
-    rng = np.random.default_rng(0)
-    return Case(
-        f"rbm AIS: 100 runs x {n_betas} betas, {nv}x{nh}, float32, {n_threads} thread(s)",
-        "run-beta", 100 * (n_betas - 1),
-        lambda: model.log_partition("ais", n_runs=100, n_betas=n_betas, data=X, seed=1,
-                                    n_threads=n_threads),
-        lambda: _numpy_ais(model.weights, model.visible_bias.astype(float),
-                           model.hidden_bias.astype(float), a0, betas, rng),
-        "hand-written NumPy AIS loop (vectorised, one Generator)",
-    )
-
-
-def _exact_log_z_case(nv, nh, n_threads):
-    from heatbath import RBM
-    from scipy.special import logsumexp
-
-    model = RBM(nv, nh, seed=0)
-    W, a, b = model.weights, model.visible_bias, model.hidden_bias
-
-    def numpy_exact():
-        # Enumerate the hidden states (bits of 0..2**nh - 1) in chunks; sum v out.
-        parts = []
-        for start in range(0, 2**nh, 2**14):
-            idx = np.arange(start, min(start + 2**14, 2**nh))
-            H = ((idx[:, None] >> np.arange(nh)) & 1).astype(float)
-            parts.append(logsumexp(H @ b + np.logaddexp(0.0, a + H @ W.T).sum(axis=1)))
-        return logsumexp(parts)
-
-    return Case(f"rbm exact log Z: {nv} visible x {nh} hidden (2**{nh} states), "
-                f"{n_threads} thread(s)", "state", 2**nh,
-                lambda: model.log_partition(n_threads=n_threads), numpy_exact,
-                "hand-written NumPy enumeration (chunked, logaddexp)")
-
-
-class _Scaled:
-    """A reference call doing 1/factor of the case's work (for slow twins).
-
-    Timings of it are multiplied by ``factor`` (run_cases, bench/conftest.py).
-    """
-
-    def __init__(self, fn, factor):
-        self.fn, self.factor = fn, factor
-
-    def __call__(self):
-        return self.fn()
-
-
-def cases(quick=False, n_threads=None):
-    """The benchmark cases; ``quick`` makes every one small (for CI)."""
-    n_threads = effective_n_threads(n_threads)
-    n_draws = 2**14 if quick else 2**24
-    steps = (20, 50) if quick else (1000, 500)
-    if quick:
-        ising = [_ising_case(16, 4, 2, 1), _ising_case(16, 4, 2, n_threads)]
-        wolff = [_wolff_case(16, 20, 1)]
-    else:
-        ising = [_ising_case(1024, 1, 10, 1, reference_sweeps=2),
-                 _ising_case(64, 64, 50, 1, reference_sweeps=5),
-                 _ising_case(64, 64, 50, n_threads, reference_sweeps=5)]
-        wolff = [_wolff_case(32, 2000, 1)]
-    if quick:
-        rbm = [_rbm_cd_case(20, 10, 10, 1, "cd", np.float32, n_threads),
-               _rbm_gibbs_case(20, 10, 16, np.float32, n_threads),
-               _ais_case(20, 10, 20, n_threads), _exact_log_z_case(8, 6, n_threads)]
-    else:
-        rbm = [_rbm_cd_case(784, 500, 100, k, m, dt, n_threads)
-               for (m, k) in (("cd", 1), ("cd", 10), ("pcd", 1))
-               for dt in (np.float32, np.float64)]
-        rbm += [_rbm_gibbs_case(784, 500, 1000, np.float32, n_threads)]
-        rbm += [c for c in (_sklearn_case(nh, dt, 10) for nh in (64, 256)
-                            for dt in (np.float64, np.float32)) if c is not None]
-        # AIS: 1,000 of the 10,000 betas of the issue's size (the time is linear in
-        # the betas; a full run is timed once in the README).
-        rbm += [_ais_case(784, 500, 1000, n_threads), _exact_log_z_case(64, 20, n_threads)]
-    return _rng_cases(n_draws, n_threads) + [
-        _markov_case(50, steps[0] * 10, steps[1], n_threads),
-    ] + ising + wolff + rbm
-
+# -- timing ----------------------------------------------------------------------------
 
 def time_call(fn, min_time=0.2, repeat=5):
-    """Best seconds per call of ``fn`` over ``repeat`` rounds of >= ``min_time``."""
-    fn()  # warm up (first-touch page faults, lazy imports)
+    """Best seconds per call of ``fn`` over ``repeat`` rounds of >= ``min_time`` each."""
+    fn()  # warm up (first-touch page faults, lazy imports, thread pools)
     best = float("inf")
     for _ in range(repeat):
         n, elapsed = 0, 0.0
@@ -341,36 +189,328 @@ def time_call(fn, min_time=0.2, repeat=5):
     return best
 
 
-def demo_cases(quick=False, n_threads=None):
-    """A few main kernels at sizes that time in about a second each (heatbath demo)."""
+def ratios(seconds, built_sides=None):
+    """The twin, claim and shared ratios from seconds per *full work* of each side.
+
+    ``seconds`` maps side names to seconds per call already multiplied by the side's
+    factor. The claim is against the fastest reference, twin included (for kernels whose
+    twin is also what a user would write); None where a side is missing.
+    """
+    hb = seconds["heatbath"]
+    twin = seconds.get("twin")
+    refs = {k: v for k, v in seconds.items() if role(k) in ("reference", "twin")}
+    shared = {k: v for k, v in seconds.items() if role(k) == "shared"}
+    best = min(refs, key=refs.get) if refs else None
+    best_shared = min(shared, key=shared.get) if shared else None
+    out = {"twin_ratio": twin / hb if twin else None,
+           "best_reference": best, "speedup": refs[best] / hb if best else None,
+           "best_shared": best_shared,
+           "shared_ratio": shared[best_shared] / hb if best_shared else None}
+    if best and best_shared:   # > 1: our reference is faster than the shared one
+        out["reference_vs_shared"] = shared[best_shared] / refs[best]
+    return out
+
+
+def run_cases(quick=False, n_threads=None, selection="all", names=None, progress=None):
+    """Time every case once; a list of result dicts.
+
+    Each has ``name``, ``title``, ``unit`` ("ns/<unit>"), ``heatbath`` and ``reference``
+    (ns per unit of heatbath and of the best reference), ``ratio`` (= ``speedup``), the
+    throughput ``per_second`` (units per second), ``twin_ratio``, ``shared_ratio`` and
+    ``seconds`` per side.
+    """
+    from heatbath._openmp import effective_n_threads
+
     n_threads = effective_n_threads(n_threads)
-    if quick:
-        return cases(quick=True, n_threads=n_threads)
-    return ([_rng_cases(2**22, n_threads)[0],
-             _ising_case(256, 1, 20, 1, reference_sweeps=4),
-             _ising_case(64, 64, 20, n_threads, reference_sweeps=4)]
-            + [_rbm_gibbs_case(784, 500, 100, np.float32, n_threads),
-               _rbm_cd_case(784, 500, 100, 1, "cd", np.float32, n_threads)])
-
-
-def run_cases(quick=False, n_threads=None, selection="all"):
-    """Time every case once; return a list of result dicts (ns per unit)."""
-    min_time, repeat = (0.01, 1) if quick else (0.2, 5)
-    chosen = demo_cases(quick, n_threads) if selection == "demo" else \
-        cases(quick=quick, n_threads=n_threads)
+    min_time, repeat = (0.0, 1) if quick else (0.2, 5)
     if selection == "demo" and not quick:
         min_time, repeat = 0.1, 3
     results = []
-    for case in chosen:
-        t_hb = time_call(case.heatbath, min_time, repeat)
-        t_ref = time_call(case.reference, min_time, repeat)
-        t_ref *= getattr(case.reference, "factor", 1.0)
+    for c in cases(demo=selection == "demo"):
+        if names is not None and c.name not in names:
+            continue
+        built = build(c, quick, n_threads)
+        seconds, labels = {}, {}
+        for key, side in built.sides.items():
+            seconds[key] = time_call(side.fn, min_time, repeat) * side.factor
+            labels[key] = side.label
+        r = ratios(seconds)
+        hb = seconds["heatbath"]
+        ref = seconds[r["best_reference"]] if r["best_reference"] else None
         results.append({
-            "name": case.name,
-            "unit": f"ns/{case.unit}",
-            "heatbath": 1e9 * t_hb / case.work,
-            "reference": 1e9 * t_ref / case.work,
-            "reference_name": case.reference_name,
-            "ratio": t_ref / t_hb,
+            "name": c.name, "module": c.module, "title": built.title,
+            "unit": f"ns/{c.unit}", "work": built.work,
+            "per_second": built.work / hb,
+            "heatbath": 1e9 * hb / built.work,
+            "reference": 1e9 * ref / built.work if ref else None,
+            "reference_name": labels.get(r["best_reference"], ""),
+            "ratio": r["speedup"], **r,
+            "seconds": seconds, "labels": labels,
         })
+        if progress is not None:
+            progress(results[-1])
+        del built
     return results
+
+
+# -- metadata, saving, comparing -------------------------------------------------------
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def metadata(quick=False, n_threads=None):
+    """Versions, threads, BLAS and CPU: what a saved bench result was measured on."""
+    import numpy
+    import scipy
+    from threadpoolctl import threadpool_info
+
+    import heatbath
+    from heatbath._openmp import effective_n_threads
+
+    blas = [{"name": i.get("internal_api"), "version": i.get("version"),
+             "architecture": i.get("architecture"), "n_threads": i.get("num_threads"),
+             "library": os.path.basename(i.get("filepath", ""))}
+            for i in threadpool_info() if i.get("user_api") == "blas"]
+    return {
+        "heatbath": heatbath.__version__, "numpy": numpy.__version__,
+        "scipy": scipy.__version__, "python": platform.python_version(),
+        "openmp": heatbath.openmp_enabled(), "n_threads": effective_n_threads(n_threads),
+        "n_cpus": os.cpu_count(), "cpu": _cpu_model(), "machine": platform.machine(),
+        "blas": blas,
+        "openblas_env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+                         if k in os.environ},
+        "shared_baselines": shared_baselines() is not None,
+        "quick": bool(quick),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+_JSON_KEYS = ("name", "module", "title", "unit", "per_second", "heatbath", "reference",
+              "reference_name", "ratio", "twin_ratio", "speedup", "best_reference",
+              "shared_ratio", "best_shared", "reference_vs_shared", "seconds", "labels")
+
+
+def to_json(results, meta):
+    """One strict-JSON document (no NaN) of a run."""
+    rows = [{k: r.get(k) for k in _JSON_KEYS} for r in results]
+    return json.dumps({"metadata": meta, "results": rows}, indent=1, allow_nan=False)
+
+
+def load(path):
+    """A saved ``heatbath bench --json`` document."""
+    with open(path) as f:
+        data = json.load(f)
+    if not isinstance(data, dict) or "results" not in data:
+        raise ValueError(f"{path}: not a saved heatbath bench --json output")
+    return data
+
+
+def compare(results, saved):
+    """Per case in both: (name, old units/s, new units/s, new/old)."""
+    old = {r["name"]: r for r in saved["results"]}
+    rows = []
+    for r in results:
+        if r["name"] in old and old[r["name"]].get("per_second"):
+            before = old[r["name"]]["per_second"]
+            rows.append((r["name"], before, r["per_second"], r["per_second"] / before))
+    return rows
+
+
+# -- formatting ------------------------------------------------------------------------
+
+_PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""))
+
+
+def rate(per_second, unit):
+    """Units per second with an SI prefix: '221 M flip/s', '16.3 k sample/s', '4.1 update/s'."""
+    if per_second is None:
+        return "n/a"
+    if per_second < 1:
+        return f"{1 / per_second:.3g} s/{unit}"
+    for scale, prefix in _PREFIXES:
+        if per_second >= scale:
+            return f"{per_second / scale:.3g} {prefix}{unit}/s".replace("  ", " ")
+    return f"{per_second:.3g} {unit}/s"
+
+
+def _x(value):
+    return "-" if value is None else f"{value:.2g}x" if value < 10 else f"{value:.0f}x"
+
+
+def _table(rows, header, align):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    def fmt(r):
+        return "  ".join(str(v).ljust(w) if a == "<" else str(v).rjust(w)
+                         for v, w, a in zip(r, widths, align)).rstrip()
+    line = fmt(header)
+    return "\n".join([line, "-" * len(line)] + [fmt(r) for r in rows])
+
+
+def format_results(results, meta=None):
+    """The bench table (rows under 100 characters) and a legend of the references."""
+    rows, legend = [], []
+    for r in results:
+        unit = r["unit"].split("/", 1)[1]
+        rows.append([r["name"][:34], rate(r["per_second"], unit), _x(r.get("twin_ratio")),
+                     _x(r.get("speedup")), _x(r.get("shared_ratio")),
+                     r.get("reference_name", "")[:24]])
+    text = _table(rows, ["case", "heatbath", "vs twin", "speedup", "vs shared", "best reference"],
+                  "<>>>><")
+    lines = [text, "", "speedup: against the fastest reference (claim); vs twin: against the "
+             "bit-exact NumPy twin;", "vs shared: against ../shared/baselines when present."]
+    if meta is not None:
+        lines += describe_machine(meta)
+        if meta.get("quick"):
+            lines = [QUICK_NOTE, ""] + lines + [QUICK_NOTE]
+    return "\n".join(lines + legend)
+
+
+def describe_machine(meta):
+    """Lines naming the CPU, threads and BLAS libraries of a run."""
+    lines = [f"heatbath {meta['heatbath']}, numpy {meta['numpy']}, scipy {meta['scipy']}; "
+             f"{meta['n_threads']} thread(s), OpenMP {'on' if meta['openmp'] else 'off'}",
+             f"CPU: {meta['cpu']} ({meta['n_cpus']} cores, {meta['machine']})"]
+    for b in meta["blas"]:
+        lines.append(f"BLAS: {b['name']} {b['version']}, {b['architecture']}, "
+                     f"{b['n_threads']} thread(s) ({b['library']})")
+    if meta.get("openblas_env"):
+        lines.append(f"environment: {meta['openblas_env']}")
+    return lines
+
+
+def format_compare(rows, saved_meta, quick):
+    out = _table([[name[:40], f"{a:.3g}/s", f"{b:.3g}/s", f"{100 * (c - 1):+.0f}%"]
+                  for name, a, b, c in rows], ["case", "saved", "now", "change"], "<>>>")
+    note = [f"saved: {saved_meta.get('date')} on {saved_meta.get('cpu')}, "
+            f"{saved_meta.get('n_threads')} thread(s)"]
+    if bool(saved_meta.get("quick")) != bool(quick):
+        note.append("warning: one run is --quick and the other is not: not comparable")
+    return "\n".join([out, ""] + note)
+
+
+# -- the command -----------------------------------------------------------------------
+
+def add_arguments(parser):
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes, each case once: a smoke test, not a measurement")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object (results and machine metadata)")
+    parser.add_argument("--n-threads", type=int, default=None,
+                        help="threads for the parallel cases (default: all cores)")
+    parser.add_argument("--compare", metavar="SAVED.json", default=None,
+                        help="also print the change per case against a saved --json output")
+    parser.add_argument("--save", metavar="OUT.json", default=None,
+                        help="write the --json output to this file too")
+    parser.add_argument("-k", dest="select", default=None, metavar="TEXT",
+                        help="only the cases whose name contains TEXT")
+
+
+def run_command(args, out=print):
+    """``heatbath bench``: returns the exit code."""
+    saved = load(args.compare) if args.compare else None
+    if args.save:
+        folder = os.path.dirname(os.path.abspath(args.save))
+        if not os.access(folder, os.W_OK):
+            raise ValueError(f"--save: cannot write to {args.save}")
+    names = None
+    if args.select:
+        names = {c.name for c in cases() if args.select in c.name}
+        if not names:
+            raise ValueError(f"-k {args.select!r}: no bench case name contains it")
+    results = run_cases(quick=args.quick, n_threads=args.n_threads, names=names)
+    meta = metadata(args.quick, args.n_threads)
+    doc = to_json(results, meta)
+    if args.save:
+        from heatbath._io import atomic_write
+        atomic_write(args.save, lambda f: f.write((doc + "\n").encode()))
+    if args.json:
+        out(doc)
+    else:
+        out(format_results(results, meta))
+    if saved is not None:
+        target = sys.stderr if args.json else None
+        text = format_compare(compare(results, saved), saved.get("metadata", {}), args.quick)
+        print(text, file=target) if target else out("\n" + text)
+    return 0
+
+
+# -- pytest-benchmark ------------------------------------------------------------------
+
+def quick_from_env(default=False):
+    """``$HEATBATH_BENCH_QUICK`` as a bool (unset: ``default``)."""
+    value = os.environ.get("HEATBATH_BENCH_QUICK")
+    return default if value is None else value not in ("", "0")
+
+
+def make_tests(module):
+    """A pytest test function over (case, side) of ``module``'s cases, for bench/test_*.py.
+
+    Collection builds nothing; a case is built when its first side runs and dropped when
+    the next case starts, so ``-k`` selects without building what it skips. A side the
+    builder did not provide (a peer not installed, no shared baselines) is skipped.
+    """
+    import pytest
+
+    params = [pytest.param(c.name, side, id=f"{c.name}-{side}")
+              for c in cases(module) for side in ("heatbath", *c.sides)]
+    cache = {}
+
+    @pytest.mark.parametrize(("case_name", "side"), params)
+    def test_bench(benchmark, case_name, side):
+        quick = quick_from_env(default=benchmark.disabled)
+        key = (case_name, quick)
+        if key not in cache:
+            cache.clear()
+            c = _REGISTRY[case_name]
+            cache[key] = build(c, quick=quick)
+        built = cache[key]
+        if side not in built.sides:
+            pytest.skip(f"{case_name}: {side} is not available here")
+        s = built.sides[side]
+        benchmark.group = case_name
+        benchmark.extra_info.update(case=case_name, side=side, label=s.label,
+                                    factor=s.factor, work=built.work, unit=built.case.unit,
+                                    quick=quick)
+        benchmark(s.fn)
+
+    test_bench.__name__ = f"test_{module}"
+    return test_bench
+
+
+def terminal_summary(terminalreporter, config):
+    """Both ratios per case from the benchmarks of one pytest run (bench/conftest.py)."""
+    session = getattr(config, "_benchmarksession", None)
+    if session is None or session.disabled or not session.benchmarks:
+        return
+    by_case = {}
+    for bench in session.benchmarks:
+        info = bench.extra_info
+        if bench.stats is None or "case" not in info:
+            continue
+        entry = by_case.setdefault(info["case"], {"seconds": {}, "labels": {}, "info": info})
+        entry["seconds"][info["side"]] = bench.stats.median * info["factor"]
+        entry["labels"][info["side"]] = info["label"]
+    results = []
+    for name, entry in by_case.items():
+        seconds, info = entry["seconds"], entry["info"]
+        if "heatbath" not in seconds:
+            continue
+        r = ratios(seconds)
+        results.append({"name": name, "unit": f"ns/{info['unit']}",
+                        "per_second": info["work"] / seconds["heatbath"], **r,
+                        "reference_name": entry["labels"].get(r["best_reference"], "")})
+    quick = any(e["info"].get("quick") for e in by_case.values())
+    terminalreporter.section("heatbath: throughput and ratios (medians of this run)")
+    for line in format_results(results).splitlines():
+        terminalreporter.write_line(line)
+    if quick:
+        terminalreporter.write_line(QUICK_NOTE)

@@ -54,13 +54,13 @@ def _spin(cls_name, t):
     J = J + J.T
     make = {
         "metropolis": lambda: spin.MetropolisSampler(spin.Ising((16, 12), h=0.1),
-                                                     [2.0, 2.5, 3.0] * 5, n_chains=15,
+                                                     temperature=[2.0, 2.5, 3.0] * 5, n_chains=15,
                                                      seed=1, n_threads=t),
-        "heatbath": lambda: spin.HeatBathSampler(spin.Ising((4, 5, 6), periodic=False), 2.5,
+        "heatbath": lambda: spin.HeatBathSampler(spin.Ising((4, 5, 6), periodic=False), temperature=2.5,
                                                  n_chains=9, seed=2, n_threads=t),
-        "wolff": lambda: spin.WolffSampler(spin.Ising((12, 12)), 2.3, n_chains=7, seed=3,
+        "wolff": lambda: spin.WolffSampler(spin.Ising((12, 12)), temperature=2.3, n_chains=7, seed=3,
                                            n_threads=t, clusters_per_sweep=3),
-        "machine": lambda: spin.MetropolisSampler(spin.BoltzmannMachine(J, h=0.2), 1.5,
+        "machine": lambda: spin.MetropolisSampler(spin.BoltzmannMachine(J, h=0.2), temperature=1.5,
                                                   n_chains=11, seed=4, n_threads=t),
     }[cls_name]
     tr = make().run(40, burn_in=5, thin=2)

@@ -220,6 +220,17 @@ def jackknife(fn, *series, n_groups=None):
     return float(value), float(err)
 
 
+#: Entries of ``Trace.info`` that are ratios of two counts (recomputed when traces join).
+_RATIOS = {"mean_cluster_size": ("flipped", "clusters")}
+
+
+def _ratio(num, den):
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return num / den
+
+
 class Trace:
     """The result of ``sampler.run``: per-sweep observables and final states.
 
@@ -237,6 +248,12 @@ class Trace:
         Units (spins) per chain, for per-unit observables.
     info : dict
         Sampler-specific extras (for example Wolff cluster sizes).
+    counts : dict of str -> int ndarray, shape (n_chains,)
+        Per-chain counts that add up over pieces of a run (``"accepted"``,
+        ``"attempted"``, Wolff's ``"clusters"`` and ``"flipped"``). When
+        ``acceptance_rate`` is None it is ``accepted / attempted``.
+    states : ndarray, shape (n_recorded, n_chains, n_units), or None
+        The configurations at each recorded sweep, when the run recorded them.
 
     Examples
     --------
@@ -248,13 +265,28 @@ class Trace:
     """
 
     def __init__(self, observables, acceptance_rate, final_state, temperature, n_units,
-                 info=None):
+                 info=None, *, counts=None, states=None):
         self.observables = dict(observables)
+        self.counts = {k: np.asarray(v, dtype=np.int64) for k, v in (counts or {}).items()}
+        if acceptance_rate is None:
+            if "attempted" in self.counts:
+                acceptance_rate = _ratio(self.counts.get("accepted", 0), self.counts["attempted"])
+            else:
+                acceptance_rate = np.ones(np.shape(temperature)[0])
         self.acceptance_rate = np.asarray(acceptance_rate, dtype=float)
         self.final_state = final_state
         self.temperature = np.asarray(temperature, dtype=float)
         self.n_units = int(n_units)
+        self.states = states
         self.info = dict(info or {})
+        for key, value in self.counts.items():
+            if key not in ("accepted", "attempted"):
+                self.info.setdefault(key, value)
+        for key, (num, den) in _RATIOS.items():
+            if num in self.counts and den in self.counts:
+                self.info[key] = _ratio(self.counts[num], self.counts[den])
+        if states is not None:
+            self.info.setdefault("states", states)   # where GibbsSampler put them before
 
     def __repr__(self):
         shapes = {k: v.shape for k, v in self.observables.items()}
@@ -270,6 +302,83 @@ class Trace:
     @property
     def n_chains(self):
         return self.acceptance_rate.shape[0]
+
+    @classmethod
+    def concatenate(cls, traces, axis="time"):
+        """Join traces: consecutive pieces of one run, or blocks of chains.
+
+        ``axis="time"``: the traces are consecutive runs of the same chains
+        (``sampler.run`` called several times, or a run resumed from a
+        checkpoint). Observables and states are joined along the records,
+        counts add up (so the acceptance rate is that of the whole run), and
+        the final state is the last one. ``axis="chains"``: the traces are
+        runs of different chains over the same sweeps (blocks of chains on
+        several workers); everything is joined along the chains. Either way
+        the result equals the trace of one run, bit for bit.
+
+        Examples
+        --------
+        >>> from heatbath.diagnostics import Trace
+        >>> from heatbath.spin import Ising, MetropolisSampler
+        >>> s = MetropolisSampler(Ising((4, 4)), temperature=2.0, n_chains=2, seed=0)
+        >>> first, second = s.run(10, burn_in=5), s.run(10)
+        >>> Trace.concatenate([first, second])["energy"].shape
+        (20, 2)
+        """
+        traces = list(traces)
+        if not traces or not all(isinstance(t, Trace) for t in traces):
+            raise TypeError("traces must be a non-empty sequence of Trace objects")
+        if axis not in ("time", "chains"):
+            raise ValueError(f"axis must be 'time' or 'chains', got {axis!r}")
+        first = traces[0]
+        names = set(first.observables)
+        for t in traces[1:]:
+            if set(t.observables) != names:
+                raise ValueError("the traces record different observables: "
+                                 f"{sorted(names)} and {sorted(t.observables)}")
+            if t.n_units != first.n_units:
+                raise ValueError(f"the traces have {first.n_units} and {t.n_units} units")
+            if set(t.counts) != set(first.counts):
+                raise ValueError("the traces have different counts")
+            if (t.states is None) != (first.states is None):
+                raise ValueError("some traces recorded states and some did not")
+        extra = {k: v for k, v in first.info.items()
+                 if k not in first.counts and k not in _RATIOS and k != "states"}
+        if axis == "time":
+            for t in traces[1:]:
+                if t.n_chains != first.n_chains or not np.array_equal(t.temperature,
+                                                                      first.temperature):
+                    raise ValueError("axis='time' joins runs of the same chains: the traces "
+                                     "differ in n_chains or temperature")
+            observables = {k: np.concatenate([t.observables[k] for t in traces], axis=0)
+                           for k in first.observables}
+            counts = {k: sum(t.counts[k] for t in traces[1:]) + first.counts[k]
+                      for k in first.counts}
+            states = None if first.states is None else \
+                np.concatenate([t.states for t in traces], axis=0)
+            if "attempted" in counts:
+                rate = None
+            else:
+                weights = np.array([max(t.n_recorded, 1) for t in traces], dtype=float)
+                rate = sum(w * t.acceptance_rate for w, t in zip(weights, traces)) / weights.sum()
+            return cls(observables, rate, traces[-1].final_state, first.temperature.copy(),
+                       first.n_units, extra, counts=counts, states=states)
+        n_rec = first.n_recorded if first.observables else 0
+        for t in traces[1:]:
+            if t.observables and t.n_recorded != n_rec:
+                raise ValueError("axis='chains' joins runs of the same length: the traces "
+                                 f"have {n_rec} and {t.n_recorded} records")
+        observables = {k: np.concatenate([t.observables[k] for t in traces], axis=1)
+                       for k in first.observables}
+        counts = {k: np.concatenate([t.counts[k] for t in traces]) for k in first.counts}
+        states = None if first.states is None else \
+            np.concatenate([t.states for t in traces], axis=1)
+        rate = None if "attempted" in counts else \
+            np.concatenate([t.acceptance_rate for t in traces])
+        final = np.concatenate([t.final_state for t in traces], axis=0)
+        temperature = np.concatenate([t.temperature for t in traces])
+        return cls(observables, rate, final, temperature, first.n_units, extra,
+                   counts=counts, states=states)
 
     def mean(self, name):
         """Mean of an observable over all recorded samples and chains."""

@@ -119,10 +119,10 @@ def save_state(path, state):
     --------
     >>> import os, tempfile
     >>> from heatbath import Ising, MetropolisSampler, io
-    >>> sampler = MetropolisSampler(Ising((8, 8)), 2.5, n_chains=2, seed=0)
+    >>> sampler = MetropolisSampler(Ising((8, 8)), temperature=2.5, n_chains=2, seed=0)
     >>> path = os.path.join(tempfile.mkdtemp(), "chains.npz")
     >>> io.save_state(path, sampler.get_state())
-    >>> again = MetropolisSampler(Ising((8, 8)), 2.5, n_chains=2, seed=99)
+    >>> again = MetropolisSampler(Ising((8, 8)), temperature=2.5, n_chains=2, seed=99)
     >>> again.set_state(io.load_state(path))
     >>> bool((again.spins == sampler.spins).all())
     True

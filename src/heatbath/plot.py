@@ -35,26 +35,34 @@ def _image_shape(n, image_shape, name):
     return image_shape
 
 
-def _grid(images, shape, ncols, cmap, title, symmetric):
+def _grid(images, shape, ncols, cmap, title, symmetric, colorbar=False):
     n = len(images)
+    # With a colour bar all images share one scale (the bar must mean the same everywhere).
+    shared = (np.abs(images).max() or 1.0) if colorbar else None
     ncols = ncols or int(np.ceil(np.sqrt(n)))
     nrows = int(np.ceil(n / ncols))
     fig = Figure(figsize=(1.1 * ncols, 1.1 * nrows + (0.4 if title else 0)))
     axes = fig.subplots(nrows, ncols, squeeze=False)
+    image = None
     for k, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if k < n:
             img = images[k].reshape(shape)
-            lim = np.abs(img).max() or 1.0
+            lim = shared or np.abs(img).max() or 1.0
             kw = {"vmin": -lim, "vmax": lim} if symmetric else {}
-            ax.imshow(img, cmap=cmap, interpolation="nearest", **kw)
+            image = ax.imshow(img, cmap=cmap, interpolation="nearest", **kw)
     if title:
         fig.suptitle(title)
     fig.subplots_adjust(wspace=0.05, hspace=0.05)
+    if colorbar and image is not None:
+        fig.subplots_adjust(right=0.86)
+        bar = fig.colorbar(image, cax=fig.add_axes((0.89, 0.15, 0.025, 0.7)))
+        bar.set_label("weight")
     return fig
 
 
-def weight_grid(weights, image_shape=None, n_filters=None, ncols=None, title="RBM filters"):
+def weight_grid(weights, image_shape=None, n_filters=None, ncols=None, title="RBM filters",
+                colorbar=False):
     """Each hidden unit's incoming weights as an image, in a grid.
 
     Parameters
@@ -64,6 +72,9 @@ def weight_grid(weights, image_shape=None, n_filters=None, ncols=None, title="RB
         Default: square.
     n_filters : int, optional
         Show the first ones only.
+    colorbar : bool, default=False
+        Draw all filters on one symmetric colour scale, with a colour bar.
+        Without it each filter has its own scale.
 
     Returns
     -------
@@ -82,7 +93,7 @@ def weight_grid(weights, image_shape=None, n_filters=None, ncols=None, title="RB
         raise ValueError(f"weights must be 2-D (n_visible, n_hidden), got shape {W.shape}")
     n = W.shape[1] if n_filters is None else min(int(n_filters), W.shape[1])
     shape = _image_shape(W.shape[0], image_shape, "weights")
-    return _grid(W.T[:n], shape, ncols, "RdBu_r", title, symmetric=True)
+    return _grid(W.T[:n], shape, ncols, "RdBu_r", title, symmetric=True, colorbar=colorbar)
 
 
 def sample_grid(samples, image_shape=None, ncols=None, title="samples"):
@@ -168,10 +179,9 @@ def observables_vs_temperature(results, J=1.0, title=None):
 
     Parameters
     ----------
-    results : list of dict
-        One per temperature, as :func:`heatbath.cli.ising_summary` returns
-        (``temperature``, ``energy_per_spin``, ``specific_heat``,
-        ``abs_magnetization`` and their ``_stderr``; ``model.size``).
+    results : list of heatbath.spin.study.IsingResult
+        One per temperature, as :func:`heatbath.spin.study.run_ising` returns,
+        all on the same L x L lattice.
 
     The exact curves are Kaufman's finite torus of the same size (e and C)
     and Onsager / Yang for the infinite lattice.
@@ -180,8 +190,8 @@ def observables_vs_temperature(results, J=1.0, title=None):
 
     if not results:
         raise ValueError("results must hold at least one run")
-    T = np.array([r["temperature"] for r in results], dtype=float)
-    L = int(results[0]["model"]["size"])
+    T = np.array([r.temperature for r in results], dtype=float)
+    L = results[0].size
     grid = np.linspace(T.min() * 0.95, T.max() * 1.05, 200)
     torus = [exact.torus_thermodynamics((L, L), t, J=J) for t in grid]
     panels = [("energy_per_spin", "energy per spin e", "energy_per_spin",
@@ -192,8 +202,8 @@ def observables_vs_temperature(results, J=1.0, title=None):
     fig = Figure(figsize=(13, 3.8))
     axes = fig.subplots(1, 3)
     for ax, (key, label, torus_key, infinite) in zip(axes, panels):
-        y = [r[key] for r in results]
-        err = [r.get(key + "_stderr", 0.0) for r in results]
+        y = [r.observables[key][0] for r in results]
+        err = [r.observables[key][1] for r in results]
         ax.errorbar(T, y, yerr=err, fmt="o", ms=4, capsize=3, label="heatbath", zorder=3)
         if torus_key is not None:
             ax.plot(grid, [t[torus_key] for t in torus], "-", lw=1.2, color="C1",

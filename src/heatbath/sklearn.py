@@ -27,6 +27,7 @@ first), :class:`SpinRBM` (data in {-1, +1}) and :class:`BinomialRBM`
 Needs scikit-learn (``pip install heatbath[sklearn]``).
 """
 
+import types
 import warnings
 
 import numpy as np
@@ -72,6 +73,20 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self.weight_decay = weight_decay
         self.shuffle = shuffle
         self.n_threads = n_threads
+
+    def __init_subclass__(cls, **kwargs):
+        # Errors such as "unexpected keyword argument 'n_jobs'" name the public
+        # class, not this private base: each subclass gets the same __init__
+        # under its own name.
+        super().__init_subclass__(**kwargs)
+        if "__init__" not in vars(cls):
+            base, name = _RBMEstimator.__init__, f"{cls.__name__}.__init__"
+            code = base.__code__
+            if hasattr(code, "co_qualname"):          # Python >= 3.11 reads this one
+                code = code.replace(co_qualname=name)
+            init = types.FunctionType(code, base.__globals__, "__init__", base.__defaults__)
+            init.__kwdefaults__, init.__qualname__ = base.__kwdefaults__, name
+            cls.__init__ = init
 
     # -- helpers ---------------------------------------------------------------
     def _units(self):

@@ -15,7 +15,7 @@ from scipy import integrate
 from scipy.special import logsumexp
 
 from heatbath import RBM, _random
-from heatbath.cli import load_digits_binary
+from heatbath.datasets import load_digits_binary
 from heatbath.rbm import estimators
 from heatbath.reference import rbm as ref
 
@@ -144,7 +144,7 @@ def test_ais_equals_numpy_twin_and_is_thread_count_independent():
 
 @pytest.fixture(scope="module")
 def digits_models():
-    X, X_test = load_digits_binary()
+    X, X_test = load_digits_binary("train")[0], load_digits_binary("test")[0]
     models = {}
     for nh in (16, 20):
         m = RBM(64, nh, seed=nh)

@@ -168,7 +168,7 @@ def _chi_square_pvalue(observed, expected, min_expected=5.0):
 
 
 def _final_states(sampler_cls, model, T, n_chains, burn_in, seed, **kw):
-    sampler = sampler_cls(model, T, n_chains=n_chains, seed=seed, **kw)
+    sampler = sampler_cls(model, temperature=T, n_chains=n_chains, seed=seed, **kw)
     sampler.run(0, burn_in=burn_in)
     return sampler.spins
 
@@ -218,7 +218,7 @@ def test_boltzmann_machine_chi_square_state_distribution(cls, sparse):
 def test_l16_against_exact_finite_torus(cls, T):
     model = Ising((16, 16))
     kw = {"clusters_per_sweep": 8} if cls is WolffSampler else {}
-    trace = cls(model, T, n_chains=32, seed=int(T * 100), **kw).run(3000, burn_in=500)
+    trace = cls(model, temperature=T, n_chains=32, seed=int(T * 100), **kw).run(3000, burn_in=500)
     th = thermodynamics(trace)
     ex = exact.torus_thermodynamics((16, 16), T)
     e, e_err = th["energy_per_spin"]
@@ -267,7 +267,7 @@ def test_two_runs_equal_one_longer_run_and_state_round_trip(cls, model):
     for name in ("energy", "magnetization"):
         np.testing.assert_array_equal(np.vstack([first[name], second[name]]), whole[name])
     np.testing.assert_array_equal(second.final_state, whole.final_state)
-    assert b.sweeps_done == 60
+    assert b.n_sweeps_done == 60
     # progress bars change nothing
     np.testing.assert_array_equal(_make(cls, model).run(60, thin=3, verbose=True)["energy"],
                                   whole["energy"])
@@ -281,7 +281,7 @@ def test_two_runs_equal_one_longer_run_and_state_round_trip(cls, model):
 def test_kernels_equal_numpy_checkerboard_twin(shape, periodic, cls):
     model = Ising(shape, J=0.7, h=0.3, periodic=periodic)
     T = [1.5, 2.5, 3.5]
-    sampler = cls(model, T, n_chains=3, seed=4)
+    sampler = cls(model, temperature=T, n_chains=3, seed=4)
     spins, streams = sampler.spins, sampler.get_state()["stream_state"]
     trace = sampler.run(7)
     out = ref.checkerboard_sweeps(shape, spins, streams, T, 7, J=0.7, h=0.3, periodic=periodic,
@@ -295,7 +295,7 @@ def test_kernels_equal_numpy_checkerboard_twin(shape, periodic, cls):
 @pytest.mark.parametrize("shape", [(6, 6), (3, 4, 3)])
 def test_wolff_equals_python_twin(shape):
     model = Ising(shape)
-    sampler = WolffSampler(model, 2.3, n_chains=2, seed=5, clusters_per_sweep=3)
+    sampler = WolffSampler(model, temperature=2.3, n_chains=2, seed=5, clusters_per_sweep=3)
     spins, streams = sampler.spins, sampler.get_state()["stream_state"]
     trace = sampler.run(10)
     out = ref.wolff_sweeps(model.neighbors, spins, streams, 2.3, 10, clusters_per_sweep=3)
@@ -306,14 +306,14 @@ def test_wolff_equals_python_twin(shape):
 
 def test_trace_energies_match_model_energy():
     for model in MODELS:
-        trace = MetropolisSampler(model, 2.0, n_chains=3, seed=0).run(5)
+        trace = MetropolisSampler(model, temperature=2.0, n_chains=3, seed=0).run(5)
         np.testing.assert_allclose(trace["energy"][-1], model.energy(trace.final_state),
                                    rtol=1e-12, atol=1e-9)
 
 
 def test_per_chain_temperatures_and_limits():
     model = Ising((8, 8))
-    s = MetropolisSampler(model, [1e-3, np.inf], n_chains=2, seed=0, init="up")
+    s = MetropolisSampler(model, temperature=[1e-3, np.inf], n_chains=2, seed=0, init="up")
     trace = s.run(20)
     assert trace.acceptance_rate[0] == 0.0  # frozen at T -> 0 from the ground state
     # T = inf: every site is a fair coin (q = 1/2), binomial s.e. on 1280 attempts
@@ -376,7 +376,7 @@ def test_one_sampler_used_from_two_threads_is_refused_not_corrupted():
     results = {}
 
     def work(k):
-        results[k] = MetropolisSampler(Ising((16, 16)), 2.3, n_chains=4, seed=k).run(200)
+        results[k] = MetropolisSampler(Ising((16, 16)), temperature=2.3, n_chains=4, seed=k).run(200)
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
     for t in threads:
@@ -384,12 +384,12 @@ def test_one_sampler_used_from_two_threads_is_refused_not_corrupted():
     for t in threads:
         t.join()
     for k in range(3):
-        alone = MetropolisSampler(Ising((16, 16)), 2.3, n_chains=4, seed=k).run(200)
+        alone = MetropolisSampler(Ising((16, 16)), temperature=2.3, n_chains=4, seed=k).run(200)
         np.testing.assert_array_equal(results[k]["energy"], alone["energy"])
 
 
 def test_thermodynamics_requires_one_temperature():
-    trace = MetropolisSampler(Ising((4, 4)), [1.0, 2.0], n_chains=2, seed=0).run(10)
+    trace = MetropolisSampler(Ising((4, 4)), temperature=[1.0, 2.0], n_chains=2, seed=0).run(10)
     with pytest.raises(ValueError, match="temperature"):
         thermodynamics(trace)
 
@@ -471,14 +471,14 @@ def test_frozen_digests(name):
     J[np.arange(5), np.arange(1, 6)] = 0.5
     J = J + J.T
     sampler = {
-        "metropolis_2d": lambda: MetropolisSampler(Ising((8, 6), J=1.0, h=0.25), [2.0, 3.0],
+        "metropolis_2d": lambda: MetropolisSampler(Ising((8, 6), J=1.0, h=0.25), temperature=[2.0, 3.0],
                                                    n_chains=2, seed=1),
-        "heatbath_3d_open": lambda: HeatBathSampler(Ising((3, 4, 5), periodic=False), 2.5,
+        "heatbath_3d_open": lambda: HeatBathSampler(Ising((3, 4, 5), periodic=False), temperature=2.5,
                                                     n_chains=2, seed=2),
-        "wolff_2d": lambda: WolffSampler(Ising((8, 8)), 2.3, n_chains=2, seed=3,
+        "wolff_2d": lambda: WolffSampler(Ising((8, 8)), temperature=2.3, n_chains=2, seed=3,
                                          clusters_per_sweep=2),
         "metropolis_bm": lambda: MetropolisSampler(
-            BoltzmannMachine(J, h=np.linspace(-1, 1, 6)), 1.5, n_chains=2, seed=4),
+            BoltzmannMachine(J, h=np.linspace(-1, 1, 6)), temperature=1.5, n_chains=2, seed=4),
     }[name]()
     tr = sampler.run(25, burn_in=3, thin=2)
     data = tr["energy"].tobytes() + tr["magnetization"].tobytes() + tr.final_state.tobytes()

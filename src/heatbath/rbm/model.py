@@ -7,20 +7,14 @@ from heatbath import _random
 from heatbath._concurrency import Exclusive
 from heatbath._io import atomic_write
 from heatbath._openmp import effective_n_threads
-from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array, check_temperature
-from heatbath.diagnostics import Trace
+from heatbath._sampler import Sampler
+from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array
 from heatbath.rbm._layers import matmul, preactivation, sample_, single_threaded_blas
 from heatbath.rbm.units import Gaussian, as_unit
 
 __all__ = ["RBM", "GibbsSampler"]
 
 MODEL_FORMAT_VERSION = 1
-STATE_FORMAT_VERSION = 1
-
-
-def _all():
-    """Threads for products in calls without n_threads (same bits for any count)."""
-    return effective_n_threads(None)
 
 
 def _dtype(dtype):
@@ -148,11 +142,12 @@ class RBM:
         return (self.visible.phi(V, a).sum(axis=1) + self.hidden.phi(H, b).sum(axis=1)
                 - np.einsum("ni,ij,nj->n", V, W, H))
 
-    def free_energy(self, V):
+    def free_energy(self, V, n_threads=None):
         r"""Free energy of visible states, hidden units summed out exactly.
 
         :math:`F(v) = \sum_i \phi_v(v_i; a_i) - \sum_j A_h((v^\top W)_j; b_j)`,
-        so that :math:`p(v) = e^{-F(v)} / Z`.
+        so that :math:`p(v) = e^{-F(v)} / Z`. ``n_threads`` runs the product
+        (None: all cores; the same bits for any count).
 
         Examples
         --------
@@ -164,16 +159,25 @@ class RBM:
         """
         V = self._check_layer(V, "visible", "V")
         a, b = self.visible_bias.astype(float), self.hidden_bias.astype(float)
-        return (self.visible.phi(V, a).sum(axis=1)
-                - self.hidden.log_partition(matmul(V, self.weights.astype(float), _all()), b))
+        c = matmul(V, self.weights.astype(float), effective_n_threads(n_threads))
+        return self.visible.phi(V, a).sum(axis=1) - self.hidden.log_partition(c, b)
 
-    def free_energy_hidden(self, H):
-        """Free energy of hidden states, visible units summed out exactly."""
+    def free_energy_hidden(self, H, n_threads=None):
+        """Free energy of hidden states, visible units summed out exactly.
+
+        ``n_threads`` runs the product (the same bits for any count).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> RBM(3, 2).free_energy_hidden(np.zeros((1, 2))).round(6)   # -3 log 2
+        array([-2.079442])
+        """
         H = self._check_layer(H, "hidden", "H")
         a, b = self.visible_bias.astype(float), self.hidden_bias.astype(float)
-        return (self.hidden.phi(H, b).sum(axis=1)
-                - self.visible.log_partition(matmul(H, self.weights.astype(float).T, _all()),
-                                             a))
+        c = matmul(H, self.weights.astype(float).T, effective_n_threads(n_threads))
+        return self.hidden.phi(H, b).sum(axis=1) - self.visible.log_partition(c, a)
 
     def log_partition(self, method="exact", **kwargs):
         """log Z: exact enumeration, AIS, or reverse AIS (an :class:`Estimate`).
@@ -246,11 +250,24 @@ class RBM:
 
         return pseudo_likelihood(self, X, per_site)
 
+    # -- layers ---------------------------------------------------------------------
+    def _gibbs_step(self, V, H, beta, streams, n_threads):
+        """The one block-Gibbs step (unchecked): H ~ p(h | V), then V ~ p(v | H), in place.
+
+        Every sampler, CD, PCD, PT and AIS step goes through here. Row i draws
+        from ``streams[i]`` at inverse temperature ``beta[i]``.
+        """
+        x = preactivation(self.hidden_bias, V, self.weights, n_threads)
+        sample_(x, H, self.hidden, beta, streams, n_threads)
+        x = preactivation(self.visible_bias, H, self.weights, n_threads, transpose=True)
+        sample_(x, V, self.visible, beta, streams, n_threads)
+
     # -- sampling ------------------------------------------------------------
-    def gibbs_sampler(self, n_chains=1, temperature=1.0, seed=None, n_threads=None,
+    def gibbs_sampler(self, *, temperature=1.0, n_chains=1, seed=None, n_threads=None,
                       init=None):
         """A :class:`GibbsSampler` for this model (it keeps its chains)."""
-        return GibbsSampler(self, n_chains, temperature, seed, n_threads, init)
+        return GibbsSampler(self, temperature=temperature, n_chains=n_chains, seed=seed,
+                            n_threads=n_threads, init=init)
 
     def sample(self, n_chains, n_steps, init=None, temperature=1.0, seed=None, n_threads=None):
         """Visible samples after ``n_steps`` block-Gibbs steps, shape (n_chains, n_visible).
@@ -261,7 +278,8 @@ class RBM:
         >>> RBM(6, 4, seed=0).sample(10, 5, seed=1).shape
         (10, 6)
         """
-        sampler = self.gibbs_sampler(n_chains, temperature, seed, n_threads, init)
+        sampler = self.gibbs_sampler(temperature=temperature, n_chains=n_chains, seed=seed,
+                                     n_threads=n_threads, init=init)
         sampler.run(0, burn_in=n_steps)
         return sampler.visible
 
@@ -404,14 +422,23 @@ class RBM:
         return model
 
 
-class GibbsSampler:
+class GibbsSampler(Sampler):
     """Block Gibbs sampling of an RBM over many chains, keeping its state.
 
-    Each step samples h ~ p(h | v), then v ~ p(v | h), for every chain (each
-    with its own stream and temperature). ``run`` returns a
-    :class:`heatbath.diagnostics.Trace` with the free energy of the visible
-    states per recorded step (``"free_energy"``); a second ``run`` continues
-    the same chains, bit for bit; ``get_state``/``set_state`` save and resume.
+    Each step (a "sweep") samples h ~ p(h | v), then v ~ p(v | h), for every
+    chain (each with its own stream and temperature): :meth:`RBM.gibbs_step`.
+    ``run`` returns a :class:`heatbath.diagnostics.Trace` with the free energy
+    of the visible states per recorded step (``"free_energy"``); a second
+    ``run`` continues the same chains, bit for bit; ``get_state``/``set_state``
+    save and resume (:class:`heatbath._sampler.Sampler`).
+
+    Parameters
+    ----------
+    model : RBM
+    temperature, n_chains, seed, n_threads
+        As in :class:`heatbath.spin.MetropolisSampler`.
+    init : array_like of shape (n_chains, n_visible) or (1, n_visible), optional
+        Start states; default: drawn from p(v | h = 0) with the chains' streams.
 
     Examples
     --------
@@ -421,18 +448,12 @@ class GibbsSampler:
     (20, 8)
     """
 
-    def __init__(self, model, n_chains=1, temperature=1.0, seed=None, n_threads=None,
+    sweep_unit = "step"
+
+    def __init__(self, model, *, temperature=1.0, n_chains=1, seed=None, n_threads=None,
                  init=None):
-        if not isinstance(model, RBM):
-            raise TypeError(f"model must be a heatbath RBM, got {type(model).__name__}")
-        self.model = model
-        self.n_chains = check_int(n_chains, "n_chains", minimum=1)
-        if self.n_chains * max(model.n_visible, model.n_hidden) > MAX_ELEMENTS:
-            raise ValueError("n_chains is too large for this model")
-        effective_n_threads(n_threads)
-        self.n_threads = n_threads
-        self.temperature = temperature
-        self._streams = _random.spawn_states(seed, self.n_chains)
+        super().__init__(model, temperature=temperature, n_chains=n_chains, seed=seed,
+                         n_threads=n_threads)
         dt = model.dtype
         if init is None:
             # Start from the model's own visible conditional given h = 0 ...
@@ -448,26 +469,55 @@ class GibbsSampler:
             if v.shape[0] != self.n_chains:
                 raise ValueError(f"init must have {self.n_chains} rows, got {v.shape[0]}")
             self._v = np.array(v, dtype=dt, order="C", copy=True)   # sampled in place
+        if self.n_chains * model.n_hidden > MAX_ELEMENTS:
+            raise ValueError(f"n_chains * n_hidden = {self.n_chains * model.n_hidden} is more "
+                             f"than {MAX_ELEMENTS}")
         self._h = np.zeros((self.n_chains, model.n_hidden), dtype=dt)
-        self.steps_done = 0
-        self._busy = Exclusive()
 
-    @property
-    def temperature(self):
-        return self._temperature.copy()
+    # -- hooks of heatbath._sampler.Sampler ---------------------------------------
+    def _check_model(self, model):
+        if not isinstance(model, RBM):
+            raise TypeError(f"model must be a heatbath RBM, got {type(model).__name__}")
 
-    @temperature.setter
-    def temperature(self, value):
-        T = check_temperature(value)
-        if T.ndim == 0:
-            T = np.full(self.n_chains, float(T))
-        if T.shape != (self.n_chains,):
-            raise ValueError(f"temperature must be a scalar or have shape ({self.n_chains},)")
+    def _units(self, model):
+        return model.n_visible
+
+    def _check_temperature_values(self, T):
         if np.isinf(T).any() and (isinstance(self.model.visible, Gaussian)
                                   or isinstance(self.model.hidden, Gaussian)):
             raise ValueError("temperature must be finite for gaussian units")
-        self._temperature = np.ascontiguousarray(T)
-        self._beta = np.where(np.isinf(T), 0.0, 1.0 / T)
+
+    def _current_state(self):
+        return self._v.copy()
+
+    def _chain_state(self):
+        return {"visible": self._v.copy(), "hidden": self._h.copy()}
+
+    def _check_chain_state(self, state):
+        v = self.model._check_layer(state["visible"], "visible", "state['visible']")
+        h = self.model._check_layer(state["hidden"], "hidden", "state['hidden']")
+        if v.shape[0] != self.n_chains or h.shape[0] != self.n_chains:
+            raise ValueError(f"state has {v.shape[0]} chains, this sampler has {self.n_chains}")
+        dt = self.model.dtype
+        return (np.array(v, dtype=dt, order="C", copy=True),
+                np.array(h, dtype=dt, order="C", copy=True))
+
+    def _set_chain_state(self, checked):
+        self._v, self._h = checked
+
+    def _sweeps(self, burn_in, n_sweeps, thin, n_threads):
+        model = self.model
+        free = np.empty((n_sweeps // thin, self.n_chains))
+        k = 0
+        with single_threaded_blas():
+            for t in range(burn_in + n_sweeps):
+                model._gibbs_step(self._v, self._h, self._beta, self._streams, n_threads)
+                if t >= burn_in and (t - burn_in + 1) % thin == 0:
+                    free[k] = model.free_energy(self._v, n_threads=n_threads)
+                    k += 1
+        steps = np.full(self.n_chains, (burn_in + n_sweeps) * model.n_visible, dtype=np.int64)
+        # Gibbs updates are always accepted.
+        return {"free_energy": free}, {"accepted": steps, "attempted": steps.copy()}
 
     @property
     def visible(self):
@@ -479,81 +529,11 @@ class GibbsSampler:
         """Hidden states from the last step (a copy)."""
         return self._h.copy()
 
-    def step(self, n_threads):
+    def step(self, n_threads=None):
         """One block-Gibbs step for every chain (h given v, then v given h)."""
-        m = self.model
-        x = preactivation(m.hidden_bias, self._v, m.weights, n_threads)
-        sample_(x, self._h, m.hidden, self._beta, self._streams, n_threads)
-        x = preactivation(m.visible_bias, self._h, m.weights, n_threads, transpose=True)
-        sample_(x, self._v, m.visible, self._beta, self._streams, n_threads)
-
-    def run(self, n_sweeps, burn_in=0, thin=1, record_states=False, verbose=False):
-        """Run ``burn_in + n_sweeps`` steps; record every ``thin``-th after burn-in.
-
-        With ``record_states``, ``trace.info["states"]`` holds the recorded
-        visible states, shape (n_recorded, n_chains, n_visible).
-        """
-        n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
-        burn_in = check_int(burn_in, "burn_in", minimum=0)
-        thin = check_int(thin, "thin", minimum=1)
-        n_threads = effective_n_threads(self.n_threads)
-        n_rec = n_sweeps // thin
-        if record_states and n_rec * self._v.size > MAX_ELEMENTS:
-            raise ValueError("recording every state would take too much memory; raise thin")
-        free = np.empty((n_rec, self.n_chains))
-        states = np.empty((n_rec,) + self._v.shape, dtype=self._v.dtype) if record_states \
-            else None
-        bar = None
-        if verbose:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=burn_in + n_sweeps, unit="step", desc="Gibbs")
-        try:
-            with self._busy("GibbsSampler"), single_threaded_blas():
-                self._run_steps(burn_in, n_sweeps, thin, free, states, bar, n_threads)
-        finally:
-            if bar is not None:
-                bar.close()
-        self.steps_done += burn_in + n_sweeps
-        info = {"states": states} if states is not None else {}
-        return Trace({"free_energy": free}, np.ones(self.n_chains), self._v.copy(),
-                     self._temperature.copy(), self.model.n_visible, info)
-
-    def _run_steps(self, burn_in, n_sweeps, thin, free, states, bar, n_threads):
-        k = 0
-        for t in range(burn_in + n_sweeps):
-            self.step(n_threads)
-            if t >= burn_in and (t - burn_in + 1) % thin == 0:
-                free[k] = self.model.free_energy(self._v)
-                if states is not None:
-                    states[k] = self._v
-                k += 1
-            if bar is not None:
-                bar.update(1)
-
-    def get_state(self):
-        """Chains, hidden states, streams and temperatures: a dict of arrays."""
-        return {"format_version": STATE_FORMAT_VERSION, "sampler": "GibbsSampler",
-                "visible": self._v.copy(), "hidden": self._h.copy(),
-                "stream_state": self._streams.copy(), "temperature": self.temperature,
-                "steps_done": self.steps_done}
-
-    def set_state(self, state):
-        """Restore :meth:`get_state` output (checked before anything changes)."""
-        try:
-            if int(state["format_version"]) != STATE_FORMAT_VERSION:
-                raise ValueError(f"state format_version {state['format_version']} is not "
-                                 f"supported")
-            v = self.model._check_layer(state["visible"], "visible", "state['visible']")
-            h = self.model._check_layer(state["hidden"], "hidden", "state['hidden']")
-            streams = _random.check_states(state["stream_state"], self.n_chains,
-                                           "state['stream_state']")
-            T, steps = state["temperature"], int(state["steps_done"])
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"state is missing a field: {exc}") from None
-        if v.shape[0] != self.n_chains or h.shape[0] != self.n_chains:
-            raise ValueError(f"state has {v.shape[0]} chains, this sampler has {self.n_chains}")
-        with self._busy("GibbsSampler"):
-            self.temperature = T
-            self._v = np.array(v, dtype=self.model.dtype, order="C", copy=True)
-            self._h = np.array(h, dtype=self.model.dtype, order="C", copy=True)
-            self._streams, self.steps_done = streams, steps
+        with self._guard():
+            n_threads = self.n_threads if n_threads is None else n_threads
+            with single_threaded_blas():
+                self.model._gibbs_step(self._v, self._h, self._beta, self._streams,
+                                       effective_n_threads(n_threads))
+            self.n_sweeps_done += 1

@@ -28,6 +28,7 @@ __all__ = [
     "onsager_specific_heat",
     "yang_magnetization",
     "torus_thermodynamics",
+    "chain_thermodynamics",
     "enumerate_states",
 ]
 
@@ -57,6 +58,13 @@ def _out(x):
     return float(x) if np.ndim(x) == 0 else x
 
 
+# Above this K = J/T the low-temperature series (ground state plus single
+# flips, relative error about e^{-4K} < 1e-17, below double precision)
+# replaces the closed forms, whose sinh(2K) and cosh(2K) overflow near
+# K = 355 (T < 0.003) and whose C cancels to noise of 1e-32 first.
+_K_LOW_T = 10.0
+
+
 def onsager_energy(temperature, J=1.0):
     r"""Energy per spin of the infinite square lattice (Onsager 1944).
 
@@ -70,6 +78,8 @@ def onsager_energy(temperature, J=1.0):
     -1.414214
     """
     K = _beta(temperature, J)
+    low = K > _K_LOW_T
+    K, Kl = np.where(low, _K_LOW_T, K), K        # closed form only where it is finite
     k = 2.0 * np.sinh(2 * K) / np.cosh(2 * K) ** 2
     t = np.tanh(2 * K)
     # At T_c, k = 1: K(k) diverges like a log while 2 t^2 - 1 -> 0 linearly, so
@@ -77,7 +87,8 @@ def onsager_energy(temperature, J=1.0):
     with np.errstate(invalid="ignore"):
         prod = np.where(k**2 >= 1.0, 0.0, (2.0 * t**2 - 1.0) * ellipk(np.minimum(k**2, 1.0)))
     u = -J / t * (1.0 + 2.0 / np.pi * prod)
-    return _out(u)
+    # ln Z / N = 2K + e^{-8K} + O(e^{-12K}) at low T
+    return _out(np.where(low, -2.0 * J + 8.0 * J * np.exp(-8.0 * Kl), u))
 
 
 def onsager_specific_heat(temperature, J=1.0):
@@ -96,6 +107,8 @@ def onsager_specific_heat(temperature, J=1.0):
     0.40138
     """
     K = _beta(temperature, J)
+    low = K > _K_LOW_T
+    K, Kl = np.where(low, _K_LOW_T, K), K
     k = 2.0 * np.sinh(2 * K) / np.cosh(2 * K) ** 2
     t = np.tanh(2 * K)
     m = np.minimum(k**2, 1.0)
@@ -103,7 +116,8 @@ def onsager_specific_heat(temperature, J=1.0):
     with np.errstate(invalid="ignore"):
         c = 4.0 / np.pi * (K / t) ** 2 * (
             K1 - E1 - (1.0 - t**2) * (np.pi / 2 + (2.0 * t**2 - 1.0) * K1))
-    return _out(np.where(m >= 1.0, np.inf, c))  # log divergence at T_c
+    c = np.where(m >= 1.0, np.inf, c)  # log divergence at T_c
+    return _out(np.where(low, 64.0 * Kl**2 * np.exp(-8.0 * Kl), c))
 
 
 def yang_magnetization(temperature, J=1.0):
@@ -217,6 +231,16 @@ def torus_thermodynamics(shape, temperature, J=1.0):
     N = check_int(N, "shape[1]", minimum=2)
     T = float(check_real_array(temperature, "temperature", ndim=0))
     K = float(_beta(T, J))
+    n = M * N
+    if K > _K_LOW_T and min(M, N) >= 3:
+        # Ground states (2, E = -2NJ) and single flips (2N, +8J); the next
+        # terms are e^{-4K} < 1e-17 smaller. (On a side of 2, flipping a
+        # whole row also costs 8J: the closed form is kept there.)
+        x = np.exp(-8.0 * K)
+        return {"log_partition": float(np.log(2.0) + 2 * n * K + np.log1p(n * x)),
+                "energy": float(-2.0 * J * n + 8.0 * J * n * x / (1 + n * x)),
+                "energy_per_spin": float(-2.0 * J + 8.0 * J * x / (1 + n * x)),
+                "specific_heat": float(64.0 * K**2 * x / (1 + n * x) ** 2)}
     terms = _kaufman_terms(M, N, K)
     logs = np.array([t[0] for t in terms])
     top = logs.max()
@@ -229,7 +253,6 @@ def torus_thermodynamics(shape, temperature, J=1.0):
     d2 = S2 / S0 - d1 * d1
     s2 = np.sinh(2 * K)
     c2 = np.cosh(2 * K)
-    n = M * N
     log_z = -np.log(2.0) + n / 2 * np.log(2 * s2) + log_sum
     # d/dK and d2/dK2 of ln Z
     dlog = n * c2 / s2 + d1
@@ -242,6 +265,59 @@ def torus_thermodynamics(shape, temperature, J=1.0):
         "energy_per_spin": float(energy / n),
         "specific_heat": float(var_e / (n * T**2)),
     }
+
+
+def chain_thermodynamics(n_spins, temperature, J=1.0, periodic=True):
+    r"""Exact log Z, energy and specific heat of the 1D Ising chain in zero field.
+
+    With :math:`K = J/T`, :math:`r = \tanh K`: the ring of n spins has
+    :math:`Z = (2\cosh K)^n + (2\sinh K)^n` (transfer matrix), the open chain
+    :math:`Z = 2 (2 \cosh K)^{n-1}`, and the infinite chain (``n_spins=None``)
+    :math:`e = -J \tanh K`, :math:`c = K^2 / \cosh^2 K`. Written in
+    :math:`e^{-2K}`, so finite at any T > 0.
+
+    Parameters
+    ----------
+    n_spins : int or None
+        Chain length (>= 2 for a ring); None for the infinite chain.
+    temperature : float
+    J : float, default=1.0
+    periodic : bool, default=True
+
+    Returns
+    -------
+    dict
+        ``log_partition`` (finite chains), ``energy_per_spin``, ``specific_heat``
+        (per spin, Var(E)/(N T^2)).
+
+    Examples
+    --------
+    >>> from heatbath.spin.exact import chain_thermodynamics
+    >>> ex = chain_thermodynamics(10, 1.0)
+    >>> round(ex["energy_per_spin"], 6), round(ex["specific_heat"], 6)
+    (-0.795566, 0.52529)
+    """
+    T = float(check_real_array(temperature, "temperature", ndim=0))
+    K = float(_beta(T, J))
+    t = np.exp(-2.0 * K)
+    r = (1.0 - t) / (1.0 + t)                     # tanh K
+    s = 4.0 * t / (1.0 + t) ** 2                  # 1 - tanh^2 K = sech^2 K
+    if n_spins is None:
+        return {"energy_per_spin": float(-J * r), "specific_heat": float(K**2 * s)}
+    n = check_int(n_spins, "n_spins", minimum=2 if periodic else 1)
+    log_cosh = K + np.log1p(t)                    # ln(2 cosh K)
+    if not periodic:
+        return {"log_partition": float(np.log(2.0) + (n - 1) * log_cosh),
+                "energy_per_spin": float(-J * (n - 1) / n * r),
+                "specific_heat": float(K**2 * (n - 1) / n * s)}
+    rn = r**n
+    # d lnZ/dK = n f(r), f = r + r^(n-1) s / (1 + r^n), and dr/dK = s.
+    f = r + r ** (n - 1) * s / (1.0 + rn)
+    df = 1.0 + (((n - 1) * r ** (n - 2) * s - 2.0 * r**n) * (1.0 + rn)
+                - n * r ** (2 * n - 2) * s) / (1.0 + rn) ** 2
+    return {"log_partition": float(n * log_cosh + np.log1p(rn)),
+            "energy_per_spin": float(-J * f),
+            "specific_heat": float(K**2 * df * s)}
 
 
 def enumerate_states(model, max_spins=24):

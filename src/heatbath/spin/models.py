@@ -133,8 +133,11 @@ class Ising:
     @cached_property
     def neighbors(self):
         """Neighbour table, int32 (n_spins, 2 ndim): +e_k for each k, then -e_k; -1 = none."""
-        idx = np.arange(self.n_spins, dtype=np.int64).reshape(self.shape)
-        cols = []
+        # Filled column by column in int32: 16 bytes per site in 2D, peak 24 (an
+        # int64 stack of rolled copies peaked at 88 bytes per site).
+        idx = np.arange(self.n_spins, dtype=np.int32).reshape(self.shape)
+        table = np.empty((self.n_spins, 2 * self.ndim), dtype=np.int32)
+        col = 0
         for sign in (+1, -1):
             for axis, (side, per) in enumerate(zip(self.shape, self.periodic)):
                 nb = np.roll(idx, -sign, axis=axis)
@@ -142,8 +145,10 @@ class Ising:
                     edge = [slice(None)] * self.ndim
                     edge[axis] = -1 if sign > 0 else 0
                     nb[tuple(edge)] = -1
-                cols.append(nb.ravel())
-        return np.ascontiguousarray(np.stack(cols, axis=1), dtype=np.int32)
+                table[:, col] = nb.ravel()
+                col += 1
+                del nb
+        return table
 
     @cached_property
     def sweep_order(self):

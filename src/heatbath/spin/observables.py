@@ -39,7 +39,7 @@ def thermodynamics(trace):
     Examples
     --------
     >>> from heatbath.spin import Ising, MetropolisSampler, thermodynamics
-    >>> trace = MetropolisSampler(Ising((8, 8)), 3.0, n_chains=8, seed=0).run(500, burn_in=100)
+    >>> trace = MetropolisSampler(Ising((8, 8)), temperature=3.0, n_chains=8, seed=0).run(500, burn_in=100)
     >>> value, err = thermodynamics(trace)["energy_per_spin"]
     >>> -0.9 < value < -0.7 and 0 < err < 0.02
     True

@@ -1,6 +1,8 @@
 """Samplers for spin models: Metropolis, heat-bath and Wolff, over many chains.
 
-A sampler owns its chains: spins ``(n_chains, n_spins)`` int8, one random
+Each is a thin subclass of :class:`heatbath._sampler.Sampler` (temperatures,
+streams, run, progress, state and the thread guard live there). A sampler
+owns its chains: spins ``(n_chains, n_spins)`` int8, one random
 stream per chain, and a temperature per chain. ``run(n_sweeps, burn_in, thin)``
 returns a :class:`heatbath.diagnostics.Trace`; calling it again continues
 the same chains, and two calls equal one longer call bit for bit.
@@ -12,16 +14,13 @@ import numpy as np
 from scipy.special import expit
 
 from heatbath import _random
-from heatbath._concurrency import Exclusive
-from heatbath._openmp import effective_n_threads
-from heatbath._validation import MAX_ELEMENTS, check_int, check_temperature
-from heatbath.diagnostics import Trace
+from heatbath._sampler import Sampler
+from heatbath._validation import check_int
 from heatbath.spin import _cluster, _metropolis
 from heatbath.spin.models import BoltzmannMachine, Ising, check_spins
 
 __all__ = ["MetropolisSampler", "HeatBathSampler", "WolffSampler"]
 
-STATE_FORMAT_VERSION = 1
 _TWO53 = 2.0**53
 
 
@@ -58,50 +57,58 @@ def flip_probabilities(model, beta, algorithm):
     return q
 
 
-class _SpinSampler:
-    """Shared machinery: chains, streams, temperatures, resume, state I/O."""
+class _SpinSampler(Sampler):
+    """Spin chains on the sampler core: int8 spins ``(n_chains, n_spins)``."""
 
     algorithm = None
     _models = (Ising, BoltzmannMachine)
 
-    def __init__(self, model, temperature=1.0, n_chains=1, seed=None, n_threads=None,
+    def __init__(self, model, *, temperature=1.0, n_chains=1, seed=None, n_threads=None,
                  init="random"):
+        super().__init__(model, temperature=temperature, n_chains=n_chains, seed=seed,
+                         n_threads=n_threads)
+        self._spins = self._initial_spins(init)
+
+    # -- hooks of heatbath._sampler.Sampler ---------------------------------------
+    def _check_model(self, model):
         if not isinstance(model, self._models):
             names = " or ".join(m.__name__ for m in self._models)
             raise TypeError(f"model must be a heatbath.spin {names}, got {type(model).__name__}")
-        self._check_model(model)
-        self.model = model
-        self.n_chains = check_int(n_chains, "n_chains", minimum=1)
-        if self.n_chains * model.n_spins > MAX_ELEMENTS:
-            raise ValueError(f"n_chains * n_spins = {self.n_chains * model.n_spins} is more "
-                             f"than {MAX_ELEMENTS}")
-        effective_n_threads(n_threads)  # validate now, resolve at each run
-        self.n_threads = n_threads
-        self._temperature = self._check_temperature(temperature)
-        self._streams = _random.spawn_states(seed, self.n_chains)
-        self._spins = self._initial_spins(init)
-        self.sweeps_done = 0
-        self._lock = Exclusive()
 
-    # -- validation ---------------------------------------------------------
-    def _check_model(self, model):
-        pass
+    def _units(self, model):
+        return model.n_spins
 
-    def _check_temperature(self, temperature):
-        T = check_temperature(temperature)
-        if T.ndim == 0:
-            T = np.full(self.n_chains, float(T))
-        if T.shape != (self.n_chains,):
-            raise ValueError(f"temperature must be a scalar or have shape ({self.n_chains},) "
-                             f"(one per chain), got {T.shape}")
-        return np.ascontiguousarray(T)
+    def _current_state(self):
+        return self._spins.copy()
+
+    def _chain_state(self):
+        return {"spins": self._spins.copy()}
+
+    def _check_chain_state(self, state):
+        spins = check_spins(state["spins"], self.model.n_spins, name="state['spins']")
+        if spins.shape[0] != self.n_chains:
+            raise ValueError(f"state['spins'] has {spins.shape[0]} chains, "
+                             f"this sampler has {self.n_chains}")
+        return np.array(spins, dtype=np.int8, order="C", copy=True)
+
+    def _set_chain_state(self, checked):
+        self._spins = checked
 
     def _initial_spins(self, init):
         n = self.model.n_spins
         if isinstance(init, str):
             if init == "random":
-                bits = _random.integers(self._streams, 2, n, n_threads=self.n_threads)
-                return np.ascontiguousarray(2 * bits.astype(np.int8) - 1)
+                # A few chains at a time: the uint32 draws would otherwise need 4 bytes
+                # per spin of every chain at once. Each chain has its own stream, so
+                # the bits are the same however the chains are grouped.
+                spins = np.empty((self.n_chains, n), dtype=np.int8)
+                step = max(1, 2**20 // max(n, 1))
+                for i in range(0, self.n_chains, step):
+                    bits = _random.integers(self._streams[i:i + step], 2, n,
+                                            n_threads=self.n_threads)
+                    np.multiply(bits, 2, out=spins[i:i + step], casting="unsafe")
+                    spins[i:i + step] -= 1
+                return spins
             if init in ("up", "down"):
                 return np.full((self.n_chains, n), 1 if init == "up" else -1, dtype=np.int8)
             raise ValueError(f"init must be 'random', 'up', 'down' or an array, got {init!r}")
@@ -113,153 +120,10 @@ class _SpinSampler:
                              f"got {s.shape[0]}")
         return np.array(s, order="C", copy=True)   # the chains are ours, not the caller's
 
-    # -- state --------------------------------------------------------------
-    @property
-    def temperature(self):
-        """Per-chain temperatures, shape (n_chains,) (a copy; assign to change)."""
-        return self._temperature.copy()
-
-    @temperature.setter
-    def temperature(self, value):
-        self._temperature = self._check_temperature(value)
-
-    @property
-    def beta(self):
-        return np.where(np.isinf(self._temperature), 0.0, 1.0 / self._temperature)
-
     @property
     def spins(self):
         """Current spins, int8 (n_chains, n_spins) (a copy)."""
         return self._spins.copy()
-
-    def get_state(self):
-        """Everything needed to resume: a dict of plain arrays and a format version."""
-        return {
-            "format_version": STATE_FORMAT_VERSION,
-            "sampler": type(self).__name__,
-            "spins": self._spins.copy(),
-            "stream_state": self._streams.copy(),
-            "temperature": self._temperature.copy(),
-            "sweeps_done": self.sweeps_done,
-        }
-
-    def set_state(self, state):
-        """Restore a state from :meth:`get_state`; checked before anything changes."""
-        try:
-            version = state["format_version"]
-            kind, spins, streams = state["sampler"], state["spins"], state["stream_state"]
-            temperature, sweeps = state["temperature"], state["sweeps_done"]
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"state is missing a field: {exc}") from None
-        if int(version) != STATE_FORMAT_VERSION:
-            raise ValueError(f"state format_version {version} is not supported "
-                             f"(this heatbath reads {STATE_FORMAT_VERSION})")
-        if str(kind) != type(self).__name__:
-            raise ValueError(f"state is from a {kind}, not a {type(self).__name__}")
-        spins = check_spins(spins, self.model.n_spins, name="state['spins']")
-        if spins.shape[0] != self.n_chains:
-            raise ValueError(f"state['spins'] has {spins.shape[0]} chains, "
-                             f"this sampler has {self.n_chains}")
-        streams = _random.check_states(streams, self.n_chains, name="state['stream_state']")
-        temperature = self._check_temperature(temperature)
-        sweeps = check_int(int(sweeps), "state['sweeps_done']", minimum=0)
-        with self._guard():
-            self._spins, self._streams = np.array(spins), streams
-            self._temperature, self.sweeps_done = temperature, sweeps
-
-    def _guard(self):
-        """Refuse (never corrupt) use of one sampler from two threads at once."""
-        return self._lock(type(self).__name__)
-
-    # -- running ------------------------------------------------------------
-    def run(self, n_sweeps, burn_in=0, thin=1, verbose=False):
-        """Run every chain for ``burn_in + n_sweeps`` sweeps.
-
-        Parameters
-        ----------
-        n_sweeps : int
-            Sweeps after burn-in; observables are recorded every ``thin``-th.
-        burn_in : int, default=0
-            Sweeps run first and not recorded.
-        thin : int, default=1
-            Record every ``thin``-th sweep.
-        verbose : bool, default=False
-            Show a progress bar (tqdm). Results are the same either way.
-
-        Returns
-        -------
-        heatbath.diagnostics.Trace
-            ``trace["energy"]`` and ``trace["magnetization"]`` (totals),
-            shape ``(n_sweeps // thin, n_chains)``, plus acceptance rates and
-            the final states.
-        """
-        n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
-        burn_in = check_int(burn_in, "burn_in", minimum=0)
-        thin = check_int(thin, "thin", minimum=1)
-        n_rec = n_sweeps // thin
-        if n_rec * self.n_chains > MAX_ELEMENTS:
-            raise ValueError(f"the trace would hold {n_rec * self.n_chains} records per "
-                             f"observable, more than {MAX_ELEMENTS}")
-        n_threads = effective_n_threads(self.n_threads)
-        with self._guard():
-            # Chunks only matter for the progress bar; they change no number.
-            chunks = _chunks(burn_in, n_sweeps, thin, verbose)
-            parts, accepted, infos = [], 0, []
-            bar = None
-            if verbose:
-                from tqdm.auto import tqdm
-                bar = tqdm(total=burn_in + n_sweeps, unit="sweep",
-                           desc=f"{type(self).__name__} x{self.n_chains}")
-            try:
-                for b, n, t in chunks:
-                    obs, acc, info = self._sweeps(b, n, t, n_threads)
-                    parts.append(obs)
-                    accepted = accepted + acc
-                    infos.append(info)
-                    self.sweeps_done += b + n
-                    if bar is not None:
-                        bar.update(b + n)
-            finally:
-                if bar is not None:
-                    bar.close()
-        observables = {k: np.concatenate([p[k] for p in parts], axis=1).T.copy()
-                       for k in parts[0]}
-        attempts = (burn_in + n_sweeps) * self.model.n_spins
-        rate = accepted / attempts if attempts else np.full(self.n_chains, np.nan)
-        info = _merge_info(infos)
-        return Trace(observables, self._acceptance(rate, info), self._spins.copy(),
-                     self._temperature.copy(), self.model.n_spins, info)
-
-    def _acceptance(self, rate, info):
-        return rate
-
-
-def _chunks(burn_in, n_sweeps, thin, verbose):
-    """(burn_in, n_sweeps, thin) pieces; one piece unless a progress bar wants more."""
-    if not verbose:
-        return [(burn_in, n_sweeps, thin)]
-    pieces = []
-    step = max(1, (burn_in + n_sweeps) // 50)
-    done = 0
-    while done < burn_in:
-        n = min(step, burn_in - done)
-        pieces.append((n, 0, 1))
-        done += n
-    step = max(thin, (step // thin) * thin)
-    done = 0
-    while done < n_sweeps:
-        n = min(step, n_sweeps - done)
-        pieces.append((0, n, thin))
-        done += n
-    return pieces or [(0, 0, thin)]
-
-
-def _merge_info(infos):
-    merged = {}
-    for info in infos:
-        for k, v in info.items():
-            merged[k] = merged.get(k, 0) + v
-    return merged
 
 
 class _FlipSampler(_SpinSampler):
@@ -271,7 +135,7 @@ class _FlipSampler(_SpinSampler):
         mag = np.zeros((self.n_chains, n_rec), dtype=np.int64)
         if isinstance(model, Ising):
             bonds = np.zeros((self.n_chains, n_rec), dtype=np.int64)
-            q = flip_probabilities(model, self.beta, self.algorithm)
+            q = flip_probabilities(model, self._beta, self.algorithm)
             thr = np.ascontiguousarray(thresholds(q).reshape(self.n_chains, -1))
             if model.ndim == 2:
                 rows, cols = model.shape
@@ -288,10 +152,13 @@ class _FlipSampler(_SpinSampler):
         else:
             energy = np.zeros((self.n_chains, n_rec))
             _metropolis._graph_sweeps(
-                self._spins, model.indptr, model.indices, model.data, model.h, self.beta,
+                self._spins, model.indptr, model.indices, model.data, model.h, self._beta,
                 self.algorithm == "heat_bath", self._streams, burn_in, n_sweeps, thin,
                 energy, mag, accepted, n_threads)
-        return {"energy": energy, "magnetization": mag.astype(float)}, accepted, {}
+        attempted = np.full(self.n_chains, (burn_in + n_sweeps) * model.n_spins, dtype=np.int64)
+        return ({"energy": np.ascontiguousarray(energy.T),
+                 "magnetization": np.ascontiguousarray(mag.T, dtype=float)},
+                {"accepted": accepted, "attempted": attempted})
 
     def _table(self, thr, burn_in, n_sweeps, thin, bonds, mag, accepted, n_threads):
         m = self.model
@@ -393,13 +260,15 @@ class WolffSampler(_SpinSampler):
     algorithm = "wolff"
     _models = (Ising,)
 
-    def __init__(self, model, temperature=1.0, n_chains=1, seed=None, n_threads=None,
+    def __init__(self, model, *, temperature=1.0, n_chains=1, seed=None, n_threads=None,
                  init="random", clusters_per_sweep=1):
         self.clusters_per_sweep = check_int(clusters_per_sweep, "clusters_per_sweep",
                                             minimum=1, maximum=2**31)
-        super().__init__(model, temperature, n_chains, seed, n_threads, init)
+        super().__init__(model, temperature=temperature, n_chains=n_chains, seed=seed,
+                         n_threads=n_threads, init=init)
 
     def _check_model(self, model):
+        super()._check_model(model)
         if model.h != 0.0:
             raise ValueError(f"WolffSampler needs h = 0 (got model.h = {model.h})")
         if model.J <= 0.0:
@@ -411,15 +280,12 @@ class WolffSampler(_SpinSampler):
         mag = np.zeros((self.n_chains, n_rec), dtype=np.int64)
         clusters = np.zeros(self.n_chains, dtype=np.int64)
         flipped = np.zeros(self.n_chains, dtype=np.int64)
-        p_add = -np.expm1(-2.0 * self.beta * model.J)
+        p_add = -np.expm1(-2.0 * self._beta * model.J)
         _cluster._wolff_sweeps(self._spins, model.neighbors, thresholds(p_add),
                                self.clusters_per_sweep, self._streams,
                                burn_in, n_sweeps, thin, bonds, mag, clusters, flipped, n_threads)
-        obs = {"energy": (-model.J * bonds).astype(float), "magnetization": mag.astype(float)}
-        return obs, np.zeros(self.n_chains), {"clusters": clusters, "flipped": flipped}
-
-    def _acceptance(self, rate, info):
-        clusters = info.get("clusters", np.zeros(self.n_chains))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            info["mean_cluster_size"] = info.get("flipped", 0) / clusters
-        return np.ones(self.n_chains)
+        obs = {"energy": np.ascontiguousarray((-model.J * bonds).T, dtype=float),
+               "magnetization": np.ascontiguousarray(mag.T, dtype=float)}
+        # Cluster flips are always accepted: the acceptance rate is 1.
+        return obs, {"accepted": clusters, "attempted": clusters.copy(), "clusters": clusters,
+                     "flipped": flipped}

@@ -1,0 +1,103 @@
+"""``heatbath ising``: simulate an Ising model and compare with exact results."""
+
+import sys
+
+from heatbath._commands import _common as c
+
+ALGORITHMS = ("heatbath", "metropolis", "wolff")
+
+
+def add_parser(subparsers):
+    p = c.add_parser(subparsers, "ising",
+                     help="simulate an Ising model and compare with exact results",
+                     description="Sample an Ising model with many chains; print observables "
+                                 "with standard errors beside the exact values where known, "
+                                 "tau_int, R-hat and a warning when the chains have not mixed.")
+    p.add_argument("--size", type=c.positive_int, default=32, help="lattice side L")
+    p.add_argument("--dim", type=c.positive_int, default=2, help="dimension")
+    p.add_argument("--temperature", type=c.temperature, default=2.269, help="T > 0")
+    p.add_argument("--n-sweeps", type=c.nonnegative_int, default=2000, help="recorded sweeps")
+    p.add_argument("--burn-in", type=c.nonnegative_int, default=500,
+                   help="discarded sweeps; NOT scaled with the lattice: near T_c Metropolis "
+                        "needs of order L^2.2 sweeps, and a warning says when it was too few")
+    p.add_argument("--n-chains", type=c.positive_int, default=8, help="independent chains")
+    p.add_argument("--algorithm", choices=ALGORITHMS, default="metropolis",
+                   help="single-spin Metropolis, heat-bath, or Wolff clusters")
+    p.add_argument("--seed", type=c.nonnegative_int, default=None,
+                   help="default: fresh entropy, printed so that the run can be repeated")
+    p.add_argument("--n-threads", type=c.positive_int, default=None, help="default: all cores")
+    p.add_argument("--coupling", type=c.finite_float, default=1.0, help="J")
+    p.add_argument("--field", type=c.finite_float, default=0.0, help="h")
+    p.add_argument("--open", action="store_true", help="open instead of periodic boundaries")
+    p.add_argument("--clusters-per-sweep", type=c.positive_int, default=None,
+                   help="Wolff only; default: after an equilibrating pilot, so that a sweep "
+                        "flips about L^dim spins, then fixed")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--checkpoint", default=None,
+                   help="save the chains and the trace so far here (atomically)")
+    p.add_argument("--checkpoint-every", type=c.positive_int, default=1000,
+                   help="sweeps between checkpoints")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from --checkpoint if it exists (bit for bit)")
+    c.add_deprecated(p, "--sweeps", "--n-sweeps")
+    c.add_deprecated(p, "--chains", "--n-chains")
+    c.add_deprecated(p, "--threads", "--n-threads")
+    return p
+
+
+def run(args):
+    from heatbath.spin.study import run_ising
+
+    if args.resume and args.checkpoint is None:
+        raise c.CommandError("--resume needs --checkpoint PATH")
+    c.check_writable(args.checkpoint, "--checkpoint")
+    result = run_ising(args.size, dim=args.dim, temperature=args.temperature,
+                       n_sweeps=args.n_sweeps, burn_in=args.burn_in, n_chains=args.n_chains,
+                       algorithm=args.algorithm, seed=args.seed, n_threads=args.n_threads,
+                       coupling=args.coupling, field=args.field, periodic=not args.open,
+                       clusters_per_sweep=args.clusters_per_sweep, verbose=c.is_tty(args),
+                       checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                       resume=args.resume)
+    if not args.json:
+        print(report(result))
+        return 0
+    print(c.dumps(result.to_dict()))
+    for line in result.warnings:
+        print(f"heatbath ising: warning: chains not mixed: {line}", file=sys.stderr)
+    return 0
+
+
+def report(result):
+    """The text report of an :class:`~heatbath.spin.study.IsingResult`."""
+    res, ex = result.to_dict(), result.exact
+    rows = []
+    for name, fin_key, inf_key in [
+            ("energy_per_spin", "finite_energy_per_spin", "infinite_energy_per_spin"),
+            ("abs_magnetization", None, "infinite_abs_magnetization"),
+            ("specific_heat", "finite_specific_heat", "infinite_specific_heat"),
+            ("susceptibility", None, None), ("binder", None, None)]:
+        v, e = result.observables[name]
+        fin = ex.get(fin_key) if fin_key else None
+        rows.append([name, f"{c.fmt(v, '.5f')} +- {c.fmt(e, '.5f')}",
+                     c.fmt(fin, ".5f", ""),
+                     f"{(v - fin) / e:+.1f}" if fin is not None and e > 0 else "",
+                     c.fmt(ex.get(inf_key) if inf_key else None, ".5f", "")])
+    m = res["model"]
+    seed = (f"seed {res['seed']}" if res["seed"] is not None
+            else f"seed {res['seed_entropy']} (drawn; --seed repeats the run)")
+    lines = [f"Ising {'x'.join([str(m['size'])] * m['dim'])}, {res['algorithm']}, "
+             f"T = {res['temperature']}, {res['n_chains']} chains x {res['n_sweeps']} sweeps "
+             f"(+{res['burn_in']} burn-in), {seed}", "",
+             c.table(rows, ["observable", "sampled", "exact (finite)", "z", "exact (infinite)"]),
+             ""]
+    tail = (f"acceptance {c.fmt(res['acceptance_rate'], '.3f')}, "
+            f"tau_int(E) = {res['tau_int_energy']:.2f} sweeps, "
+            f"R-hat(E) = {c.fmt(res['rhat_energy'], '.3f', 'n/a (fewer than 4 sweeps)')}, "
+            f"{c.fmt(res['flips_per_second'] / 1e6, '.3g')} M flips/s, {res['seconds']:.2f} s")
+    if res["algorithm"] == "wolff":
+        tail += (f"; {res['clusters_per_sweep']} clusters per sweep "
+                 f"(mean size {res['mean_cluster_size']:.1f})")
+    lines.append(tail)
+    for w in result.warnings:
+        lines.append(f"WARNING, chains not mixed: {w}")
+    return "\n".join(lines)
