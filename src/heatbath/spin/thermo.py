@@ -424,12 +424,15 @@ def learn_thermodynamics(size, temperatures, *, n_hidden=64, n_samples=10000, n_
     for T, t_seed in zip(temps.tolist(), root.spawn(temps.size)):
         start = time.perf_counter()
         data_seed, train_seed, sample_seed, score_seed = t_seed.spawn(4)
-        data = ising_dataset(size, T, n_samples + n_test, seed=data_seed, n_threads=n_threads)
+        # At least 20 rounds over the chains, so that the error bars have groups to use.
+        mc_chains = min(200, max(2, n_samples // 20))
+        data = ising_dataset(size, T, n_samples + n_test, n_chains=mc_chains, seed=data_seed,
+                             n_threads=n_threads)
         N = size * size
-        # Observables of the training set itself: what the RBM is asked to learn.
-        n_rounds_train = -(-n_samples // data["energy"].shape[1])
-        mc = _observables(data["energy"][:n_rounds_train], data["magnetization"][:n_rounds_train],
-                          T, N)
+        # Observables of the training set itself (its whole rounds over the
+        # chains): what the RBM is asked to learn.
+        full = n_samples // mc_chains
+        mc = _observables(data["energy"][:full], data["magnetization"][:full], T, N)
         mc.update({key: data[key] for key in ("clusters_per_sweep", "tau_int_sweeps", "thin",
                                               "tau_int_kept")})
         mc["n_samples"] = n_samples
