@@ -42,7 +42,7 @@ def test_demo_quick(tmp_path):
     assert "sklearn BernoulliRBM" in text and "AIS" in text
     names = sorted(os.listdir(tmp_path / "plots"))
     assert names == sorted(["ising_observables.png", "ising_snapshot.png", "rbm_filters.png",
-                            "rbm_samples.png", "learning_curves.png"])
+                            "rbm_samples.png", "learning_curves.png", "thermo.png"])
     for name in names:
         assert (tmp_path / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -36,7 +36,8 @@ def add_parser(subparsers):
     p.add_argument("--n-test", type=c.positive_int, default=2000,
                    help="held-out configurations per temperature")
     p.add_argument("--epochs", type=c.nonnegative_int, default=60, help="training epochs")
-    p.add_argument("--seed", type=c.nonnegative_int, default=None)
+    p.add_argument("--seed", type=c.nonnegative_int, default=None,
+                   help="root seed (default: fresh entropy)")
     p.add_argument("--n-threads", type=c.positive_int, default=None,
                    help="OpenMP threads (default: all cores)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
