@@ -26,9 +26,13 @@ EXTENSIONS = [
     ("heatbath._markov", "src/heatbath/_markov.pyx"),
     ("heatbath.spin._metropolis", "src/heatbath/spin/_metropolis.pyx"),
     ("heatbath.spin._cluster", "src/heatbath/spin/_cluster.pyx"),
+    ("heatbath.spin._multispin", "src/heatbath/spin/_multispin.pyx"),
+    ("heatbath.spin._swendsen", "src/heatbath/spin/_swendsen.pyx"),
     ("heatbath.rbm._gibbs", "src/heatbath/rbm/_gibbs.pyx"),
     ("heatbath.rbm._cd", "src/heatbath/rbm/_cd.pyx"),
     ("heatbath.rbm._blas", "src/heatbath/rbm/_blas.pyx"),
+    ("heatbath.nqs._metropolis", "src/heatbath/nqs/_metropolis.pyx"),
+    ("heatbath.continuous._kernels", "src/heatbath/continuous/_kernels.pyx"),
 ]
 
 OPENMP_PROBE = textwrap.dedent(

@@ -15,11 +15,15 @@ export HEATBATH_EXPECT_OPENMP=1
 $PY -m venv .venv && .venv/bin/pip install ".[test]" && .venv/bin/python -m pytest
 # Kernel digests of this (OpenMP) build, for the builds below to match bit for bit.
 .venv/bin/python -m heatbath._selfcheck --write "$PWD/digests-openmp.json"
+.venv/bin/pip install -q ".[typecheck]" && .venv/bin/mypy   # types: [tool.mypy] in pyproject.toml
 
 step "2/4 benchmarks once, untimed, and the CLI (a broken bench fails CI)"
 .venv/bin/python -m pytest bench --benchmark-disable -q -p no:cacheprovider
 .venv/bin/heatbath bench --quick --json > /dev/null
 .venv/bin/heatbath demo --quick > /dev/null
+# The API reference from the numpydoc docstrings, warnings as errors (the doctests run in the suite).
+.venv/bin/pip install -q -r docs/requirements.txt
+.venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 step "3/4 serial wheel (HEATBATH_NO_OPENMP=1) from python -m build: same bits; bare install"
 rm -rf .venv-serial dist-serial

@@ -212,3 +212,18 @@ def test_bench_rejects_an_unknown_selection():
     out = subprocess.run([_script(), "bench", "--quick", "-k", "no-such-case"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "no bench case" in out.stderr
+
+
+def test_readme_table_is_rewritten_between_its_markers(tmp_path):
+    results = _bench.run_cases(quick=True, n_threads=1, names={"rng-raw-uint64-1t"})
+    table = _bench.format_markdown(results, _bench.metadata(quick=True, n_threads=1))
+    assert "| case | heatbath | speedup |" in table and "SMOKE TEST" in table
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{_bench.README_BEGIN}\nold table\n{_bench.README_END}\nrest\n")
+    _bench.update_readme(readme, table)
+    text = readme.read_text()
+    assert "old table" not in text and text.startswith("intro\n") and text.endswith("rest\n")
+    assert "uint64 draws in a kernel" in text
+    readme.write_text("no markers\n")
+    with pytest.raises(ValueError, match="markers"):
+        _bench.update_readme(readme, table)

@@ -40,9 +40,11 @@ def test_demo_quick(tmp_path):
     text = _run("demo", "--quick", "--out", str(tmp_path / "plots"))
     assert "log Z (exact)" in text and "mixing time" in text and "speedup" in text
     assert "sklearn BernoulliRBM" in text and "AIS" in text
+    assert "Neural-network quantum state" in text and "relative error" in text
     names = sorted(os.listdir(tmp_path / "plots"))
     assert names == sorted(["ising_observables.png", "ising_snapshot.png", "rbm_filters.png",
-                            "rbm_samples.png", "learning_curves.png", "thermo.png"])
+                            "rbm_samples.png", "learning_curves.png", "nqs_energy.png",
+                            "thermo.png"])
     for name in names:
         assert (tmp_path / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -123,7 +125,8 @@ ISING_FIELDS = {"energy_per_spin", "energy_per_spin_stderr", "abs_magnetization"
 
 
 @pytest.mark.parametrize("algorithm, T", [("metropolis", 2.5), ("heatbath", 3.0),
-                                          ("wolff", 2.27)])
+                                          ("wolff", 2.27), ("multispin", 2.5),
+                                          ("swendsen-wang", 2.27)])
 def test_ising_json_against_exact_torus(algorithm, T):
     data = json.loads(_run("ising", "--size", "16", "--temperature", str(T), "--n-sweeps", "3000",
                            "--burn-in", "300", "--n-chains", "16", "--algorithm", algorithm,
@@ -134,6 +137,19 @@ def test_ising_json_against_exact_torus(algorithm, T):
                            ("specific_heat", "finite_specific_heat")]:
         assert abs(data[key] - ex[exact_key]) < 4 * data[key + "_stderr"]
     assert data["flips_per_second"] > 0 and data["seconds"] > 0
+
+
+def test_ising_replica_exchange_json():
+    data = json.loads(_run("ising", "--size", "8", "--temperatures", "2.0,2.3,2.7",
+                           "--n-sweeps", "400", "--burn-in", "100", "--n-chains", "4", "--seed",
+                           "2", "--n-threads", "1", "--json"))
+    assert [r["temperature"] for r in data["rows"]] == [2.0, 2.3, 2.7]
+    assert len(data["swap_rates"]) == 2 and all(0 < x <= 1 for x in data["swap_rates"])
+    energies = [r["energy_per_spin"] for r in data["rows"]]
+    assert energies == sorted(energies)          # hotter is higher in energy
+    out = subprocess.run([_script(), "ising", "--temperatures", "2,x"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and "--temperatures" in out.stderr
 
 
 def test_ising_same_numbers_for_any_thread_count():

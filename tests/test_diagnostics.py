@@ -91,3 +91,18 @@ def test_bad_inputs():
         D.jackknife(lambda a, b: 0.0, np.zeros((10, 2)), np.zeros((10, 3)))
     with pytest.raises(TypeError, match="real"):
         D.ess(np.array(["a", "b"]))
+
+
+def test_rank_normalized_rhat_flags_scale_and_location_differences():
+    from heatbath.diagnostics import rank_normalized_rhat, split_rhat
+
+    rng = np.random.default_rng(5)
+    good = rng.normal(size=(1000, 4))
+    assert rank_normalized_rhat(good) < 1.01
+    # same location, one chain 3x wider: the folded (tail) R-hat sees it;
+    # plain split R-hat barely moves
+    wide = good * np.array([1, 1, 1, 3])
+    assert rank_normalized_rhat(wide) > 1.05 and split_rhat(wide) < rank_normalized_rhat(wide)
+    # heavy tails: ranks make it finite and close to 1 for agreeing chains
+    assert rank_normalized_rhat(rng.standard_cauchy(size=(1000, 4))) < 1.01
+    assert rank_normalized_rhat(good + np.array([0, 0, 0, 1.0])) > 1.05

@@ -6,13 +6,22 @@ import importlib
 import pytest
 
 import heatbath
+import heatbath.lattice
+import heatbath.nqs
 
 MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatbath.markov",
            "heatbath.diagnostics", "heatbath.spin.models", "heatbath.spin.samplers",
            "heatbath.spin.exact", "heatbath.spin.observables", "heatbath.rbm.model",
            "heatbath.rbm.units", "heatbath.rbm.train", "heatbath.rbm.estimators", "heatbath.io",
            "heatbath.sklearn", "heatbath.plot", "heatbath.datasets", "heatbath.spin.study",
-           "heatbath.spin.thermo"]
+           "heatbath.spin.multispin", "heatbath.spin.swendsen_wang", "heatbath.spin.tempering",
+           "heatbath.lattice", "heatbath.nqs.hilbert", "heatbath.nqs.hamiltonians",
+           "heatbath.nqs.wavefunctions", "heatbath.nqs.sampler", "heatbath.nqs.optimizers",
+           "heatbath.nqs.driver", "heatbath.nqs.observables", "heatbath.nqs.exact",
+           "heatbath.nqs.study",
+           "heatbath.continuous.targets", "heatbath.continuous.samplers",
+           "heatbath.continuous.adaptation", "heatbath.continuous.diffusion",
+           "heatbath.rbm.classifier", "heatbath.spin.thermo"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -37,7 +46,8 @@ def test_public_functions_have_numpydoc_examples(name):
 
 
 @pytest.mark.parametrize("module, name", [
-    (m, n) for m in (heatbath.markov, heatbath.diagnostics, heatbath.spin, heatbath.spin.exact)
+    (m, n) for m in (heatbath.markov, heatbath.diagnostics, heatbath.spin, heatbath.spin.exact,
+                      heatbath.lattice, heatbath.nqs, heatbath.nqs.exact)
     for n in m.__all__ if callable(getattr(m, n))])
 def test_module_functions_have_examples(module, name):
     doc = getattr(module, name).__doc__ or ""

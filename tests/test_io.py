@@ -1,6 +1,5 @@
 """Files: states, checkpoints, resume bit for bit, atomic saves, bad files."""
 
-import json
 import os
 import zipfile
 
@@ -25,11 +24,11 @@ def test_resume_from_checkpoint_is_bit_identical(tmp_path, method, nh, dtype):
     kw = dict(batch_size=16, method=method, learning_rate=0.05, momentum=0.5, seed=3,
               score_every=2, scores=("pseudo_likelihood",))
     whole = RBM(12, nh, dtype=dtype, seed=1)
-    h_whole = whole.fit(X, epochs=5, **kw)
+    h_whole = whole.fit(X, epochs=5, **kw).history_
     path = tmp_path / "run.npz"
     RBM(12, nh, dtype=dtype, seed=1).fit(X, epochs=3, checkpoint=path, **kw)
     resumed = RBM(12, nh, dtype=dtype, seed=99)      # parameters come from the file
-    h_resumed = resumed.fit(X, epochs=5, resume=path, checkpoint=path, **kw)
+    h_resumed = resumed.fit(X, epochs=5, resume=path, checkpoint=path, **kw).history_
     for name in ("weights", "visible_bias", "hidden_bias"):
         assert np.array_equal(getattr(whole, name), getattr(resumed, name)), name
     for key in h_whole:
@@ -128,4 +127,6 @@ def test_checkpoint_file_is_plain_arrays(tmp_path):
     with np.load(tmp_path / "c.npz", allow_pickle=False) as f:
         assert all(f[k].dtype.kind in "biufU" for k in f.files)
         assert int(f["format_version"]) == io.FORMAT_VERSION
-        assert json.loads(str(f["model/visible"])) == ["bernoulli", 0]
+        # the model part is the model's plain state (RBM.to_state), as in model files
+        assert str(f["model/kind"]) == "heatbath.RBM" and str(f["model/visible"]) == "bernoulli"
+        assert int(f["model/visible_param"]) == 0

@@ -23,7 +23,7 @@ def test_figures_from_real_results():
     X = (np.random.default_rng(0).random((200, 16)) < 0.3).astype(float)
     m = RBM(16, 6, seed=0)
     h = m.fit(X, epochs=4, seed=0, score_every=2, scores=("pseudo_likelihood",
-                                                          "log_likelihood_ais"))
+                                                          "log_likelihood_ais")).history_
     for fig in (plot.weight_grid(m), plot.weight_grid(m.weights, (2, 8), n_filters=3),
                 plot.sample_grid(m.sample(10, 5, seed=1)), plot.learning_curves(h),
                 plot.ising_snapshot(np.sign(np.random.default_rng(1).normal(size=64)),

@@ -122,7 +122,7 @@ def test_large_model_4096_by_4096():
     m = RBM(4096, 4096, dtype=np.float32, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        h = m.fit(X, epochs=1, batch_size=10, method="pcd", learning_rate=0.01, seed=0)
+        h = m.fit(X, epochs=1, batch_size=10, method="pcd", learning_rate=0.01, seed=0).history_
         V = m.sample(4, 2, seed=1)
         pl = m.pseudo_likelihood(X[:2])
         est = m.log_partition("ais", n_runs=4, n_betas=5, data=X, seed=2)

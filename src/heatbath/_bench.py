@@ -174,11 +174,17 @@ def peer(module_name):
 
 # -- timing ----------------------------------------------------------------------------
 
-def time_call(fn, min_time=0.2, repeat=5):
-    """Best seconds per call of ``fn`` over ``repeat`` rounds of >= ``min_time`` each."""
+def time_call(fn, min_time=0.2, repeat=5, budget=4.0):
+    """Best seconds per call of ``fn`` over ``repeat`` rounds of >= ``min_time`` each.
+
+    Rounds stop early once ``budget`` seconds are spent (slow sides on a busy machine).
+    """
+    start_all = time.perf_counter()
     fn()  # warm up (first-touch page faults, lazy imports, thread pools)
     best = float("inf")
     for _ in range(repeat):
+        if best < float("inf") and time.perf_counter() - start_all > budget:
+            break
         n, elapsed = 0, 0.0
         start = time.perf_counter()
         while elapsed < min_time or n == 0:
@@ -249,6 +255,9 @@ def run_cases(quick=False, n_threads=None, selection="all", names=None, progress
         })
         if progress is not None:
             progress(results[-1])
+        elif not quick:
+            print(f"  {c.name}: {rate(results[-1]['per_second'], c.unit)}", file=sys.stderr,
+                  flush=True)
         del built
     return results
 
@@ -397,6 +406,51 @@ def format_compare(rows, saved_meta, quick):
     return "\n".join([out, ""] + note)
 
 
+README_BEGIN = "<!-- bench-table:begin (heatbath bench --readme README.md rewrites this) -->"
+README_END = "<!-- bench-table:end -->"
+
+
+def format_markdown(results, meta):
+    """The README's speed table: machine, then one row per case (claim ratio as speedup)."""
+    blas = "; ".join(f"{b['name']} {b['version']} ({b['architecture']}, {b['library']})"
+                     for b in meta["blas"])
+    lines = [f"One run of `heatbath bench` on {meta['date'][:10]}: {meta['cpu']}, "
+             f"{meta['n_cpus']} cores ({meta['machine']}); heatbath {meta['heatbath']}, "
+             f"Python {meta['python']}, NumPy {meta['numpy']}, SciPy {meta['scipy']}; "
+             f"BLAS: {blas}. Threads: {meta['n_threads']} for the parallel cases "
+             f"(OpenMP {'on' if meta['openmp'] else 'off'}), NumPy's BLAS at its default "
+             f"({', '.join(str(b['n_threads']) for b in meta['blas'])} threads); "
+             f"each row names its own. "
+             + ("The shared baselines were present. " if meta["shared_baselines"] else "")
+             + (f"Environment: {meta['openblas_env']}. " if meta.get("openblas_env") else ""),
+             "",
+             "| case | heatbath | speedup | against (fastest reference) | vs twin | vs shared |",
+             "|---|---|---|---|---|---|"]
+    for r in results:
+        unit = r["unit"].split("/", 1)[1]
+        lines.append(f"| {r['title']} | {rate(r['per_second'], unit)} | "
+                     f"**{_x(r.get('speedup'))}** | {r.get('reference_name') or '-'} | "
+                     f"{_x(r.get('twin_ratio'))} | {_x(r.get('shared_ratio'))} |")
+    if meta.get("quick"):
+        lines += ["", QUICK_NOTE]
+    import textwrap
+    return "\n".join(textwrap.wrap(lines[0].strip(), 100) + lines[1:])
+
+
+def update_readme(path, table):
+    """Replace the text between the README markers with ``table`` (atomically)."""
+    from heatbath._io import atomic_write
+
+    with open(path) as f:
+        text = f.read()
+    if README_BEGIN not in text or README_END not in text:
+        raise ValueError(f"{path}: no bench-table markers ({README_BEGIN} ... {README_END})")
+    head, rest = text.split(README_BEGIN, 1)
+    tail = rest.split(README_END, 1)[1]
+    new = f"{head}{README_BEGIN}\n{table}\n{README_END}{tail}"
+    atomic_write(path, lambda f: f.write(new.encode()))
+
+
 # -- the command -----------------------------------------------------------------------
 
 def add_arguments(parser):
@@ -412,15 +466,18 @@ def add_arguments(parser):
                         help="write the --json output to this file too")
     parser.add_argument("-k", dest="select", default=None, metavar="TEXT",
                         help="only the cases whose name contains TEXT")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the README's markdown table instead of the text table")
+    parser.add_argument("--readme", metavar="README.md", default=None,
+                        help="rewrite the table between the bench-table markers of this file")
 
 
 def run_command(args, out=print):
     """``heatbath bench``: returns the exit code."""
     saved = load(args.compare) if args.compare else None
-    if args.save:
-        folder = os.path.dirname(os.path.abspath(args.save))
-        if not os.access(folder, os.W_OK):
-            raise ValueError(f"--save: cannot write to {args.save}")
+    for flag, path in (("--save", args.save), ("--readme", args.readme)):
+        if path and not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+            raise ValueError(f"{flag}: cannot write to {path}")
     names = None
     if args.select:
         names = {c.name for c in cases() if args.select in c.name}
@@ -432,8 +489,12 @@ def run_command(args, out=print):
     if args.save:
         from heatbath._io import atomic_write
         atomic_write(args.save, lambda f: f.write((doc + "\n").encode()))
+    if args.readme:
+        update_readme(args.readme, format_markdown(results, meta))
     if args.json:
         out(doc)
+    elif args.markdown:
+        out(format_markdown(results, meta))
     else:
         out(format_results(results, meta))
     if saved is not None:

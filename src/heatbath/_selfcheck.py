@@ -38,6 +38,27 @@ def _streams(t):
     return _bytes(raw, uni, single, ints, s)
 
 
+def _gauss_streams(t):
+    from heatbath import _random
+
+    s = _random.spawn_states(2, 37)
+    z = _random.standard_normal(s, 400, n_threads=t)
+    e = _random.standard_exponential(s, 400, n_threads=t)
+    return _bytes(z, e, s)
+
+
+def _continuous(algorithm, t):
+    from heatbath import continuous
+
+    target = continuous.Phi4(6, dim=2, kappa=0.2, lam=0.4)
+    cls = {"mala": continuous.MALA, "hmc": continuous.HMC, "rwm": continuous.RWM,
+           "ula": continuous.ULA}[algorithm]
+    s = cls(target, n_chains=13, seed=17, n_threads=t)
+    tr = s.run(30, burn_in=160, thin=3)
+    return _bytes(tr.info["samples"], tr["log_prob"], s.x, s.stream_state,
+                  np.array([s.step_size]), s.inv_mass)
+
+
 def _markov(t):
     from heatbath import markov
 
@@ -67,6 +88,27 @@ def _spin(cls_name, t):
     return _bytes(tr["energy"], tr["magnetization"], tr.final_state)
 
 
+def _multispin(algorithm, t):
+    from heatbath.spin import Ising
+    from heatbath.spin.multispin import MultispinSampler
+
+    model = Ising((12, 10), h=0.1) if algorithm == "metropolis" else Ising((4, 5, 6),
+                                                                          periodic=False)
+    s = MultispinSampler(model, temperature=[2.0] * 64 + [3.0] * 64 + [2.5] * 30,
+                         n_chains=158, seed=17, n_threads=t, algorithm=algorithm)
+    tr = s.run(30, burn_in=3, thin=2)
+    return _bytes(tr["energy"], tr["magnetization"], s.words, tr.info["draws"])
+
+
+def _swendsen_wang(t):
+    from heatbath.spin import Ising, SwendsenWangSampler
+
+    s = SwendsenWangSampler(Ising((10, 12)), temperature=[2.0, 2.3, 2.6] * 3, n_chains=9,
+                            seed=18, n_threads=t)
+    tr = s.run(20, burn_in=2, thin=2)
+    return _bytes(tr["energy"], tr["magnetization"], tr["m2_improved"], tr.final_state)
+
+
 def _gibbs(units, nv, nh, n_chains, dtype, t):
     from heatbath import RBM
 
@@ -85,7 +127,7 @@ def _fit(method, nv, nh, dtype, t, batch_size=20):
     X = (np.random.default_rng(8).random((120, nv)) < 0.2).astype(float)
     m = RBM(nv, nh, dtype=dtype, seed=9)
     h = m.fit(X, epochs=2, batch_size=batch_size, method=method, k=2, learning_rate=0.05,
-              momentum=0.5, seed=10, n_threads=t)
+              momentum=0.5, seed=10, n_threads=t).history_
     return _bytes(m.weights, m.visible_bias, m.hidden_bias, h["reconstruction_error"])
 
 
@@ -117,14 +159,34 @@ def _sklearn(t):
     return _bytes(est.components_, est.transform(X), est.gibbs(X[:5]))
 
 
+def _nqs(kind, t):
+    from heatbath import nqs
+
+    if kind == "sampler":
+        H = nqs.TransverseFieldIsing((4, 3), h=0.9)
+        psi = nqs.RBM(12, alpha=2, seed=17, scale=0.3)
+        s = nqs.MetropolisSampler(psi, hamiltonian=H, n_chains=13, seed=18, n_threads=t)
+        tr = s.run(30, burn_in=5, record_states=True)
+        return _bytes(tr["energy"], tr.states, s.get_state()["stream_state"])
+    H = nqs.Heisenberg(10)
+    vmc = nqs.VMC(H, nqs.RBM(10, alpha=1, dtype="complex128", seed=19), n_samples=600,
+                  n_chains=11, seed=20, n_threads=t)
+    vmc.run(3)
+    return _bytes(vmc.wavefunction.parameters, np.array(vmc.history["energy"]))
+
+
 #: name -> function(n_threads) -> bytes
 CASES = {
     "random streams": _streams,
+    "random normal and exponential": _gauss_streams,
     "markov.simulate": _markov,
     "ising Metropolis 2D": lambda t: _spin("metropolis", t),
     "ising heat-bath 3D open": lambda t: _spin("heatbath", t),
     "ising Wolff": lambda t: _spin("wolff", t),
     "Boltzmann machine Metropolis": lambda t: _spin("machine", t),
+    "ising multispin Metropolis 2D": lambda t: _multispin("metropolis", t),
+    "ising multispin heat-bath 3D open": lambda t: _multispin("heat_bath", t),
+    "ising Swendsen-Wang": _swendsen_wang,
     "rbm Gibbs bernoulli small": lambda t: _gibbs("bernoulli", 10, 6, 13, np.float64, t),
     "rbm Gibbs softmax": lambda t: _gibbs("softmax(3)", 12, 5, 13, np.float64, t),
     "rbm Gibbs gaussian": lambda t: _gibbs("gaussian", 7, 5, 13, np.float32, t),
@@ -139,6 +201,12 @@ CASES = {
     "rbm AIS and reverse AIS": _ais,
     "rbm exact log Z (chunks)": _exact,
     "sklearn BernoulliRBM": _sklearn,
+    "nqs Metropolis flips, TFIM 4x3": lambda t: _nqs("sampler", t),
+    "nqs VMC SR complex, Heisenberg exchange": lambda t: _nqs("vmc", t),
+    "continuous RWM phi4": lambda t: _continuous("rwm", t),
+    "continuous MALA phi4": lambda t: _continuous("mala", t),
+    "continuous ULA phi4": lambda t: _continuous("ula", t),
+    "continuous HMC phi4": lambda t: _continuous("hmc", t),
 }
 
 

@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "check_2d",
     "check_int",
     "check_real_array",
     "check_temperature",
@@ -82,3 +83,15 @@ def check_temperature(temperature, name="temperature"):
             f"got min {float(t.min())!r}"
         )
     return t
+
+
+def check_2d(X, name="X"):
+    """X as a dense 2-D array-like: scipy.sparse is densified; 1-D is refused as scikit-learn does."""
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):   # scipy.sparse, without importing it
+        X = X.toarray()
+    if np.ndim(X) == 1:
+        raise ValueError(f"Expected 2D array, got 1D array instead:\narray={np.asarray(X)}.\n"
+                         "Reshape your data either using array.reshape(-1, 1) if your data has "
+                         "a single feature or array.reshape(1, -1) if it contains a single "
+                         f"sample ({name}).")
+    return X

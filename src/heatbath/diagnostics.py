@@ -11,6 +11,8 @@ chain are not.
 - :func:`ess` = total samples / tau; :func:`stderr` = sqrt(variance / ess).
 - :func:`split_rhat`: the potential scale reduction of Gelman et al. (BDA3)
   on chains split in halves; close to 1 when the chains agree.
+- :func:`rank_normalized_rhat`: the rank-normalised, folded split R-hat of
+  Vehtari et al. (2021).
 - :func:`jackknife`: value and error bar of any function of the samples
   (specific heat, susceptibility, Binder cumulant), leaving out one group at
   a time. A group is a whole chain when there are enough chains, otherwise
@@ -21,7 +23,8 @@ import numpy as np
 
 from heatbath._validation import check_real_array
 
-__all__ = ["autocorrelation", "tau_int", "ess", "stderr", "split_rhat", "jackknife", "Trace"]
+__all__ = ["autocorrelation", "tau_int", "ess", "stderr", "split_rhat", "rank_normalized_rhat",
+           "jackknife", "Trace"]
 
 
 def _as_series(x, name="x", min_samples=1):
@@ -154,6 +157,37 @@ def split_rhat(x):
         return 1.0 if B == 0 else float("inf")
     var_plus = (n - 1) / n * W + B / n
     return float(np.sqrt(var_plus / W))
+
+
+def rank_normalized_rhat(x):
+    """Rank-normalised split R-hat of Vehtari et al. (2021), Bayesian Analysis 16(2).
+
+    The larger of the bulk R-hat (split R-hat of the normal scores of the
+    pooled ranks) and the tail R-hat (the same on the folded draws
+    |x - median|). Robust to heavy tails and sensitive to chains that differ
+    in scale; below 1.01 is the authors' threshold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.diagnostics import rank_normalized_rhat
+    >>> rng = np.random.default_rng(0)
+    >>> bool(rank_normalized_rhat(rng.standard_cauchy(size=(2000, 4))) < 1.01)
+    True
+    >>> x = rng.normal(size=(2000, 4)) * np.array([1, 1, 1, 5])   # one chain too wide
+    >>> bool(rank_normalized_rhat(x) > 1.05)
+    True
+    """
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    x = _as_series(x, min_samples=4)
+
+    def scores(v):
+        ranks = rankdata(v, method="average").reshape(v.shape)
+        return ndtri((ranks - 0.375) / (v.size + 0.25))
+
+    return max(split_rhat(scores(x)), split_rhat(scores(np.abs(x - np.median(x)))))
 
 
 def jackknife(fn, *series, n_groups=None):
@@ -379,6 +413,93 @@ class Trace:
         temperature = np.concatenate([t.temperature for t in traces])
         return cls(observables, rate, final, temperature, first.n_units, extra,
                    counts=counts, states=states)
+
+    # -- files and other libraries ---------------------------------------------------
+    #: Version of the layout that :meth:`save` writes inside a heatbath.io file.
+    FORMAT_VERSION = 1
+
+    def save(self, path):
+        """Write the trace to ``path`` (.npz, no pickle, atomic; :mod:`heatbath.io`).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from heatbath.diagnostics import Trace
+        >>> from heatbath.spin import Ising, MetropolisSampler
+        >>> trace = MetropolisSampler(Ising((4, 4)), temperature=2.0, n_chains=2, seed=0).run(5)
+        >>> path = os.path.join(tempfile.mkdtemp(), "trace.npz")
+        >>> trace.save(path)
+        >>> bool((Trace.load(path)["energy"] == trace["energy"]).all())
+        True
+        """
+        from heatbath import io
+
+        info = {k: v for k, v in self.info.items()
+                if k not in self.counts and k not in _RATIOS and k != "states"
+                and np.asarray(v).dtype.kind in "biufU"}
+        payload = {"layout_version": self.FORMAT_VERSION, "observables": self.observables,
+                   "acceptance_rate": self.acceptance_rate, "final_state": self.final_state,
+                   "temperature": self.temperature, "n_units": self.n_units,
+                   "counts": self.counts, "info": info}
+        if self.states is not None:
+            payload["states"] = self.states
+        io.save_arrays(path, "heatbath.Trace", payload)
+
+    @classmethod
+    def load(cls, path):
+        """Read a trace written by :meth:`save`."""
+        from heatbath import io
+
+        data = io.load_arrays(path, "heatbath.Trace")
+        try:
+            if int(data["layout_version"]) > cls.FORMAT_VERSION:
+                raise ValueError(f"{path!r} holds a trace of layout {data['layout_version']}; "
+                                 f"this heatbath reads up to {cls.FORMAT_VERSION}")
+            arrays = lambda d: {k: np.asarray(v) for k, v in d.items()}  # noqa: E731
+            counts = arrays(data.get("counts", {}))
+            return cls(arrays(data.get("observables", {})),
+                       None if "attempted" in counts else np.asarray(data["acceptance_rate"]),
+                       np.asarray(data["final_state"]), np.asarray(data["temperature"]),
+                       int(data["n_units"]), data.get("info", {}), counts=counts,
+                       states=np.asarray(data["states"]) if "states" in data else None)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path!r} is not a complete trace (missing {exc})") from None
+
+    def to_xarray(self):
+        """The observables as an ``xarray.Dataset`` with dims ``(chain, draw)``.
+
+        ArviZ's order: one row per chain. Recorded states, when present, are
+        the variable ``states`` with dims ``(chain, draw, unit)``. Needs
+        xarray (``pip install heatbath[arviz]``).
+        """
+        try:
+            import xarray as xr
+        except ImportError:
+            raise ImportError("Trace.to_xarray needs xarray: pip install 'heatbath[arviz]'") \
+                from None
+        data = {k: (("chain", "draw"), np.asarray(v).T) for k, v in self.observables.items()}
+        if self.states is not None:
+            data["states"] = (("chain", "draw", "unit"), np.moveaxis(self.states, 0, 1))
+        coords = {"chain": np.arange(self.n_chains), "draw": np.arange(self.n_recorded)}
+        return xr.Dataset(data, coords=coords,
+                          attrs={"n_units": self.n_units, "inference_library": "heatbath"})
+
+    def to_arviz(self):
+        """The trace as an ``arviz.InferenceData`` (posterior group, dims (chain, draw)).
+
+        The acceptance rate and temperature go to ``sample_stats``. Needs
+        ArviZ (``pip install heatbath[arviz]``).
+        """
+        try:
+            import arviz as az
+        except ImportError:
+            raise ImportError("Trace.to_arviz needs ArviZ: pip install 'heatbath[arviz]'") \
+                from None
+        posterior = {k: np.asarray(v).T for k, v in self.observables.items()}
+        if self.states is not None:
+            posterior["states"] = np.moveaxis(self.states, 0, 1)
+        return az.from_dict(posterior=posterior,
+                            attrs={"n_units": self.n_units, "inference_library": "heatbath"})
 
     def mean(self, name):
         """Mean of an observable over all recorded samples and chains."""

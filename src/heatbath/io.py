@@ -7,8 +7,11 @@ is written, fsynced and renamed over the target, so an interrupted save
 leaves the previous file intact. Reading a file from a newer format, a
 truncated file or a file of the wrong kind raises ``ValueError``.
 
-- :func:`save_model` / :func:`load_model`: an :class:`~heatbath.RBM`
-  (the same files as :meth:`RBM.save`).
+- :func:`save_model` / :func:`load_model`: any model that gives a plain
+  state (``model.to_state()``, a dict of arrays and text) and is rebuilt
+  from it (``cls.from_state(state)``); its class registers its file
+  ``kind`` with :func:`register_model`. :meth:`RBM.save` writes these files.
+  This module imports no engine.
 - :func:`save_state` / :func:`load_state`: any ``get_state()`` dict of a
   sampler (chains, random streams, temperatures).
 - :func:`save_checkpoint` / :func:`load_checkpoint`: a model plus the state
@@ -16,7 +19,6 @@ truncated file or a file of the wrong kind raises ``ValueError``.
   ``RBM.fit(..., resume=path)`` continues bit for bit.
 """
 
-import json
 import os
 
 import numpy as np
@@ -24,7 +26,7 @@ import numpy as np
 from heatbath._io import atomic_write
 
 __all__ = ["FORMAT_VERSION", "save_model", "load_model", "save_state", "load_state",
-           "save_checkpoint", "load_checkpoint"]
+           "save_checkpoint", "load_checkpoint", "register_model", "save_arrays", "load_arrays"]
 
 #: Version of the state and checkpoint files this heatbath writes.
 FORMAT_VERSION = 1
@@ -72,6 +74,13 @@ def _write(path, kind, payload):
 
 
 def _read(path, kind):
+    flat, found = _read_any(path)
+    if found != kind:
+        raise ValueError(f"{path!r} holds a {found!r}, not a {kind!r}")
+    return _unflatten(flat)
+
+
+def _read_any(path):
     try:
         with np.load(os.fspath(path), allow_pickle=False) as f:
             flat = {k: f[k] for k in f.files}
@@ -79,24 +88,54 @@ def _read(path, kind):
         raise ValueError(f"cannot read {path!r} (truncated or not an .npz file): "
                          f"{type(exc).__name__}: {exc}") from None
     if "format_version" not in flat or "kind" not in flat:
-        raise ValueError(f"{path!r} is not a heatbath file (no format_version or kind)")
+        raise ValueError(f"{path!r} is not a heatbath file (missing 'format_version' or 'kind')")
     version = int(flat.pop("format_version"))
     found = str(flat.pop("kind"))
     if version > FORMAT_VERSION:
         raise ValueError(f"{path!r} has format_version {version}; this heatbath reads up to "
                          f"{FORMAT_VERSION}: upgrade heatbath")
-    if found != kind:
-        raise ValueError(f"{path!r} holds a {found!r}, not a {kind!r}")
-    return _unflatten(flat)
+    return flat, found
+
+
+#: file kind -> model class (filled by the classes themselves: this module imports no engine)
+_MODELS = {}
+
+
+def register_model(kind, cls):
+    """Let :func:`load_model` rebuild files of ``kind`` with ``cls.from_state``."""
+    _MODELS[str(kind)] = cls
+    return cls
+
+
+def _model_class(kind, path):
+    try:
+        return _MODELS[kind]
+    except KeyError:
+        raise ValueError(f"{path!r} holds a {kind!r}, which is not a heatbath model kind "
+                         f"(known: {sorted(_MODELS)})") from None
 
 
 def save_model(path, model):
-    """Save an RBM (atomic, no pickle); the same as ``model.save(path)``."""
-    model.save(path)
+    """Save a model's plain state (atomic, no pickle); ``model.save(path)`` does the same.
+
+    The model needs ``MODEL_KIND`` and ``to_state()``; :func:`load_model`
+    rebuilds it with the registered class's ``from_state``.
+    """
+    _write(path, model.MODEL_KIND, model.to_state())
+
+
+def save_arrays(path, kind, payload):
+    """Save a dict of arrays, numbers and text (nested dicts allowed) as ``kind`` (atomic)."""
+    _write(path, kind, payload)
+
+
+def load_arrays(path, kind):
+    """Read a dict written by :func:`save_arrays` with the same ``kind``."""
+    return _read(path, kind)
 
 
 def load_model(path):
-    """Load an RBM saved by :func:`save_model` or :meth:`RBM.save`.
+    """Load a model saved by :func:`save_model` (or ``model.save``).
 
     Examples
     --------
@@ -107,9 +146,8 @@ def load_model(path):
     >>> io.load_model(path).weights.shape
     (5, 3)
     """
-    from heatbath.rbm import RBM
-
-    return RBM.load(path)
+    flat, kind = _read_any(path)
+    return _model_class(kind, path).from_state(_unflatten(flat), path)
 
 
 def save_state(path, state):
@@ -139,11 +177,7 @@ def load_state(path):
 
 def save_checkpoint(path, model, training_state):
     """Save a model and the state of its training run (what ``fit`` writes)."""
-    payload = {"model": {"weights": model.weights, "visible_bias": model.visible_bias,
-                         "hidden_bias": model.hidden_bias,
-                         "visible": json.dumps(model.visible.spec()),
-                         "hidden": json.dumps(model.hidden.spec()),
-                         "dtype": model.dtype.name},
+    payload = {"model": {"kind": model.MODEL_KIND, **model.to_state()},
                "training": training_state}
     _write(path, "heatbath.checkpoint", payload)
 
@@ -163,23 +197,11 @@ def load_checkpoint(path):
     >>> state["epoch"], model.weights.shape
     (2, (6, 3))
     """
-    from heatbath.rbm import RBM
-    from heatbath.rbm.units import as_unit
-
     data = _read(path, "heatbath.checkpoint")
     try:
-        m = data["model"]
-
-        def unit(spec):
-            name, param = json.loads(spec)
-            return as_unit(f"{name}({param})" if name in ("binomial", "softmax") else name)
-
-        W = np.asarray(m["weights"])
-        if W.ndim != 2:
-            raise ValueError(f"weights must be 2-D, got shape {W.shape}")
-        model = RBM(W.shape[0], W.shape[1], unit(m["visible"]), unit(m["hidden"]),
-                    dtype=m["dtype"])
-        model.set_parameters(W, m["visible_bias"], m["hidden_bias"])
-        return model, data["training"]
+        m = dict(data["model"])
+        # Checkpoints of format 1 before the model kind was stored held RBMs.
+        kind = str(m.pop("kind", "heatbath.RBM"))
+        return _model_class(kind, path).from_state(m, path), data["training"]
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{path!r} is not a complete checkpoint (missing {exc})") from None

@@ -8,8 +8,9 @@ save it with ``fig.savefig("name.png")``.
 - :func:`sample_grid`: visible samples as images;
 - :func:`learning_curves`: the per-epoch history of :meth:`heatbath.RBM.fit`;
 - :func:`ising_snapshot`: one 2-D spin configuration;
-- :func:`observables_vs_temperature`: sampled energy, specific heat and |m|
-  with error bars against the exact finite-torus and infinite-lattice curves.
+- :func:`observables_vs_temperature`: sampled energy, specific heat and ``|m|``
+  with error bars against the exact finite-torus and infinite-lattice curves;
+- :func:`confusion_matrix`: a classifier's counts of true against predicted labels.
 """
 
 import numpy as np
@@ -20,7 +21,7 @@ except ImportError as exc:  # pragma: no cover - exercised without matplotlib
     raise ImportError("heatbath.plot needs matplotlib: pip install 'heatbath[plot]'") from exc
 
 __all__ = ["weight_grid", "sample_grid", "learning_curves", "ising_snapshot",
-           "observables_vs_temperature"]
+           "observables_vs_temperature", "confusion_matrix"]
 
 
 def _image_shape(n, image_shape, name):
@@ -175,7 +176,7 @@ def ising_snapshot(spins, shape=None, title="Ising configuration"):
 
 
 def observables_vs_temperature(results, J=1.0, title=None):
-    """Sampled e, C and <|m|> against T, with the exact curves.
+    """Sampled e, C and ``<|m|>`` against T, with the exact curves.
 
     Parameters
     ----------
@@ -216,5 +217,52 @@ def observables_vs_temperature(results, J=1.0, title=None):
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.suptitle(title or f"2D Ising model, {L}x{L} torus")
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, labels=None, title="confusion matrix"):
+    """Counts of each (true, predicted) label pair as an annotated image.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    labels : sequence or None
+        The label order of the rows and columns (default: every label seen,
+        sorted).
+    title : str
+
+    Examples
+    --------
+    >>> from heatbath.plot import confusion_matrix
+    >>> fig = confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2])
+    >>> fig.axes[0].get_xlabel()
+    'predicted'
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ValueError(f"y_true and y_pred must be 1-d of one length, got {y_true.shape} "
+                         f"and {y_pred.shape}")
+    labels = np.unique(np.concatenate([y_true, y_pred])) if labels is None else np.asarray(labels)
+    index = {label: k for k, label in enumerate(labels.tolist())}
+    counts = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for t, p in zip(y_true.tolist(), y_pred.tolist()):
+        counts[index[t], index[p]] += 1
+    n = len(labels)
+    fig = Figure(figsize=(1.0 + 0.45 * n, 0.8 + 0.45 * n))
+    ax = fig.add_subplot()
+    image = ax.imshow(counts, cmap="Blues", interpolation="nearest")
+    for i in range(n):
+        for j in range(n):
+            if counts[i, j]:
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if counts[i, j] > counts.max() / 2 else "black")
+    ax.set_xticks(range(n), [str(x) for x in labels.tolist()])
+    ax.set_yticks(range(n), [str(x) for x in labels.tolist()])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    accuracy = np.trace(counts) / max(counts.sum(), 1)
+    ax.set_title(f"{title} (accuracy {accuracy:.1%})")
+    fig.colorbar(image, ax=ax, label="count")
     fig.tight_layout()
     return fig

@@ -24,6 +24,9 @@ Differences a user may notice:
 first), :class:`SpinRBM` (data in {-1, +1}) and :class:`BinomialRBM`
 (counts 0..n_trials) follow the same conventions.
 
+:class:`RBMClassifier` is a classifier: the classification RBM of Larochelle
+and Bengio (2008), with an exact ``predict_proba``.
+
 Needs scikit-learn (``pip install heatbath[sklearn]``).
 """
 
@@ -34,8 +37,9 @@ import numpy as np
 import scipy.sparse as sp
 
 try:
-    from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin,
+    from sklearn.base import (BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin,
                               TransformerMixin)
+    from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils import check_random_state
     from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as exc:  # pragma: no cover - exercised without scikit-learn
@@ -44,13 +48,12 @@ except ImportError as exc:  # pragma: no cover - exercised without scikit-learn
 
 from heatbath import _random
 from heatbath._openmp import effective_n_threads
-from heatbath.rbm import RBM
+from heatbath.rbm import RBM, ClassRBM
 from heatbath.rbm import estimators
-from heatbath.rbm._layers import means_, preactivation, sample_, single_threaded_blas
-from heatbath.rbm.train import _Chains, _check_data, cd_step, fit_trainer
+from heatbath.rbm.train import PersistentChains, cd_step, check_data, fit_trainer
 from heatbath.rbm.units import Bernoulli, Gaussian
 
-__all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "SpinRBM", "BinomialRBM"]
+__all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "SpinRBM", "BinomialRBM", "RBMClassifier"]
 
 
 class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -128,8 +131,8 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def _check_values(self, model, X):
         """Rows the unit type accepts, in the model's dtype (ValueError otherwise)."""
         if not self._probabilities():
-            return _check_data(model, X, False)
-        V = _check_data(model, X, "any")
+            return check_data(model, X, False)
+        V = check_data(model, X, "any")
         if V.size and (V.min() < 0 or V.max() > 1):
             warnings.warn(f"X has values outside [0, 1] (from {V.min():g} to {V.max():g}); "
                           f"{type(self).__name__} uses them as given, as scikit-learn's does, "
@@ -212,13 +215,13 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         V = np.ascontiguousarray(self._check_values(model, X))
         if self.method == "pcd" and self._chains is None:
             rows = np.resize(np.arange(V.shape[0]), self.batch_size)
-            self._chains = _Chains(model, V[rows],
+            self._chains = PersistentChains(model, V[rows],
                                    _random.spawn_states(self._seed_seq.spawn(1)[0],
                                                         self.batch_size),
                                    np.ones(self.batch_size))
         streams = _random.spawn_states(self._seed_seq.spawn(1)[0], V.shape[0])
         persistent = self._chains if self.method == "pcd" else None
-        with single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             cd_step(model, V, self.k, streams, self._velocity, self.learning_rate,
                     self.momentum, self.weight_decay, persistent,
                     effective_n_threads(self.n_threads))
@@ -237,11 +240,7 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         X = self._validate(X, reset=False)
         model = self._model()
         V = self._check_values(model, X)
-        with single_threaded_blas():
-            x = preactivation(model.hidden_bias, V, model.weights,
-                              effective_n_threads(self.n_threads))
-        means_(x, model.hidden, np.ones(x.shape[0]), effective_n_threads(self.n_threads))
-        return x.astype(X.dtype, copy=False)
+        return model.hidden_means(V, n_threads=self.n_threads).astype(X.dtype, copy=False)
 
     def gibbs(self, v):
         """One block-Gibbs step from the rows of v: h ~ p(h | v), then v ~ p(v | h).
@@ -256,22 +255,15 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         V = self._check_values(model, X)
         if not hasattr(self, "_seed_seq"):
             self._seed_seq = self._seed()
-        streams = _random.spawn_states(self._seed_seq.spawn(1)[0], V.shape[0])
-        ones = np.ones(V.shape[0])
-        n_threads = effective_n_threads(self.n_threads)
-        h = np.empty((V.shape[0], model.n_hidden), dtype=model.dtype)
-        out = np.empty_like(V)
-        with single_threaded_blas():
-            x = preactivation(model.hidden_bias, V, model.weights, n_threads)
-            sample_(x, h, model.hidden, ones, streams, n_threads)
-            x = preactivation(model.visible_bias, h, model.weights, n_threads, transpose=True)
-            sample_(x, out, model.visible, ones, streams, n_threads)
+        out, _ = model.gibbs_step(V, seed=self._seed_seq.spawn(1)[0], n_threads=self.n_threads)
         return out.astype(X.dtype, copy=False)
 
     def _score(self, model, V):
-        if isinstance(model.visible, Bernoulli):
-            return float(estimators._bernoulli_pseudo_likelihood(model, V).mean())
-        return float(estimators.pseudo_likelihood(model, V).mean())
+        return float(self._pseudo_likelihood(model, V).mean())
+
+    def _pseudo_likelihood(self, model, V):
+        return estimators.pseudo_likelihood(model, V, n_threads=self.n_threads,
+                                            probabilities=isinstance(model.visible, Bernoulli))
 
     def score_samples(self, X):
         """Exact pseudo-likelihood of each row: sum_i log p(v_i | v_-i).
@@ -288,9 +280,7 @@ class _RBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         X = self._validate(X, reset=False)
         model = self._model()
         V = self._check_values(model, X)
-        if isinstance(model.visible, Bernoulli):
-            return estimators._bernoulli_pseudo_likelihood(model, V)
-        return estimators.pseudo_likelihood(model, V)
+        return self._pseudo_likelihood(model, V)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -429,3 +419,139 @@ class BinomialRBM(_RBMEstimator):
 
     def _units(self):
         return f"binomial({self.n_trials})"
+
+
+class RBMClassifier(ClassifierMixin, BaseEstimator):
+    """Classification RBM (Larochelle & Bengio 2008) with scikit-learn's classifier API.
+
+    An RBM over the inputs and a one-hot label; ``predict_proba`` is the exact
+    p(y | x), a softmax of minus the free energies (see
+    :class:`heatbath.rbm.ClassRBM`).
+
+    Parameters
+    ----------
+    n_components : int, default=100
+        Hidden units.
+    method : {"discriminative", "generative", "hybrid"}, default="discriminative"
+        Exact gradient of log p(y | x), CD-k on the joint p(x, y), or the
+        first plus ``generative_weight`` times the second. The generative
+        part models the inputs as Bernoulli units: they must lie in [0, 1].
+    solver : {"lbfgs", "sgd"}, default="lbfgs"
+        Full-batch L-BFGS on the exact penalised log loss (discriminative
+        only; deterministic given ``random_state``), or minibatch gradient
+        steps with momentum (any ``method``).
+    n_iter : int, default=200
+        L-BFGS iterations, or epochs for ``"sgd"``.
+    learning_rate, batch_size, momentum, k, generative_weight
+        Settings of ``"sgd"`` (see :meth:`heatbath.rbm.ClassRBM.fit`).
+    weight_decay : float, default=1e-3
+        L2 penalty on the weights.
+    random_state : int, RandomState instance or None
+        Initial weights, minibatch order and Gibbs draws.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    model_ : heatbath.rbm.ClassRBM
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.sklearn import RBMClassifier
+    >>> X = np.array([[1, 0, 1], [1, 1, 1], [0, 0, 1], [0, 1, 0]] * 5)
+    >>> y = np.array(["a", "a", "b", "b"] * 5)
+    >>> clf = RBMClassifier(n_components=8, random_state=0).fit(X, y)
+    >>> clf.predict([[1, 0, 1], [0, 1, 0]]).tolist()
+    ['a', 'b']
+    """
+
+    def __init__(self, n_components=100, *, method="discriminative", solver="lbfgs",
+                 n_iter=200, learning_rate=0.05, batch_size=10, momentum=0.5,
+                 weight_decay=1e-3, generative_weight=0.01, k=1, random_state=None, verbose=0):
+        self.n_components = n_components
+        self.method = method
+        self.solver = solver
+        self.n_iter = n_iter
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.generative_weight = generative_weight
+        self.k = k
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _validate(self, X, y=None, reset=False):
+        if y is None:
+            X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=reset)
+        else:
+            X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64,
+                                 reset=reset)
+        if sp.issparse(X):
+            X = X.toarray()
+        return X, y
+
+    def fit(self, X, y):
+        """Fit the classifier; returns self.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        """
+        X, y = self._validate(X, y, reset=True)
+        check_classification_targets(y)
+        self.classes_, labels = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"RBMClassifier needs samples of at least 2 classes in the data, "
+                             f"but the data contain only one class: {self.classes_[0]!r}")
+        rs = check_random_state(self.random_state)
+        init_seed, fit_seed = np.random.SeedSequence(
+            rs.randint(0, 2**32, size=4, dtype=np.uint64).tolist()).spawn(2)
+        model = ClassRBM(X.shape[1], self.n_components, len(self.classes_), seed=init_seed)
+        model.fit(X, labels, method=self.method, solver=self.solver, epochs=self.n_iter,
+                  batch_size=self.batch_size, learning_rate=self.learning_rate,
+                  momentum=self.momentum, weight_decay=self.weight_decay,
+                  generative_weight=self.generative_weight, k=self.k, seed=fit_seed,
+                  verbose=bool(self.verbose))
+        self.model_ = model
+        return self
+
+    def decision_function(self, X):
+        """Logits of each class (log p(y | x) up to a per-row constant).
+
+        Shape (n_samples, n_classes), or (n_samples,) with the logit of
+        ``classes_[1]`` over ``classes_[0]`` for two classes, as scikit-learn's
+        classifiers do.
+        """
+        check_is_fitted(self)
+        X, _ = self._validate(X)
+        logits = self.model_.decision_function(X)
+        if len(self.classes_) == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Exact p(y | x), shape (n_samples, n_classes)."""
+        check_is_fitted(self)
+        X, _ = self._validate(X)
+        return self.model_.predict_proba(X)
+
+    def predict_log_proba(self, X):
+        """Exact log p(y | x), shape (n_samples, n_classes)."""
+        check_is_fitted(self)
+        X, _ = self._validate(X)
+        return self.model_.predict_log_proba(X)
+
+    def predict(self, X):
+        """The most probable class of each row."""
+        check_is_fitted(self)
+        X, _ = self._validate(X)
+        return self.classes_[self.model_.predict(X)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

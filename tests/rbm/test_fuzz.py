@@ -76,7 +76,7 @@ def test_rbm_methods_on_hostile_data(data, visible, rows, cols):
              ("reconstruction_error", lambda: m.reconstruction_error(X)),
              ("log_likelihood", lambda: m.log_likelihood(X)),
              ("pseudo_likelihood", lambda: m.pseudo_likelihood(X)),
-             ("fit", lambda: m.fit(X, epochs=1, seed=0)["reconstruction_error"]),
+             ("fit", lambda: m.fit(X, epochs=1, seed=0).history_["reconstruction_error"]),
              ("init", lambda: m.sample(2, 1, init=X, seed=0))]
     for name, call in calls:
         try:

@@ -199,7 +199,7 @@ def test_fit_is_thread_count_independent_and_pt_reports_swaps():
     for n_threads in (1, 2):
         m = RBM(8, 5, seed=0)
         h = m.fit(X, epochs=3, batch_size=20, method="pt", n_temperatures=3,
-                  n_persistent_chains=10, seed=4, n_threads=n_threads)
+                  n_persistent_chains=10, seed=4, n_threads=n_threads).history_
         runs.append((m.weights.copy(), h))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     rates = np.array(runs[0][1]["swap_rate"])

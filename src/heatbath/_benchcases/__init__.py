@@ -4,4 +4,4 @@ A new module: add ``<module>.py`` here (cases built with :func:`heatbath._bench.
 one import line below, and ``bench/test_<module>.py``.
 """
 
-from heatbath._benchcases import markov, random, rbm, spin  # noqa: F401
+from heatbath._benchcases import continuous, markov, nqs, random, rbm, spin  # noqa: F401

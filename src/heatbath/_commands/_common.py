@@ -162,15 +162,38 @@ def _file_kind(path, flag):
     return None
 
 
-def load_data(spec, flag="--data"):
-    """Rows to train or evaluate on: 'digits', 'digits-test' or a .npy/.npz file of a 2-D array."""
-    if spec in ("digits", "digits-train", "digits-test"):
-        from heatbath.datasets import load_digits_binary
+DATASETS = ("digits", "mnist", "fashion-mnist")
 
-        try:
-            return load_digits_binary("test" if spec == "digits-test" else "train")[0]
-        except ValueError as exc:
-            raise CommandError(f"{flag} {spec}: {exc}") from None
+
+def _dataset(spec):
+    """('digits' | 'mnist' | 'fashion-mnist', 'train' | 'test') for a data set name, else None."""
+    for name in DATASETS:
+        for suffix, subset in (("", "train"), ("-train", "train"), ("-test", "test")):
+            if spec == name + suffix:
+                return name, subset
+    return None
+
+
+def load_dataset(spec, flag="--data"):
+    """``(X, y)`` of a built-in data set: digits (binarised at >= 8), MNIST or
+    Fashion-MNIST (binarised at 0.5; downloaded once and checked)."""
+    from heatbath import datasets
+
+    name, subset = _dataset(spec)
+    try:
+        if name == "digits":
+            return datasets.load_digits_binary(subset)
+        loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
+        return loader(subset=subset, binarize=0.5)
+    except ValueError as exc:
+        raise CommandError(f"{flag} {spec}: {exc}") from None
+
+
+def load_data(spec, flag="--data"):
+    """Rows to train or evaluate on: a data set name (digits, mnist, fashion-mnist, each with
+    -test for the test set) or a .npy/.npz file of a 2-D array."""
+    if _dataset(spec) is not None:
+        return load_dataset(spec, flag)[0]
     kind = _file_kind(spec, flag)
     if kind is None:
         raise CommandError(f"{flag} {spec}: not a NumPy .npy or .npz file (write the rows "

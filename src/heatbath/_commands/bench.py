@@ -18,4 +18,6 @@ def add_parser(subparsers):
 def run(args):
     from heatbath._bench import run_command
 
+    if args.n_threads is not None and args.n_threads < 1:
+        raise c.CommandError(f"--n-threads must be >= 1, got {args.n_threads}")
     return run_command(args)

@@ -4,7 +4,7 @@ import sys
 
 from heatbath._commands import _common as c
 
-ALGORITHMS = ("heatbath", "metropolis", "wolff")
+ALGORITHMS = ("heatbath", "metropolis", "multispin", "swendsen-wang", "wolff")
 
 
 def add_parser(subparsers):
@@ -22,7 +22,12 @@ def add_parser(subparsers):
                         "needs of order L^2.2 sweeps, and a warning says when it was too few")
     p.add_argument("--n-chains", type=c.positive_int, default=8, help="independent chains")
     p.add_argument("--algorithm", choices=ALGORITHMS, default="metropolis",
-                   help="single-spin Metropolis, heat-bath, or Wolff clusters")
+                   help="single-spin Metropolis, heat-bath, multispin (Metropolis on 64 "
+                        "replicas per machine word), Swendsen-Wang or Wolff clusters")
+    p.add_argument("--temperatures", default=None, metavar="T1,T2,...",
+                   help="replica exchange over these temperatures (--n-chains sets, "
+                        "--algorithm metropolis or heatbath): a row per temperature and "
+                        "the swap rates")
     p.add_argument("--seed", type=c.nonnegative_int, default=None,
                    help="default: fresh entropy, printed so that the run can be repeated")
     p.add_argument("--n-threads", type=c.positive_int, default=None, help="default: all cores")
@@ -48,6 +53,8 @@ def add_parser(subparsers):
 def run(args):
     from heatbath.spin.study import run_ising
 
+    if args.temperatures is not None:
+        return _tempering(args)
     if args.resume and args.checkpoint is None:
         raise c.CommandError("--resume needs --checkpoint PATH")
     c.check_writable(args.checkpoint, "--checkpoint")
@@ -101,3 +108,60 @@ def report(result):
     for w in result.warnings:
         lines.append(f"WARNING, chains not mixed: {w}")
     return "\n".join(lines)
+
+
+def _tempering(args):
+    """``--temperatures``: replica exchange, one row per temperature plus the swap rates."""
+    import time
+
+    import numpy as np
+
+    from heatbath import spin
+    from heatbath.diagnostics import Trace
+
+    try:
+        temperatures = [float(x) for x in args.temperatures.split(",")]
+    except ValueError:
+        raise c.CommandError(f"--temperatures must be numbers separated by commas, "
+                             f"got {args.temperatures!r}") from None
+    algorithm = {"metropolis": "metropolis", "heatbath": "heat_bath"}.get(args.algorithm)
+    if algorithm is None:
+        raise c.CommandError("--temperatures runs replica exchange with --algorithm "
+                             f"metropolis or heatbath, not {args.algorithm}")
+    model = spin.Ising((args.size,) * args.dim, J=args.coupling, h=args.field,
+                       periodic=not args.open)
+    pt = spin.ReplicaExchange(model, temperatures=temperatures, n_sets=args.n_chains,
+                              seed=args.seed, n_threads=args.n_threads, algorithm=algorithm)
+    start = time.perf_counter()
+    trace = pt.run(args.n_sweeps, burn_in=args.burn_in)
+    seconds = time.perf_counter() - start
+    rows, n = [], args.n_chains
+    for k, T in enumerate(pt.temperatures):
+        cols = slice(k * n, (k + 1) * n)
+        sub = Trace({name: trace[name][:, cols] for name in ("energy", "magnetization")},
+                    np.full(n, np.nan), trace.final_state[cols], np.full(n, T), model.n_spins)
+        th = spin.thermodynamics(sub)
+        row = {"temperature": float(T)}
+        for name in ("energy_per_spin", "abs_magnetization", "magnetization_squared",
+                     "specific_heat", "susceptibility", "binder"):
+            row[name], row[name + "_stderr"] = (float(x) for x in th[name])
+        row["tau_int_energy"] = float(th["tau_int_energy"])
+        rows.append(row)
+    rates, trip = trace.info["swap_rates"], trace.info["mean_round_trip_sweeps"]
+    res = {"model": {"size": args.size, "dim": args.dim, "J": args.coupling, "h": args.field,
+                     "periodic": not args.open, "n_spins": model.n_spins},
+           "algorithm": "replica-exchange " + args.algorithm, "n_sweeps": args.n_sweeps,
+           "burn_in": args.burn_in, "n_chains": args.n_chains, "seed": args.seed,
+           "rows": rows, "swap_rates": [None if np.isnan(x) else float(x) for x in rates],
+           "round_trips": int(trace.info["round_trips"]),
+           "mean_round_trip_sweeps": None if np.isnan(trip) else float(trip),
+           "seconds": seconds}
+    if args.json:
+        print(c.dumps(res))
+        return 0
+    print(c.table([[f"{r['temperature']:.4g}", f"{r['energy_per_spin']:.5f}",
+                    f"{r['abs_magnetization']:.4f}", f"{r['specific_heat']:.4f}"]
+                   for r in rows], ["T", "energy_per_spin", "abs_magnetization",
+                                    "specific_heat"]))
+    print("swap rates: " + ", ".join(c.fmt(x, ".3f", "n/a") for x in res["swap_rates"]))
+    return 0

@@ -23,13 +23,11 @@ from libc.math cimport exp, expf, log, sqrt, cos, sin, M_PI
 from libc.stdint cimport uint64_t
 
 from heatbath._random cimport rng_t, rng_load, rng_store, rng_double, rng_float
+from heatbath.rbm._units cimport BERNOULLI, SPIN, GAUSSIAN, BINOMIAL, SOFTMAX
 
-cdef enum:
-    BERNOULLI = 0
-    SPIN = 1
-    GAUSSIAN = 2
-    BINOMIAL = 3
-    SOFTMAX = 4
+#: Unit kind codes of the kernels (heatbath/rbm/_units.pxd), for the Python layer.
+UNIT_KINDS = {"bernoulli": BERNOULLI, "spin": SPIN, "gaussian": GAUSSIAN,
+              "binomial": BINOMIAL, "softmax": SOFTMAX}
 
 
 cdef inline double _uniform(rng_t* r, bint single) noexcept nogil:

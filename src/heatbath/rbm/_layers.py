@@ -28,8 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from heatbath.rbm import _blas, _gibbs
-
-BERNOULLI, SPIN, GAUSSIAN, BINOMIAL, SOFTMAX = 0, 1, 2, 3, 4
+from heatbath.rbm.units import BERNOULLI, BINOMIAL, SPIN
 
 
 def _probabilities(x, kind, beta):

@@ -33,6 +33,7 @@ from scipy.special import logsumexp
 
 from heatbath import _random
 from heatbath._openmp import effective_n_threads
+from heatbath._sampler import progress
 from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array
 from heatbath.rbm._layers import (_row_blocks, matmul, run_parallel, sample_,
                                   single_threaded_blas)
@@ -271,14 +272,6 @@ def _base_bias(model, data):
     return model.visible.bias_from_data(V)
 
 
-def _bar(verbose, total, desc):
-    if not verbose:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="beta", desc=desc, mininterval=0.5)
-
-
 def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=None,
         n_threads=None, verbose=False):
     """log Z by annealed importance sampling from a base-rate model.
@@ -329,19 +322,14 @@ def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=No
     x[...] = path.a0
     sample_(x, v, model.visible, np.ones(n_runs), streams, n_threads)   # exact draws, p_0
     log_w = np.zeros(n_runs)
-    bar = _bar(verbose, betas.size - 1, "AIS")
-    try:
-        with single_threaded_blas(), np.errstate(over="ignore"):
-            c = matmul(v, path.W, n_threads)
-            for k in range(1, betas.size):
-                log_w += path.increment(betas[k], betas[k - 1], v, c)
-                if k < betas.size - 1:
-                    c = path.gibbs(betas[k], v, c, h, streams)
-                if bar is not None:
-                    bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+    with progress(verbose, betas.size - 1, unit="beta", desc="AIS") as bar, \
+            single_threaded_blas(), np.errstate(over="ignore"):
+        c = matmul(v, path.W, n_threads)
+        for k in range(1, betas.size):
+            log_w += path.increment(betas[k], betas[k - 1], v, c)
+            if k < betas.size - 1:
+                c = path.gibbs(betas[k], v, c, h, streams)
+            bar.update(1)
     value, stderr, ess = _summary(log_w)
     return Estimate(path.log_z0 + value, stderr, ess, "ais", n_runs, betas.size, log_w)
 
@@ -354,18 +342,13 @@ def _reverse_runs(model, V, betas, base, seed, n_threads, verbose):
     v = np.array(V, dtype=dt, order="C", copy=True)
     h = np.empty((V.shape[0], model.n_hidden), dtype=dt)
     log_w = np.zeros(V.shape[0])
-    bar = _bar(verbose, betas.size - 1, "reverse AIS")
-    try:
-        with single_threaded_blas(), np.errstate(over="ignore"):
-            c = matmul(v, path.W, n_threads)
-            for k in range(betas.size - 1, 0, -1):
-                c = path.gibbs(betas[k], v, c, h, streams)
-                log_w += path.increment(betas[k - 1], betas[k], v, c)
-                if bar is not None:
-                    bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+    with progress(verbose, betas.size - 1, unit="beta", desc="reverse AIS") as bar, \
+            single_threaded_blas(), np.errstate(over="ignore"):
+        c = matmul(v, path.W, n_threads)
+        for k in range(betas.size - 1, 0, -1):
+            c = path.gibbs(betas[k], v, c, h, streams)
+            log_w += path.increment(betas[k - 1], betas[k], v, c)
+            bar.update(1)
     return path, log_w
 
 
@@ -474,7 +457,8 @@ def log_likelihood(model, X, method="exact", **kwargs):
 
 
 # -- pseudo-likelihood ---------------------------------------------------------------
-def pseudo_likelihood(model, X, per_site=False, max_elements=2**23):
+def pseudo_likelihood(model, X, per_site=False, max_elements=2**23, *, n_threads=None,
+                      probabilities=False):
     r"""Exact pseudo-likelihood: :math:`\sum_i \log p(v_i \mid v_{-i})` per row.
 
     Every site and every value of it is evaluated exactly (a softmax group
@@ -488,6 +472,12 @@ def pseudo_likelihood(model, X, per_site=False, max_elements=2**23):
         Return the terms, shape (n_samples, n_sites), instead of their sums.
     max_elements : int
         Work-array size per chunk of sites.
+    n_threads : int or None
+        Threads for the product ``X @ W`` (the same bits for any count).
+    probabilities : bool
+        Bernoulli visible units only: X may hold probabilities in [0, 1]
+        (grey levels, scikit-learn's convention); each term is then its
+        expectation over v_i ~ Bernoulli(X_i).
 
     Returns
     -------
@@ -505,13 +495,19 @@ def pseudo_likelihood(model, X, per_site=False, max_elements=2**23):
     if not unit.discrete:
         raise ValueError("pseudo-likelihood needs discrete visible units; gaussian units "
                          "have a density (use log_likelihood)")
-    V = model._check_layer(X, "visible", "X")
+    n_threads = effective_n_threads(n_threads)
+    if probabilities:
+        from heatbath.rbm.train import check_data
+
+        V = check_data(model, X, "any")
+    else:
+        V = model._check_layer(X, "visible", "X")
     if isinstance(unit, Bernoulli):
-        return _bernoulli_pseudo_likelihood(model, V, per_site, max_elements)
+        return _bernoulli_pseudo_likelihood(model, V, per_site, max_elements, n_threads)
     W = model.weights.astype(float)
     a, b = model.visible_bias.astype(float), model.hidden_bias.astype(float)
     n, nh = V.shape[0], model.n_hidden
-    c = matmul(V, W, effective_n_threads(None))
+    c = matmul(V, W, n_threads)
     if isinstance(unit, Softmax):
         k = unit.param
         sites = np.arange(model.n_visible).reshape(-1, k)        # (groups, k)
@@ -531,7 +527,7 @@ def pseudo_likelihood(model, X, per_site=False, max_elements=2**23):
     return out if per_site else out.sum(axis=1)
 
 
-def _bernoulli_pseudo_likelihood(model, V, per_site=False, max_elements=2**23):
+def _bernoulli_pseudo_likelihood(model, V, per_site=False, max_elements=2**23, n_threads=1):
     """Pseudo-likelihood for bernoulli visible units; V may hold probabilities in [0, 1].
 
     With d_i = log p(v_i = 1 | v_-i) - log p(v_i = 0 | v_-i), each term is
@@ -544,7 +540,7 @@ def _bernoulli_pseudo_likelihood(model, V, per_site=False, max_elements=2**23):
     a, b = model.visible_bias.astype(float), model.hidden_bias.astype(float)
     n, nh = V.shape[0], model.n_hidden
     V = np.asarray(V, dtype=float)
-    c = matmul(V, W, effective_n_threads(None))
+    c = matmul(V, W, n_threads)
     hidden = model.hidden
     step = max(1, max_elements // max(1, n * nh))
     out = np.empty(V.shape)

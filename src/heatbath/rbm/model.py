@@ -1,15 +1,16 @@
 """Restricted Boltzmann machines: the model, exact quantities, block Gibbs sampling."""
 
-import os
+import json
 
 import numpy as np
+
 from heatbath import _random
 from heatbath._concurrency import Exclusive
-from heatbath._io import atomic_write
 from heatbath._openmp import effective_n_threads
 from heatbath._sampler import Sampler
-from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array
-from heatbath.rbm._layers import matmul, preactivation, sample_, single_threaded_blas
+from heatbath._validation import (MAX_ELEMENTS, check_2d, check_int, check_real_array,
+                                  check_temperature)
+from heatbath.rbm._layers import matmul, means_, preactivation, sample_, single_threaded_blas
 from heatbath.rbm.units import Gaussian, as_unit
 
 __all__ = ["RBM", "GibbsSampler"]
@@ -233,9 +234,9 @@ class RBM:
         """
         from heatbath.rbm.estimators import log_likelihood
 
-        return log_likelihood(self, X, method, **kwargs)
+        return log_likelihood(self, check_2d(X), method, **kwargs)
 
-    def pseudo_likelihood(self, X, per_site=False):
+    def pseudo_likelihood(self, X, per_site=False, n_threads=None):
         """Exact pseudo-likelihood per row (see :func:`heatbath.rbm.estimators.pseudo_likelihood`).
 
         Examples
@@ -248,19 +249,133 @@ class RBM:
         """
         from heatbath.rbm.estimators import pseudo_likelihood
 
-        return pseudo_likelihood(self, X, per_site)
+        return pseudo_likelihood(self, check_2d(X), per_site, n_threads=n_threads)
 
     # -- layers ---------------------------------------------------------------------
-    def _gibbs_step(self, V, H, beta, streams, n_threads):
+    def _gibbs_step(self, V, H, beta, streams, n_threads, x=None):
         """The one block-Gibbs step (unchecked): H ~ p(h | V), then V ~ p(v | H), in place.
 
-        Every sampler, CD, PCD, PT and AIS step goes through here. Row i draws
-        from ``streams[i]`` at inverse temperature ``beta[i]``.
+        The sampler, CD, PCD, PT and :meth:`gibbs_step` go through here. Row i
+        draws from ``streams[i]`` at inverse temperature ``beta[i]``. ``x``:
+        the hidden pre-activations of V if the caller has them. Returns the
+        hidden means given the old V (x, overwritten).
         """
-        x = preactivation(self.hidden_bias, V, self.weights, n_threads)
+        if x is None:
+            x = preactivation(self.hidden_bias, V, self.weights, n_threads)
         sample_(x, H, self.hidden, beta, streams, n_threads)
-        x = preactivation(self.visible_bias, H, self.weights, n_threads, transpose=True)
-        sample_(x, V, self.visible, beta, streams, n_threads)
+        xv = preactivation(self.visible_bias, H, self.weights, n_threads, transpose=True)
+        sample_(xv, V, self.visible, beta, streams, n_threads)
+        return x
+
+    def _layer(self, data, layer, name, temperature):
+        # Any finite reals: the conditionals are defined for them (grey levels read as
+        # probabilities, as scikit-learn's BernoulliRBM does), not only unit values.
+        n = self.n_visible if layer == "visible" else self.n_hidden
+        X = check_real_array(check_2d(data, name), name)
+        if X.ndim != 2 or X.shape[1] != n:
+            raise ValueError(f"{name} must have shape (n_samples, {n}), got {X.shape}")
+        T = check_temperature(temperature)
+        if T.ndim == 0:
+            T = np.full(X.shape[0], float(T))
+        if T.shape != (X.shape[0],):
+            raise ValueError(f"temperature must be a scalar or have shape ({X.shape[0]},) "
+                             f"(one per row), got {T.shape}")
+        if np.isinf(T).any() and (isinstance(self.visible, Gaussian)
+                                  or isinstance(self.hidden, Gaussian)):
+            raise ValueError("temperature must be finite for gaussian units")
+        beta = np.where(np.isinf(T), 0.0, 1.0 / T)
+        return np.ascontiguousarray(X, dtype=self.dtype), beta
+
+    def _conditional(self, data, layer, temperature, n_threads, seed):
+        src, dst = ("visible", "hidden") if layer == "hidden" else ("hidden", "visible")
+        X, beta = self._layer(data, src, "V" if src == "visible" else "H", temperature)
+        n_threads = effective_n_threads(n_threads)
+        unit = self.hidden if layer == "hidden" else self.visible
+        bias = self.hidden_bias if layer == "hidden" else self.visible_bias
+        with single_threaded_blas():
+            x = preactivation(bias, X, self.weights, n_threads, transpose=layer == "visible")
+        if seed is False:
+            means_(x, unit, beta, n_threads)
+            return x
+        out = np.empty_like(x)
+        sample_(x, out, unit, beta, _random.spawn_states(seed, X.shape[0]), n_threads)
+        return out
+
+    def hidden_means(self, V, *, temperature=1.0, n_threads=None):
+        """E[h | v] for each row of V at ``temperature``, shape (n_samples, n_hidden).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> rbm = RBM(3, 2).set_parameters(weights=np.zeros((3, 2)))
+        >>> rbm.hidden_means(np.ones((1, 3)))   # no couplings: 1/2
+        array([[0.5, 0.5]])
+        """
+        return self._conditional(V, "hidden", temperature, n_threads, False)
+
+    def visible_means(self, H, *, temperature=1.0, n_threads=None):
+        """E[v | h] for each row of H at ``temperature``, shape (n_samples, n_visible).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> RBM(2, 3).visible_means(np.zeros((1, 3)))   # h = 0: sigmoid(a) = 1/2
+        array([[0.5, 0.5]])
+        """
+        return self._conditional(H, "visible", temperature, n_threads, False)
+
+    def sample_hidden(self, V, *, temperature=1.0, seed=None, n_threads=None):
+        """h ~ p(h | v) for each row of V (row i draws from stream i of ``seed``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> RBM(3, 2).sample_hidden(np.ones((4, 3)), seed=0).shape
+        (4, 2)
+        """
+        return self._conditional(V, "hidden", temperature, n_threads, seed)
+
+    def sample_visible(self, H, *, temperature=1.0, seed=None, n_threads=None):
+        """v ~ p(v | h) for each row of H (row i draws from stream i of ``seed``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> RBM(3, 2).sample_visible(np.ones((4, 2)), seed=0).shape
+        (4, 3)
+        """
+        return self._conditional(H, "visible", temperature, n_threads, seed)
+
+    def gibbs_step(self, V, *, temperature=1.0, seed=None, n_threads=None):
+        """One block-Gibbs step from each row of V: h ~ p(h | v), then v ~ p(v | h).
+
+        Row i draws from stream i spawned from ``seed``; the same step as
+        :class:`GibbsSampler` and training use.
+
+        Returns
+        -------
+        V_new, H : ndarray
+            The new visible states and the hidden states drawn on the way.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> V, H = RBM(3, 2, seed=0).gibbs_step(np.ones((5, 3)), seed=1)
+        >>> V.shape, H.shape
+        ((5, 3), (5, 2))
+        """
+        V, beta = self._layer(V, "visible", "V", temperature)
+        V = V.copy()   # sampled in place
+        H = np.empty((V.shape[0], self.n_hidden), dtype=self.dtype)
+        streams = _random.spawn_states(seed, V.shape[0])
+        with single_threaded_blas():
+            self._gibbs_step(V, H, beta, streams, effective_n_threads(n_threads))
+        return V, H
 
     # -- sampling ------------------------------------------------------------
     def gibbs_sampler(self, *, temperature=1.0, n_chains=1, seed=None, n_threads=None,
@@ -293,7 +408,7 @@ class RBM:
 
         Parameters
         ----------
-        X : array_like, shape (n_samples, n_visible)
+        X : array_like or scipy.sparse matrix, shape (n_samples, n_visible)
             Values valid for the visible units (binary for bernoulli, ...).
         epochs, batch_size, k : int
         method : {"cd", "pcd", "pt"}
@@ -331,9 +446,11 @@ class RBM:
 
         Returns
         -------
-        dict
-            Per-epoch ``epoch``, ``reconstruction_error``, ``seconds``, the
-            scores and, for PT, ``swap_rate`` (per neighbouring pair).
+        RBM
+            The model itself (as scikit-learn's ``fit``). The training
+            history is on ``history_``: per-epoch ``epoch``,
+            ``reconstruction_error``, ``seconds``, the scores and, for PT,
+            ``swap_rate`` (per neighbouring pair).
 
         Raises
         ------
@@ -346,17 +463,20 @@ class RBM:
         >>> import numpy as np
         >>> from heatbath import RBM
         >>> X = (np.random.default_rng(0).random((100, 6)) < 0.3).astype(float)
-        >>> history = RBM(6, 4, seed=0).fit(X, epochs=3, seed=1)
-        >>> len(history["reconstruction_error"])
+        >>> rbm = RBM(6, 4, seed=0).fit(X, epochs=3, seed=1)
+        >>> len(rbm.history_["reconstruction_error"])
         3
+        >>> rbm.sample(2, 5, seed=0).shape
+        (2, 6)
         """
         from heatbath.rbm.train import fit
 
         with self._busy("RBM (it is being trained)"):
-            return fit(self, X, epochs, batch_size, method, k, learning_rate, momentum,
+            self.history_ = fit(self, X, epochs, batch_size, method, k, learning_rate, momentum,
                        weight_decay, n_persistent_chains, n_temperatures, shuffle, seed,
                        callback, verbose, n_threads, score_every, scores, score_data,
                        checkpoint, checkpoint_every, resume)
+        return self
 
     def reconstruction_error(self, X):
         """Mean squared one-step reconstruction error (deterministic, via means)."""
@@ -365,24 +485,60 @@ class RBM:
         return reconstruction_error(self, X)
 
     # -- files -----------------------------------------------------------------
+    #: The ``kind`` of model files (:mod:`heatbath.io`).
+    MODEL_KIND = "heatbath.RBM"
+
+    def to_state(self):
+        """The model as a plain dict of arrays and text (what a model file holds).
+
+        Examples
+        --------
+        >>> from heatbath import RBM
+        >>> state = RBM(3, 2, hidden="softmax(2)", seed=0).to_state()
+        >>> RBM.from_state(state)
+        RBM(n_visible=3, n_hidden=2, visible=bernoulli, hidden=softmax(2), dtype=float64)
+        """
+        return {"weights": self.weights.copy(), "visible_bias": self.visible_bias.copy(),
+                "hidden_bias": self.hidden_bias.copy(),
+                "visible": self.visible.name, "visible_param": np.int64(self.visible.param),
+                "hidden": self.hidden.name, "hidden_param": np.int64(self.hidden.param),
+                "dtype": self.dtype.name}
+
+    @classmethod
+    def from_state(cls, state, source="state"):
+        """Rebuild a model from :meth:`to_state` output (checked; ValueError names ``source``)."""
+        def unit(prefix):
+            name = str(state[prefix])
+            if name.startswith("["):          # checkpoints before to_state: JSON [name, param]
+                name, param = json.loads(name)
+            else:
+                param = int(state[prefix + "_param"])
+            return as_unit(f"{name}({int(param)})" if name in ("binomial", "softmax") else name)
+
+        try:
+            W = np.asarray(state["weights"])
+            if W.ndim != 2:
+                raise ValueError(f"{source!r}: weights must be 2-D, got shape {W.shape}")
+            model = cls(W.shape[0], W.shape[1], unit("visible"), unit("hidden"),
+                        dtype=str(state["dtype"]))
+            model.set_parameters(W, state["visible_bias"], state["hidden_bias"])
+        except KeyError as exc:
+            raise ValueError(f"{source!r} is not a complete heatbath RBM (missing {exc})") \
+                from None
+        return model
+
     def save(self, path):
         """Write the model to ``path`` (.npz, no pickle), atomically.
 
-        The file holds ``weights``, ``visible_bias``, ``hidden_bias``, the unit
-        types and their parameters, the dtype and ``format_version``. It is
-        written to a temporary file in the same folder and renamed over
+        The file holds :meth:`to_state` (``weights``, ``visible_bias``,
+        ``hidden_bias``, the unit types and their parameters, the dtype),
+        its ``kind`` and ``format_version`` (:func:`heatbath.io.save_model`).
+        It is written to a temporary file in the same folder and renamed over
         ``path``, so an interrupted save never leaves a broken file.
         """
-        def write(f):
-            np.savez(f, format_version=np.int64(MODEL_FORMAT_VERSION),
-                     kind=np.str_("heatbath.RBM"),
-                     weights=self.weights, visible_bias=self.visible_bias,
-                     hidden_bias=self.hidden_bias,
-                     visible=np.str_(self.visible.name), visible_param=self.visible.param,
-                     hidden=np.str_(self.hidden.name), hidden_param=self.hidden.param,
-                     dtype=np.str_(self.dtype.name))
+        from heatbath import io
 
-        atomic_write(path, write, suffix=".npz")
+        io.save_model(path, self)
 
     @classmethod
     def load(cls, path):
@@ -397,28 +553,11 @@ class RBM:
         >>> RBM.load(path)
         RBM(n_visible=4, n_hidden=3, visible=spin, hidden=bernoulli, dtype=float64)
         """
-        try:
-            with np.load(os.fspath(path), allow_pickle=False) as f:
-                data = {k: f[k] for k in f.files}
-        except Exception as exc:  # missing, truncated, not a zip (BadZipFile, EOFError)
-            raise ValueError(f"cannot read an RBM model from {path!r}: "
-                             f"{type(exc).__name__}: {exc}") from None
-        try:
-            version = int(data["format_version"])
-            if version > MODEL_FORMAT_VERSION:
-                raise ValueError(f"{path!r} has format_version {version}; this heatbath "
-                                 f"reads up to {MODEL_FORMAT_VERSION}")
+        from heatbath import io
 
-            def unit(prefix):
-                name, param = str(data[prefix]), int(data[prefix + "_param"])
-                return as_unit(f"{name}({param})" if name in ("binomial", "softmax") else name)
-
-            W = data["weights"]
-            model = cls(W.shape[0], W.shape[1], unit("visible"), unit("hidden"),
-                        dtype=str(data["dtype"]))
-            model.set_parameters(W, data["visible_bias"], data["hidden_bias"])
-        except KeyError as exc:
-            raise ValueError(f"{path!r} is not a heatbath RBM file (missing {exc})") from None
+        model = io.load_model(path)
+        if not isinstance(model, cls):
+            raise ValueError(f"{path!r} holds a {type(model).__name__}, not a {cls.__name__}")
         return model
 
 
@@ -537,3 +676,12 @@ class GibbsSampler(Sampler):
                 self.model._gibbs_step(self._v, self._h, self._beta, self._streams,
                                        effective_n_threads(n_threads))
             self.n_sweeps_done += 1
+
+
+def _register():
+    from heatbath import io
+
+    io.register_model(RBM.MODEL_KIND, RBM)
+
+
+_register()

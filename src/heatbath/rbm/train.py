@@ -24,15 +24,19 @@ import numpy as np
 
 from heatbath import _random
 from heatbath._openmp import effective_n_threads
-from heatbath._validation import check_int, check_real_array
+from heatbath._sampler import progress
+from heatbath._validation import check_2d, check_int, check_real_array
 from heatbath.rbm import _cd
 from heatbath.rbm._layers import matmul, means_, preactivation, sample_, single_threaded_blas
 from heatbath.rbm.units import Bernoulli
 
-__all__ = ["fit", "fit_trainer", "reconstruction_error", "pt_betas", "Trainer", "SCORES"]
+__all__ = ["fit", "fit_trainer", "reconstruction_error", "pt_betas", "Trainer", "SCORES",
+           "PersistentChains", "cd_step", "check_data"]
 
 
 def _check_positive(value, name, allow_zero=False):
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a real number, got the string {value!r}")
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -80,8 +84,8 @@ def pt_betas(n_temperatures, beta_min=0.1):
     return beta_min ** (np.arange(n) / (n - 1))
 
 
-class _Chains:
-    """Negative-phase chains: visible/hidden states, streams, betas."""
+class PersistentChains:
+    """Negative-phase chains: visible/hidden states, streams, betas (PCD and PT)."""
 
     def __init__(self, model, V, streams, beta):
         # A copy: the chains are sampled in place and V may be the data itself.
@@ -91,12 +95,12 @@ class _Chains:
         self.beta = np.ascontiguousarray(beta, dtype=np.float64)
 
     def gibbs(self, model, k, n_threads):
-        """k steps: h | v, then v | h. Leaves h sampled from the last v's parent."""
+        """k steps of the one block-Gibbs step (:meth:`RBM._gibbs_step`)."""
         for _ in range(k):
-            x = preactivation(model.hidden_bias, self.v, model.weights, n_threads)
-            sample_(x, self.h, model.hidden, self.beta, self.streams, n_threads)
-            x = preactivation(model.visible_bias, self.h, model.weights, n_threads, True)
-            sample_(x, self.v, model.visible, self.beta, self.streams, n_threads)
+            model._gibbs_step(self.v, self.h, self.beta, self.streams, n_threads)
+
+
+_Chains = PersistentChains   # the old private name
 
 
 def _apply(model, velocity, grads, lr, momentum, weight_decay):
@@ -140,12 +144,9 @@ def cd_step(model, V0, k, streams, velocity, lr, momentum=0.0, weight_decay=0.0,
     ones = np.ones(V0.shape[0])
     x = preactivation(model.hidden_bias, V0, model.weights, n_threads)
     if persistent is None:
-        chains = _Chains(model, V0, streams[: V0.shape[0]], ones)
-        # The chain starts from a sample of h given the data.
-        sample_(x, chains.h, model.hidden, ones, chains.streams, n_threads)
-        H0 = x
-        xv = preactivation(model.visible_bias, chains.h, model.weights, n_threads, True)
-        sample_(xv, chains.v, model.visible, ones, chains.streams, n_threads)
+        chains = PersistentChains(model, V0, streams[: V0.shape[0]], ones)
+        # The chain starts from the data; its first step's hidden means are H0.
+        H0 = model._gibbs_step(chains.v, chains.h, ones, chains.streams, n_threads, x)
         chains.gibbs(model, k - 1, n_threads)
     else:
         means_(x, model.hidden, ones, n_threads)
@@ -215,13 +216,14 @@ def _fused_epoch(model, V, rows, batch_size, k, lr, momentum, weight_decay, pers
                          work["H0"], work["Hs"], work["Vs"], work["Pv"], work["G"])
 
 
-def _check_data(model, X, probabilities):
-    """The training rows in the model's dtype.
+def check_data(model, X, probabilities=False):
+    """The training rows in the model's dtype (checked; 1-D input is refused).
 
     ``probabilities``: False (values of the unit type), True (bernoulli data
     in [0, 1]) or "any" (any finite reals, used as given: scikit-learn's
     BernoulliRBM does that, and heatbath.sklearn follows it).
     """
+    X = check_2d(X, "X")
     if not probabilities:
         return np.ascontiguousarray(model._check_layer(X, "visible", "X"), dtype=model.dtype)
     if not isinstance(model.visible, Bernoulli):
@@ -233,6 +235,9 @@ def _check_data(model, X, probabilities):
         raise ValueError("X must hold values in [0, 1] (binary, or the probability that each "
                          f"unit is on); got values from {V.min():g} to {V.max():g}")
     return np.ascontiguousarray(V, dtype=model.dtype)
+
+
+_check_data = check_data   # the old private name
 
 
 _SETTINGS = ("method", "k", "batch_size", "learning_rate", "momentum", "weight_decay",
@@ -269,10 +274,11 @@ class Trainer:
                          "learning_rate": lr, "momentum": momentum,
                          "weight_decay": weight_decay, "shuffle": bool(shuffle),
                          "n_persistent_chains": -1, "n_temperatures": -1}
-        root = _random.as_seed_sequence(seed)
-        order_seed, chain_seed, swap_seed = root.spawn(3)
+        # Each stream family is spawned once from the root, so no family depends on
+        # another's size: the persistent chains do not depend on the batch size.
+        order_seed, batch_seed, swap_seed, chain_seed = _random.as_seed_sequence(seed).spawn(4)
         self.order_rng = np.random.Generator(np.random.SFC64(order_seed))
-        self.batch_streams = _random.spawn_states(chain_seed, min(batch_size, n))
+        self.batch_streams = _random.spawn_states(batch_seed, min(batch_size, n))
         self.persistent = None
         self.swap_streams = None
         self.n_replicas = 1
@@ -286,7 +292,7 @@ class Trainer:
             self.settings["n_persistent_chains"] = C
             self.settings["n_temperatures"] = self.n_replicas if method == "pt" else -1
             start = V[self.order_rng.integers(0, n, size=C)]
-            self.persistent = _Chains(model, np.tile(start, (self.n_replicas, 1)),
+            self.persistent = PersistentChains(model, np.tile(start, (self.n_replicas, 1)),
                                       _random.spawn_states(chain_seed, C * self.n_replicas),
                                       np.repeat(betas, C))
             self.swap_streams = _random.spawn_states(swap_seed, C)
@@ -431,9 +437,9 @@ def _score(model, name, data, epoch, n_threads):
     from heatbath.rbm import estimators
 
     if name == "pseudo_likelihood":
-        if isinstance(model.visible, Bernoulli):   # data may be probabilities
-            return {name: float(estimators._bernoulli_pseudo_likelihood(model, data).mean())}
-        return {name: float(estimators.pseudo_likelihood(model, data).mean())}
+        probabilities = isinstance(model.visible, Bernoulli)   # data may be probabilities
+        return {name: float(estimators.pseudo_likelihood(
+            model, data, n_threads=n_threads, probabilities=probabilities).mean())}
     if name == "log_likelihood":
         return {name: float(model.log_likelihood(data, "exact", n_threads=n_threads))}
     est = model.log_likelihood(data, "ais", n_runs=100, n_betas=1000, data=data,
@@ -492,15 +498,9 @@ def fit_trainer(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_r
     digest = hashlib.sha256(V.tobytes()).hexdigest() if checkpoint or resume else ""
     if resume is not None:
         _resume(model, trainer, resume, digest)
-    bar = None
-    if verbose:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=epochs, initial=min(trainer.epoch, epochs), unit="epoch",
-                   desc=f"RBM {method}-{k}")
     # Products on n_threads with BLAS pinned to one thread (heatbath.rbm._layers).
-    pinned = single_threaded_blas()
-    pinned.__enter__()
-    try:
+    with progress(verbose, epochs, unit="epoch", desc=f"RBM {method}-{k}",
+                  initial=min(trainer.epoch, epochs)) as bar, single_threaded_blas():
         while trainer.epoch < epochs:
             trainer.run_epoch(V, n_threads)
             epoch, history = trainer.epoch, trainer.history
@@ -521,17 +521,13 @@ def fit_trainer(model, X, epochs=10, batch_size=10, method="cd", k=1, learning_r
                 save_checkpoint(checkpoint, model, dict(trainer.get_state(), data_sha256=digest))
             if callback is not None:
                 callback(epoch, model, history)
-            if bar is not None:
-                bar.update(1)
+            bar.update(1)
+            if verbose:
                 post = {"recon": f"{history['reconstruction_error'][-1]:.4g}"}
                 for name in scores if score_every else ():
                     if np.isfinite(history[name][-1]):
                         post[_LABELS[name]] = f"{history[name][-1]:.4g}"
                 bar.set_postfix(post)
-    finally:
-        pinned.__exit__(None, None, None)
-        if bar is not None:
-            bar.close()
     return trainer
 
 

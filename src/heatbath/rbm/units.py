@@ -30,7 +30,14 @@ import itertools
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
-__all__ = ["Bernoulli", "Spin", "Binomial", "Softmax", "Gaussian", "as_unit"]
+from heatbath.rbm._gibbs import UNIT_KINDS
+
+__all__ = ["Bernoulli", "Spin", "Binomial", "Softmax", "Gaussian", "as_unit", "UNIT_KINDS",
+           "BERNOULLI", "SPIN", "GAUSSIAN", "BINOMIAL", "SOFTMAX"]
+
+#: The kernels' unit kind codes (one enumeration: heatbath/rbm/_units.pxd).
+BERNOULLI, SPIN, GAUSSIAN, BINOMIAL, SOFTMAX = (UNIT_KINDS[name] for name in (
+    "bernoulli", "spin", "gaussian", "binomial", "softmax"))
 
 
 def softplus(x):
@@ -51,8 +58,8 @@ def softplus(x):
 class Unit:
     """Base class: a unit type. Subclasses set ``name``, ``kind`` and the maths."""
 
-    name = None
-    kind = None          # kernel code (heatbath.rbm._gibbs)
+    name: str | None = None
+    kind: int | None = None          # kernel code (heatbath/rbm/_units.pxd)
     param = 0            # binomial n or softmax group size
     discrete = True
 
@@ -115,7 +122,7 @@ class Unit:
 class Bernoulli(Unit):
     """Binary {0, 1} units."""
 
-    name, kind = "bernoulli", 0
+    name, kind = "bernoulli", UNIT_KINDS["bernoulli"]
 
     def log_partition(self, c, bias):
         return softplus(bias + c).sum(axis=-1)
@@ -132,7 +139,7 @@ class Bernoulli(Unit):
 class Spin(Unit):
     """Spin {-1, +1} units."""
 
-    name, kind = "spin", 1
+    name, kind = "spin", UNIT_KINDS["spin"]
 
     def log_partition(self, c, bias):
         x = bias + c
@@ -153,7 +160,7 @@ class Spin(Unit):
 class Binomial(Unit):
     """Binomial(n) units: counts 0..n (n trials of a shared probability)."""
 
-    name, kind = "binomial", 3
+    name, kind = "binomial", UNIT_KINDS["binomial"]
 
     def __init__(self, n):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= 10**6:
@@ -187,7 +194,7 @@ class Binomial(Unit):
 class Softmax(Unit):
     """Categorical units: one-hot groups of k consecutive units."""
 
-    name, kind = "softmax", 4
+    name, kind = "softmax", UNIT_KINDS["softmax"]
 
     def __init__(self, k):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= 10**6:
@@ -223,7 +230,7 @@ class Softmax(Unit):
 class Gaussian(Unit):
     """Real-valued units with unit variance; the bias is the mean."""
 
-    name, kind, discrete = "gaussian", 2, False
+    name, kind, discrete = "gaussian", UNIT_KINDS["gaussian"], False
 
     def phi(self, v, bias):
         return 0.5 * (v - bias) ** 2

@@ -6,15 +6,24 @@
   spins and stream states it equals the compiled kernel bit for bit (the
   kernel's sequential sweep over one colour is the same as this simultaneous
   update, because sites of one colour do not interact).
+- :func:`table_sweeps`: single-spin flips through a neighbour table in a
+  fixed visiting order, one Python loop per chain (any lattice, bipartite or
+  not; the twin of the table and square-lattice kernels).
+- :func:`graph_sweeps`: single-spin flips on a general coupling graph (CSR J),
+  with the kernel's order of floating-point operations and libm's exp.
 - :func:`wolff_sweeps`: the Wolff update, one Python loop per chain.
 """
+
+import math
+
 
 import numpy as np
 from scipy.special import expit
 
 from heatbath.reference.random import bit_generators, states_of
 
-__all__ = ["ising_energy", "bm_energy", "checkerboard_sweeps", "wolff_sweeps"]
+__all__ = ["ising_energy", "bm_energy", "checkerboard_sweeps", "table_sweeps", "graph_sweeps",
+           "wolff_sweeps"]
 
 
 def _bonds(s, periodic):
@@ -150,3 +159,101 @@ def wolff_sweeps(neighbors, spins, states, temperature, n_sweeps, *, J=1.0,
                             stack.append(j)
             mags[sweep, c] = s.sum(dtype=np.int64)
     return spins, states_of(gens), mags
+
+
+def _record(sweep, burn_in, thin):
+    return sweep >= burn_in and (sweep - burn_in + 1) % thin == 0
+
+
+def table_sweeps(order, neighbors, spins, states, thresholds, burn_in, n_sweeps, thin=1):
+    """Flip sweeps through a neighbour table, one Python loop per chain.
+
+    Site ``order[t]`` is visited at step t; it flips when the top 53 bits of one
+    raw draw are below ``thresholds[c, (s > 0) * (2z + 1) + sigma + z]`` (sigma:
+    the neighbour sum; see :func:`heatbath.spin.samplers.flip_probabilities`).
+    Returns ``(spins, states, bonds, magnetization, accepted)`` with the bond
+    sum (each site with its first z/2 neighbours) and magnetisation after every
+    ``thin``-th sweep after ``burn_in``, shape ``(n_recorded, n_chains)``.
+    """
+    nbr = np.asarray(neighbors)
+    z = nbr.shape[1]
+    spins = np.array(spins, dtype=np.int8)
+    thr = np.asarray(thresholds, dtype=np.uint64)
+    n_chains, n = spins.shape
+    gens = bit_generators(states)
+    n_rec = n_sweeps // thin
+    bonds = np.empty((n_rec, n_chains), dtype=np.int64)
+    mags = np.empty((n_rec, n_chains), dtype=np.int64)
+    accepted = np.zeros(n_chains, dtype=np.int64)
+    for c in range(n_chains):
+        s, bg, rec = [int(x) for x in spins[c]], gens[c], 0
+        table = [int(t) for t in thr[c]]
+        for sweep in range(burn_in + n_sweeps):
+            for i in order:
+                sigma = sum(s[j] for j in nbr[i] if j >= 0)
+                if (int(bg.random_raw()) >> 11) < table[(s[i] > 0) * (2 * z + 1) + sigma + z]:
+                    s[i] = -s[i]
+                    accepted[c] += 1
+            if _record(sweep, burn_in, thin):
+                bonds[rec, c] = sum(s[i] * s[j] for i in range(n) for j in nbr[i][:z // 2]
+                                    if j >= 0)
+                mags[rec, c] = sum(s)
+                rec += 1
+        spins[c] = s
+    return spins, states_of(gens), bonds, mags, accepted
+
+
+def graph_sweeps(indptr, indices, data, h, spins, states, temperature, burn_in, n_sweeps,
+                 thin=1, algorithm="metropolis"):
+    """Flip sweeps on a general graph (CSR couplings), sites 0..n-1 in order.
+
+    Local fields and energies are summed in CSR order and q uses libm's exp
+    (Python's ``math.exp``), as the kernel does, so the results are bit for
+    bit the same. Returns ``(spins, states, energy, magnetization, accepted)``,
+    records of shape ``(n_recorded, n_chains)``.
+    """
+    spins = np.array(spins, dtype=np.int8)
+    n_chains, n = spins.shape
+    T = np.broadcast_to(np.asarray(temperature, dtype=float), (n_chains,))
+    betas = np.where(np.isinf(T), 0.0, 1.0 / T)
+    gens = [np.random.Generator(bg) for bg in bit_generators(states)]
+    indptr, indices = [int(x) for x in indptr], [int(x) for x in indices]
+    data, h = [float(x) for x in data], [float(x) for x in h]
+    n_rec = n_sweeps // thin
+    energy = np.empty((n_rec, n_chains))
+    mags = np.empty((n_rec, n_chains), dtype=np.int64)
+    accepted = np.zeros(n_chains, dtype=np.int64)
+
+    def field(s, i, start):
+        f = start
+        for k in range(indptr[i], indptr[i + 1]):
+            f += data[k] * s[indices[k]]
+        return f
+
+    for c in range(n_chains):
+        s, gen, beta, rec = [int(x) for x in spins[c]], gens[c], float(betas[c]), 0
+        for sweep in range(burn_in + n_sweeps):
+            for i in range(n):
+                de = 2.0 * s[i] * field(s, i, h[i])
+                u = gen.random()
+                if algorithm == "heat_bath":
+                    try:
+                        q = 1.0 / (1.0 + math.exp(beta * de))
+                    except OverflowError:
+                        q = 0.0
+                elif beta * de == 0.0:
+                    q = 0.5
+                else:
+                    q = math.exp(-beta * de) if de > 0 else 1.0
+                if u < q:
+                    s[i] = -s[i]
+                    accepted[c] += 1
+            if _record(sweep, burn_in, thin):
+                e = 0.0
+                for i in range(n):
+                    e -= s[i] * (0.5 * field(s, i, 0.0) + h[i])
+                energy[rec, c] = e
+                mags[rec, c] = sum(s)
+                rec += 1
+        spins[c] = s
+    return spins, states_of([g.bit_generator for g in gens]), energy, mags, accepted

@@ -9,8 +9,11 @@ with error bars.
 
 from heatbath.spin import exact
 from heatbath.spin.models import BoltzmannMachine, Ising
+from heatbath.spin.multispin import MultispinSampler
 from heatbath.spin.observables import thermodynamics
 from heatbath.spin.samplers import HeatBathSampler, MetropolisSampler, WolffSampler
+from heatbath.spin.swendsen_wang import SwendsenWangSampler
+from heatbath.spin.tempering import ReplicaExchange
 
 __all__ = [
     "Ising",
@@ -18,6 +21,9 @@ __all__ = [
     "MetropolisSampler",
     "HeatBathSampler",
     "WolffSampler",
+    "MultispinSampler",
+    "SwendsenWangSampler",
+    "ReplicaExchange",
     "thermodynamics",
     "exact",
 ]

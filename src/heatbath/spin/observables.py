@@ -17,7 +17,7 @@ def thermodynamics(trace):
     - ``magnetization_squared`` :math:`\langle m^2 \rangle`,
     - ``specific_heat`` :math:`N(\langle e^2 \rangle - \langle e \rangle^2)/T^2`,
     - ``susceptibility`` :math:`N(\langle m^2 \rangle - \langle |m| \rangle^2)/T`
-      (the finite-size convention with |m|, which has no zero-field
+      (the finite-size convention with ``|m|``, which has no zero-field
       cancellation),
     - ``binder`` :math:`1 - \langle m^4 \rangle / (3 \langle m^2 \rangle^2)`.
 

@@ -14,9 +14,9 @@ import numpy as np
 from scipy.special import expit
 
 from heatbath import _random
+from heatbath._kernels import lookup, resolve
 from heatbath._sampler import Sampler
 from heatbath._validation import check_int
-from heatbath.spin import _cluster, _metropolis
 from heatbath.spin.models import BoltzmannMachine, Ising, check_spins
 
 __all__ = ["MetropolisSampler", "HeatBathSampler", "WolffSampler"]
@@ -60,8 +60,8 @@ def flip_probabilities(model, beta, algorithm):
 class _SpinSampler(Sampler):
     """Spin chains on the sampler core: int8 spins ``(n_chains, n_spins)``."""
 
-    algorithm = None
-    _models = (Ising, BoltzmannMachine)
+    algorithm: str | None = None
+    _models: tuple[type, ...] = (Ising, BoltzmannMachine)
 
     def __init__(self, model, *, temperature=1.0, n_chains=1, seed=None, n_threads=None,
                  init="random"):
@@ -126,44 +126,62 @@ class _SpinSampler(Sampler):
         return self._spins.copy()
 
 
+def layout(model):
+    """The state layout of ``model`` in the kernel table (:mod:`heatbath._kernels`)."""
+    if isinstance(model, BoltzmannMachine):
+        return "csr"
+    if model.ndim == 2 and model.periodic[0] == model.periodic[1]:
+        return "square"
+    return "table"
+
+
+def _model_kind(model):
+    return "boltzmann_machine" if isinstance(model, BoltzmannMachine) else "ising"
+
+
+def _run_square(kernel, sampler, thr, burn_in, n_sweeps, thin, bonds, mag, accepted, n_threads):
+    m = sampler.model
+    rows, cols = m.shape
+    kernel(sampler._spins, rows, cols, m.periodic[0], m.neighbors, thr, sampler._streams,
+           burn_in, n_sweeps, thin, bonds, mag, accepted, np.zeros(cols, dtype=np.int8),
+           n_threads)
+
+
+def _run_table(kernel, sampler, thr, burn_in, n_sweeps, thin, bonds, mag, accepted, n_threads):
+    m = sampler.model
+    kernel(sampler._spins, m.sweep_order, m.neighbors, thr, sampler._streams,
+           burn_in, n_sweeps, thin, bonds, mag, accepted, n_threads)
+
+
+#: How each lattice layout's kernel is called (the kernel itself comes from the table).
+_LATTICE_RUNNERS = {"square": _run_square, "table": _run_table}
+
+
 class _FlipSampler(_SpinSampler):
     """Single-spin flips with a flip probability q (Metropolis or heat-bath)."""
 
     def _sweeps(self, burn_in, n_sweeps, thin, n_threads):
         model, n_rec = self.model, n_sweeps // thin
+        where = layout(model)
+        kernel = resolve(lookup(_model_kind(model), self.algorithm, where).kernel)
         accepted = np.zeros(self.n_chains, dtype=np.int64)
         mag = np.zeros((self.n_chains, n_rec), dtype=np.int64)
-        if isinstance(model, Ising):
+        if where == "csr":
+            energy = np.zeros((self.n_chains, n_rec))
+            kernel(self._spins, model.indptr, model.indices, model.data, model.h, self._beta,
+                   self.algorithm == "heat_bath", self._streams, burn_in, n_sweeps, thin,
+                   energy, mag, accepted, n_threads)
+        else:
             bonds = np.zeros((self.n_chains, n_rec), dtype=np.int64)
             q = flip_probabilities(model, self._beta, self.algorithm)
             thr = np.ascontiguousarray(thresholds(q).reshape(self.n_chains, -1))
-            if model.ndim == 2:
-                rows, cols = model.shape
-                if model.periodic[0] != model.periodic[1]:
-                    self._table(thr, burn_in, n_sweeps, thin, bonds, mag, accepted, n_threads)
-                else:
-                    _metropolis._square_sweeps(
-                        self._spins, rows, cols, model.periodic[0], model.neighbors, thr,
-                        self._streams, burn_in, n_sweeps, thin, bonds, mag, accepted,
-                        np.zeros(cols, dtype=np.int8), n_threads)
-            else:
-                self._table(thr, burn_in, n_sweeps, thin, bonds, mag, accepted, n_threads)
+            _LATTICE_RUNNERS[where](kernel, self, thr, burn_in, n_sweeps, thin, bonds, mag,
+                                    accepted, n_threads)
             energy = -model.J * bonds - model.h * mag
-        else:
-            energy = np.zeros((self.n_chains, n_rec))
-            _metropolis._graph_sweeps(
-                self._spins, model.indptr, model.indices, model.data, model.h, self._beta,
-                self.algorithm == "heat_bath", self._streams, burn_in, n_sweeps, thin,
-                energy, mag, accepted, n_threads)
         attempted = np.full(self.n_chains, (burn_in + n_sweeps) * model.n_spins, dtype=np.int64)
         return ({"energy": np.ascontiguousarray(energy.T),
                  "magnetization": np.ascontiguousarray(mag.T, dtype=float)},
                 {"accepted": accepted, "attempted": attempted})
-
-    def _table(self, thr, burn_in, n_sweeps, thin, bonds, mag, accepted, n_threads):
-        m = self.model
-        _metropolis._table_sweeps(self._spins, m.sweep_order, m.neighbors, thr, self._streams,
-                                  burn_in, n_sweeps, thin, bonds, mag, accepted, n_threads)
 
 
 class MetropolisSampler(_FlipSampler):
@@ -281,9 +299,9 @@ class WolffSampler(_SpinSampler):
         clusters = np.zeros(self.n_chains, dtype=np.int64)
         flipped = np.zeros(self.n_chains, dtype=np.int64)
         p_add = -np.expm1(-2.0 * self._beta * model.J)
-        _cluster._wolff_sweeps(self._spins, model.neighbors, thresholds(p_add),
-                               self.clusters_per_sweep, self._streams,
-                               burn_in, n_sweeps, thin, bonds, mag, clusters, flipped, n_threads)
+        wolff = resolve(lookup("ising", "wolff", "table").kernel)
+        wolff(self._spins, model.neighbors, thresholds(p_add), self.clusters_per_sweep,
+              self._streams, burn_in, n_sweeps, thin, bonds, mag, clusters, flipped, n_threads)
         obs = {"energy": np.ascontiguousarray((-model.J * bonds).T, dtype=float),
                "magnetization": np.ascontiguousarray(mag.T, dtype=float)}
         # Cluster flips are always accepted: the acceptance rate is 1.

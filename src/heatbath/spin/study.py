@@ -18,13 +18,16 @@ from heatbath import _validation
 from heatbath.spin import exact
 from heatbath.spin.models import Ising
 from heatbath.spin.observables import thermodynamics
+from heatbath.spin.multispin import MultispinSampler
 from heatbath.spin.samplers import HeatBathSampler, MetropolisSampler, WolffSampler
+from heatbath.spin.swendsen_wang import SwendsenWangSampler
 
 __all__ = ["IsingResult", "run_ising", "ALGORITHMS", "RHAT_THRESHOLD", "MIN_TAU_MULTIPLE",
            "estimate_memory"]
 
 ALGORITHMS = {"metropolis": MetropolisSampler, "heatbath": HeatBathSampler,
-              "wolff": WolffSampler}
+              "wolff": WolffSampler, "multispin": MultispinSampler,
+              "swendsen-wang": SwendsenWangSampler}
 
 #: R-hat(E) above this says the chains disagree: not mixed.
 RHAT_THRESHOLD = 1.05
@@ -185,7 +188,8 @@ def exact_values(model, temperature):
 # Bytes per spin per chain held at once: the int8 spins, the neighbour table
 # of the model (shared by the chains, counted per chain as an upper bound)
 # and the sampler's per-chain work arrays (Wolff's stack and marks).
-_BYTES_PER_SPIN = {"metropolis": 1, "heatbath": 1, "wolff": 1 + 4 + 1}
+_BYTES_PER_SPIN = {"metropolis": 1, "heatbath": 1, "wolff": 1 + 4 + 1, "multispin": 1,
+                   "swendsen-wang": 1 + 4 + 4 + 1}
 
 
 def estimate_memory(shape, n_chains, algorithm):
@@ -266,21 +270,35 @@ def _settings(**kw):
     return {k: str(v) for k, v in kw.items()}
 
 
+def _trace_state(trace):
+    return {"observables": trace.observables, "counts": trace.counts,
+            "acceptance_rate": trace.acceptance_rate, "final_state": trace.final_state,
+            "temperature": trace.temperature, "n_units": trace.n_units}
+
+
+def _trace_from_state(state):
+    from heatbath.diagnostics import Trace
+
+    counts = {k: np.asarray(v) for k, v in state["counts"].items()}
+    rate = None if "attempted" in counts else np.asarray(state["acceptance_rate"])
+    return Trace({k: np.asarray(v) for k, v in state["observables"].items()}, rate,
+                 np.asarray(state["final_state"]), np.asarray(state["temperature"]),
+                 int(state["n_units"]), counts=counts)
+
+
 def _run_pieces(sampler, n_sweeps, burn_in, verbose, checkpoint, every, resume, settings):
     """``sampler.run(n_sweeps, burn_in)``, in pieces of ``every`` sweeps saved to ``checkpoint``.
 
     The chains continue bit for bit across pieces and across a kill and
-    resume; the checkpoint (sampler state plus the trace so far) is written
-    atomically after every piece.
+    resume; the pieces are joined with :meth:`Trace.concatenate`, and the
+    checkpoint (sampler state plus the trace so far) is written atomically
+    after every piece.
     """
     from heatbath import io
     from heatbath.diagnostics import Trace
 
-    n, wolff = sampler.n_chains, isinstance(sampler, WolffSampler)
-    acc = {"accepted": np.zeros(n), "clusters": np.zeros(n, dtype=np.int64),
-           "flipped": np.zeros(n, dtype=np.int64)}
-    parts = {"energy": [], "magnetization": []}
     done_burn = done = 0
+    trace = None
     if resume and os.path.exists(checkpoint):
         state = io.load_state(checkpoint)
         for key, value in settings.items():
@@ -289,52 +307,34 @@ def _run_pieces(sampler, n_sweeps, burn_in, verbose, checkpoint, every, resume, 
                                  f"{key}={state['settings'].get(key)}, this run has "
                                  f"{key}={value}")
         sampler.set_state(state["sampler"])
-        if wolff:
+        if isinstance(sampler, WolffSampler):
             sampler.clusters_per_sweep = int(state["clusters_per_sweep"])
-        for key in acc:
-            acc[key] = np.asarray(state["totals"][key], dtype=acc[key].dtype)
-        for key in parts:
-            parts[key].append(np.asarray(state["observables"][key]).reshape(-1, n))
+        if int(state["burn_in_done"]) + int(state["sweeps_done"]) > 0:
+            trace = _trace_from_state(state["trace"])
         done_burn, done = int(state["burn_in_done"]), int(state["sweeps_done"])
     bar = None
     if verbose:
         from tqdm.auto import tqdm
         bar = tqdm(total=burn_in + n_sweeps, initial=done_burn + done, unit="sweep",
-                   desc=f"{type(sampler).__name__} x{n}")
+                   desc=f"{type(sampler).__name__} x{sampler.n_chains}")
     try:
         while done_burn < burn_in or done < n_sweeps:
             b = min(every, burn_in - done_burn)
             m = min(every - b, n_sweeps - done)
-            t = sampler.run(m, burn_in=b)
-            acc["accepted"] += np.rint(t.acceptance_rate * (b + m) * sampler.model.n_spins)
-            if wolff:
-                acc["clusters"] += t.info["clusters"]
-                acc["flipped"] += t.info["flipped"]
-            for key in parts:
-                parts[key].append(t[key])
+            piece = sampler.run(m, burn_in=b)
+            trace = piece if trace is None else Trace.concatenate([trace, piece])
             done_burn, done = done_burn + b, done + m
             io.save_state(checkpoint, {
-                "settings": settings, "sampler": sampler.get_state(), "totals": acc,
-                "observables": {k: np.concatenate(v) for k, v in parts.items()},
-                "burn_in_done": done_burn, "sweeps_done": done,
+                "settings": settings, "sampler": sampler.get_state(),
+                "trace": _trace_state(trace), "burn_in_done": done_burn,
+                "sweeps_done": done,
                 "clusters_per_sweep": getattr(sampler, "clusters_per_sweep", 0)})
             if bar is not None:
                 bar.update(b + m)
     finally:
         if bar is not None:
             bar.close()
-    observables = {k: (np.concatenate(v) if v else np.empty((0, n))) for k, v in parts.items()}
-    attempts = (burn_in + n_sweeps) * sampler.model.n_spins
-    info = {}
-    if wolff:
-        info = {"clusters": acc["clusters"], "flipped": acc["flipped"]}
-        with np.errstate(invalid="ignore", divide="ignore"):
-            info["mean_cluster_size"] = acc["flipped"] / acc["clusters"]
-        rate = np.ones(n)
-    else:
-        rate = acc["accepted"] / attempts if attempts else np.full(n, np.nan)
-    return Trace(observables, rate, sampler.spins.copy(), sampler.temperature,
-                 sampler.model.n_spins, info)
+    return trace if trace is not None else sampler.run(0)
 
 
 def mixing_warnings(rhat, tau_int, n_sweeps, algorithm):

@@ -1,0 +1,101 @@
+"""The kernel table: (model kind, update, state layout) -> compiled kernel and NumPy twin.
+
+One entry per kernel, read by the samplers to pick the kernel (no
+``isinstance`` branches) and walked by one test (``tests/test_kernels.py``)
+that holds each kernel against its twin, bit for bit. Kernels and twins are
+named as ``"module:function"`` and imported when used, so this module
+imports no engine. A new kernel is one entry here plus the kernel, its twin
+(:mod:`heatbath.reference`), its case in the test and its bench case.
+
+Layouts:
+
+- ``"square"``: 2-D lattice with one periodicity for both axes, neighbours by
+  arithmetic (the fast path; the same visiting order as ``"table"``);
+- ``"table"``: any lattice through its neighbour table (open, mixed
+  boundaries, 1-D, 3-D, ...), sites in the model's ``sweep_order``;
+- ``"csr"``: general coupling graph, J in CSR form;
+- ``"dense"``: RBM layers and Markov transition matrices as dense arrays;
+- ``"fused"``: a whole Bernoulli-Bernoulli CD/PCD epoch in one kernel;
+- ``"enumerate"``: exact sums over every state.
+
+Examples
+--------
+>>> from heatbath._kernels import KERNELS, lookup
+>>> lookup("ising", "metropolis", "table").kernel
+'heatbath.spin._metropolis:_table_sweeps'
+>>> sorted({key[0] for key in KERNELS})
+['boltzmann_machine', 'ising', 'markov', 'nqs_rbm', 'rbm']
+"""
+
+import importlib
+from typing import Callable, NamedTuple
+
+__all__ = ["Kernel", "KERNELS", "lookup", "resolve"]
+
+
+class Kernel(NamedTuple):
+    """One table entry: where the kernel and its twin live, and the test that compares them."""
+
+    kernel: str
+    twin: str
+    test: str
+
+
+_FLIP = "heatbath.spin._metropolis:"
+_REF_SPIN = "heatbath.reference.spin:"
+_WALK = "tests/test_kernels.py::test_every_kernel_equals_its_twin"
+
+KERNELS = {
+    **{("ising", update, "square"): Kernel(_FLIP + "_square_sweeps", _REF_SPIN + "table_sweeps",
+                                           _WALK)
+       for update in ("metropolis", "heat_bath")},
+    **{("ising", update, "table"): Kernel(_FLIP + "_table_sweeps", _REF_SPIN + "table_sweeps",
+                                          _WALK)
+       for update in ("metropolis", "heat_bath")},
+    **{("boltzmann_machine", update, "csr"): Kernel(_FLIP + "_graph_sweeps",
+                                                    _REF_SPIN + "graph_sweeps", _WALK)
+       for update in ("metropolis", "heat_bath")},
+    ("ising", "wolff", "table"): Kernel(
+        "heatbath.spin._cluster:_wolff_sweeps", _REF_SPIN + "wolff_sweeps",
+        "tests/spin/test_samplers.py::test_wolff_equals_python_twin"),
+    ("rbm", "gibbs", "dense"): Kernel(
+        "heatbath.rbm._gibbs:_sample_layer", "heatbath.reference.rbm:sample_layer",
+        "tests/rbm/test_model.py::test_layer_kernel_equals_twin"),
+    ("rbm", "cd", "dense"): Kernel(
+        "heatbath.rbm.train:cd_step", "heatbath.reference.rbm:cd_update",
+        "tests/rbm/test_model.py::test_update_equals_numpy_twin"),
+    ("rbm", "cd", "fused"): Kernel(
+        "heatbath.rbm._cd:_bernoulli_epoch", "heatbath.rbm.train:cd_step",
+        "tests/rbm/test_model.py::test_fused_epoch_kernel_equals_general_path"),
+    ("rbm", "ais", "dense"): Kernel(
+        "heatbath.rbm.estimators:ais", "heatbath.reference.rbm:ais_log_weights",
+        "tests/rbm/test_estimators.py::test_ais_equals_numpy_twin_and_is_thread_count_independent"),
+    ("rbm", "exact_log_z", "enumerate"): Kernel(
+        "heatbath.rbm.estimators:exact_log_partition",
+        "heatbath.reference.rbm:exact_log_partition", _WALK),
+    ("markov", "simulate", "dense"): Kernel(
+        "heatbath._markov:_simulate", "heatbath.reference.markov:simulate",
+        "tests/test_markov.py::test_simulate_equals_numpy_twin_bit_for_bit"),
+    **{("nqs_rbm", move, "lookup_table"): Kernel(
+        "heatbath.nqs._metropolis:_sample", "heatbath.reference.nqs:sample",
+        "tests/nqs/test_sampler.py::test_kernel_equals_numpy_twin_bit_for_bit")
+       for move in ("flip", "exchange")},
+    ("nqs_rbm", "local_energy", "lookup_table"): Kernel(
+        "heatbath.nqs._metropolis:_measure", "heatbath.reference.nqs:measure",
+        "tests/nqs/test_sampler.py::test_kernel_equals_numpy_twin_bit_for_bit"),
+}
+
+
+def lookup(model_kind: str, update: str, layout: str) -> Kernel:
+    """The table entry for (model kind, update, layout); ValueError if there is none."""
+    try:
+        return KERNELS[(model_kind, update, layout)]
+    except KeyError:
+        raise ValueError(f"no kernel for a {model_kind} with update {update!r} on layout "
+                         f"{layout!r}") from None
+
+
+def resolve(name: str) -> Callable:
+    """Import ``"module:function"`` and return the function."""
+    module, _, attr = name.partition(":")
+    return getattr(importlib.import_module(module), attr)
