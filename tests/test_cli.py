@@ -45,7 +45,7 @@ def test_demo_quick(tmp_path):
     assert names == sorted(["ising_observables.png", "ising_snapshot.png", "rbm_filters.png",
                             "rbm_samples.png", "learning_curves.png",
                             "classification_confusion.png", "diffusion_mixture.png",
-                            "nqs_energy.png"])
+                            "nqs_energy.png", "thermo.png"])
     for name in names:
         assert (tmp_path / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
