@@ -15,7 +15,10 @@ export HEATBATH_EXPECT_OPENMP=1
 $PY -m venv .venv && .venv/bin/pip install ".[test]" && .venv/bin/python -m pytest
 # Kernel digests of this (OpenMP) build, for the builds below to match bit for bit.
 .venv/bin/python -m heatbath._selfcheck --write "$PWD/digests-openmp.json"
-.venv/bin/pip install -q ".[typecheck]" && .venv/bin/mypy   # types: [tool.mypy] in pyproject.toml
+# Types: [tool.mypy] in pyproject.toml; mypy at the typecheck extra's pin (installed alone, so
+# that the package is not built a second time).
+.venv/bin/pip install -q $(.venv/bin/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['typecheck'])")
+.venv/bin/mypy
 
 step "2/4 benchmarks once, untimed, and the CLI (a broken bench fails CI)"
 .venv/bin/python -m pytest bench --benchmark-disable -q -p no:cacheprovider
@@ -31,7 +34,8 @@ rm -rf .venv-serial dist-serial
 HEATBATH_NO_OPENMP=1 .venv/bin/python -m build --wheel --outdir dist-serial .
 $PY -m venv .venv-serial
 .venv-serial/bin/pip install -q "$(ls dist-serial/heatbath-*.whl)[test]"
-HEATBATH_EXPECT_OPENMP=0 .venv-serial/bin/python -m pytest -q
+# Long statistical tests (marked slow) ran once, in step 1; here the rest checks the build.
+HEATBATH_EXPECT_OPENMP=0 .venv-serial/bin/python -m pytest -q -m "not slow"
 .venv-serial/bin/python -m heatbath._selfcheck --check "$PWD/digests-openmp.json"
 # The same wheel in a bare environment (no extras: no scikit-learn, no
 # matplotlib): it imports, runs the demo, and says what it skipped.
@@ -42,11 +46,11 @@ bare_out=$(mktemp -d)
 grep "skipped (scikit-learn is not installed" "$bare_out/demo.txt"
 grep "skipped (matplotlib is not installed" "$bare_out/demo.txt"
 
-step "4/4 bounds-checked debug build (HEATBATH_CYTHON_DEBUG=1): whole suite"
+step "4/4 bounds-checked debug build (HEATBATH_CYTHON_DEBUG=1): the suite without the slow tests"
 rm -rf .venv-debug
 $PY -m venv .venv-debug
 HEATBATH_CYTHON_DEBUG=1 .venv-debug/bin/pip install -q ".[test]"
-.venv-debug/bin/python -m pytest -q
+.venv-debug/bin/python -m pytest -q -m "not slow"
 .venv-debug/bin/python -m heatbath._selfcheck --check "$PWD/digests-openmp.json"
 
 step "done"

@@ -156,7 +156,7 @@ class Sampler:
         Sweeps (burn-in included) run so far, over every call to :meth:`run`.
     """
 
-    kind = None
+    kind: str | None = None
     sweep_unit = "sweep"
 
     def __init__(self, model, *, temperature=1.0, n_chains=1, seed=None, n_threads=None):

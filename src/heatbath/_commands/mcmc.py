@@ -15,7 +15,8 @@ def add_parser(subparsers):
         subparsers, "mcmc", help="RWM / MALA / ULA / HMC on a built-in continuous target",
         description="Sample a built-in target over R^d with many chains and compare the "
                     "sample moments with the exact ones.")
-    p.add_argument("--target", choices=TARGETS, default="gaussian")
+    p.add_argument("--target", choices=TARGETS, default="gaussian",
+                   help="built-in target with exact moments")
     p.add_argument("--dim", type=int, default=10,
                    help="dimension (gaussian, mixture, double-well; default 10)")
     p.add_argument("--size", type=int, default=16, help="phi4 lattice side L (default 16)")
@@ -24,7 +25,8 @@ def add_parser(subparsers):
     p.add_argument("--kappa", type=float, default=0.2, help="phi4 hopping (default 0.2)")
     p.add_argument("--lam", type=float, default=0.0,
                    help="phi4 coupling lambda (default 0: the exactly solvable free theory)")
-    p.add_argument("--algorithm", choices=ALGORITHMS, default="mala")
+    p.add_argument("--algorithm", choices=ALGORITHMS, default="mala",
+                   help="random-walk Metropolis, MALA, unadjusted Langevin (biased) or HMC")
     p.add_argument("--n-chains", type=c.positive_int, default=16, help="independent chains")
     p.add_argument("--n-steps", type=c.positive_int, default=1000, help="recorded steps")
     p.add_argument("--burn-in", type=c.nonnegative_int, default=500,
@@ -32,8 +34,9 @@ def add_parser(subparsers):
     p.add_argument("--thin", type=c.positive_int, default=1, help="record every K-th step")
     p.add_argument("--step-size", type=float, default=None,
                    help="initial (or, for ULA, fixed) step size")
-    p.add_argument("--seed", type=c.nonnegative_int, default=None)
-    p.add_argument("--n-threads", type=int, default=None, help="default: all cores")
+    p.add_argument("--seed", type=c.nonnegative_int, default=None,
+                   help="default: fresh entropy, recorded in --json output")
+    p.add_argument("--n-threads", type=c.positive_int, default=None, help="default: all cores")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 

@@ -57,8 +57,8 @@ class ContinuousSampler:
         Mean acceptance probability the step size is tuned to.
     """
 
-    algorithm = None
-    default_accept = None
+    algorithm: str | None = None
+    default_accept: float | None = None
     default_step = 0.1
 
     def __init__(self, model, *, temperature=1.0, n_chains=1, seed=None, n_threads=None,
@@ -352,7 +352,7 @@ class ULA(MALA):
     """
 
     algorithm = "ula"
-    default_accept = None
+    default_accept = None  # type: ignore[assignment]  # ULA has no accept step to tune to
     default_step = 0.01
 
     def _numpy_step(self, acc_prob, n_acc):

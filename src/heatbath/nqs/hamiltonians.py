@@ -41,7 +41,7 @@ def _lattice(lattice):
 class _Hamiltonian:
     """Shared parts: the lattice, the Hilbert space, connected elements, sparse matrix."""
 
-    code = None
+    code: int | None = None
 
     @property
     def n_spins(self):

@@ -198,7 +198,8 @@ class ClassRBM:
         >>> import numpy as np
         >>> from heatbath.rbm import ClassRBM
         >>> m = ClassRBM(3, 2, 2, seed=0)
-        >>> m.free_energy(np.zeros((1, 3)), [1]).round(4)   # -2 log 2 at zero biases
+        >>> m.label_weights[:] = 0        # then F(0, y) = -2 log 2 (two hidden units)
+        >>> m.free_energy(np.zeros((1, 3)), [1]).round(4)
         array([-1.3863])
         """
         X = self._check_X(X)
