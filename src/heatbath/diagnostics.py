@@ -40,7 +40,7 @@ def _as_series(x, name="x", min_samples=1):
 
 
 def _unit_scale(x):
-    """x / s and s = max|x| (1 if x is all zero).
+    """x / s and s = max abs(x) (1 if x is all zero).
 
     Autocorrelations and R-hat do not depend on the scale, and standard errors
     scale with it; working on x / s keeps squares and sums finite for any
@@ -164,7 +164,7 @@ def rank_normalized_rhat(x):
 
     The larger of the bulk R-hat (split R-hat of the normal scores of the
     pooled ranks) and the tail R-hat (the same on the folded draws
-    |x - median|). Robust to heavy tails and sensitive to chains that differ
+    abs(x - median)). Robust to heavy tails and sensitive to chains that differ
     in scale; below 1.01 is the authors' threshold.
 
     Examples

@@ -380,7 +380,7 @@ class Phi4(Target):
 class RBMMarginal(Target):
     """Visible marginal of a Gaussian-Bernoulli RBM with unit-variance visibles.
 
-    log p(v) = -|v - a|^2 / 2 + sum_j softplus(b_j + (v W)_j), the negative free
+    log p(v) = -abs(v - a)^2 / 2 + sum_j softplus(b_j + (v W)_j), the negative free
     energy of ``heatbath.RBM(n_visible, n_hidden, "gaussian", "bernoulli")``.
 
     Examples

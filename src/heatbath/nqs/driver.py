@@ -2,7 +2,7 @@
 
 ``VMC(hamiltonian, wavefunction, ...).run(n_iterations)`` runs iterations of
 
-1. Metropolis sampling of |psi|^2 (``n_samples`` = ``n_chains`` x sweeps per
+1. Metropolis sampling of abs(psi)^2 (``n_samples`` = ``n_chains`` x sweeps per
    chain, after ``burn_in`` unrecorded sweeps per chain), with the local
    energies and tanh(theta) computed in the kernel;
 2. log-derivatives O_k from the samples, then one optimiser step (SR by default);
@@ -37,7 +37,7 @@ def energy_statistics(local_energy):
     """Mean, stderr, variance and R-hat of local energies shaped (n_rec, n_chains).
 
     The energy is the real part of the mean (the imaginary part of <E_loc>
-    vanishes on average for a Hermitian H); the variance is <|E_loc - E|^2>.
+    vanishes on average for a Hermitian H); the variance is <abs(E_loc - E)^2>.
 
     Examples
     --------

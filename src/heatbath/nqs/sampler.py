@@ -1,4 +1,4 @@
-"""Metropolis sampling of |psi|^2 over many chains, with local energies from the look-up table.
+"""Metropolis sampling of abs(psi)^2 over many chains, with local energies from the look-up table.
 
 The sampler owns its chains: spins ``(n_chains, N)`` int8 and one random
 stream per chain. Each call of ``run`` rebuilds the wavefunction's tables
@@ -37,7 +37,7 @@ def tables(wavefunction):
 
 
 class MetropolisSampler(Sampler):
-    """Metropolis on |psi(s)|^2 with single-spin flips or Sz-conserving exchanges.
+    """Metropolis on abs(psi(s))^2 with single-spin flips or Sz-conserving exchanges.
 
     A subclass of the sampler core (:class:`heatbath._sampler.Sampler`): the
     streams, ``run``, the progress bar, ``get_state``/``set_state`` and the
@@ -52,7 +52,7 @@ class MetropolisSampler(Sampler):
     move : {"flip", "exchange"} or None
         None: "exchange" when the Hilbert space fixes Sz, else "flip".
     temperature : float, default=1.0
-        Only 1 (sampling |psi|^2) is supported; the argument is there for the
+        Only 1 (sampling abs(psi)^2) is supported; the argument is there for the
         common sampler signature.
     n_chains : int, default=16
     seed : None, int, SeedSequence or Generator

@@ -4,7 +4,7 @@ At each temperature the study
 
 1. samples an L x L Ising torus with the Wolff cluster algorithm and keeps
    configurations ``thin`` sweeps apart, where ``thin`` is at least twice the
-   integrated autocorrelation time of E and |m| measured in a pilot run (so the
+   integrated autocorrelation time of E and abs(m) measured in a pilot run (so the
    data set is close to independent draws; the residual tau_int of the kept
    series is reported);
 2. trains a restricted Boltzmann machine on them (spin {-1, +1} visible and
@@ -13,8 +13,8 @@ At each temperature the study
    :data:`RECIPE`);
 3. samples the RBM by block Gibbs over many chains, half started from random
    states and half from held-out data, and checks that they mixed (split
-   R-hat and tau_int of E and |m|, and the gap between the two halves);
-4. measures E/N, <|m|>, C and chi from both sample sets, with error bars, and
+   R-hat and tau_int of E and abs(m), and the gap between the two halves);
+4. measures E/N, <abs(m)>, C and chi from both sample sets, with error bars, and
    puts the exact finite-torus energy and specific heat (Kaufman 1949) beside
    them;
 5. scores the model on held-out configurations: the mean log-likelihood per
@@ -67,7 +67,7 @@ class NotMixedWarning(UserWarning):
 
 
 def _observables(energy, magnetization, temperature, n_spins):
-    """E/N, |m|, C, chi with errors from series (n_records, n_chains) of totals."""
+    """E/N, abs(m), C, chi with errors from series (n_records, n_chains) of totals."""
     trace = Trace({"energy": energy, "magnetization": magnetization},
                   np.ones(energy.shape[1]), None, np.full(energy.shape[1], temperature), n_spins)
     th = thermodynamics(trace)
@@ -82,7 +82,7 @@ def ising_dataset(size, temperature, n_samples, *, n_chains=200, seed=None, n_th
     """Nearly independent Ising configurations on an L x L torus, by Wolff sweeps.
 
     A sweep is a fixed number of cluster flips, chosen in a warm-up so that
-    it flips about L*L spins. A pilot run measures tau_int of E and |m| in
+    it flips about L*L spins. A pilot run measures tau_int of E and abs(m) in
     sweeps; configurations are then kept every ``thin = ceil(2 tau)`` sweeps
     from each of ``n_chains`` chains.
 
@@ -105,7 +105,7 @@ def ising_dataset(size, temperature, n_samples, *, n_chains=200, seed=None, n_th
         ``states`` int8 (n_samples, L*L); ``energy`` and ``magnetization``
         (totals, shape (n_rounds, n_chains), in the order the states came);
         ``clusters_per_sweep``, ``tau_int_sweeps`` (pilot, max over E and
-        |m|), ``thin`` and ``tau_int_kept`` (of the kept series, in kept
+        abs(m)), ``thin`` and ``tau_int_kept`` (of the kept series, in kept
         samples: about 1 when they are independent).
 
     Examples
@@ -228,13 +228,13 @@ def _zero_biases(epoch, model, history):
 
 def rbm_thermodynamics(rbm, size, temperature, *, start=None, n_chains=200, burn_in=400,
                        n_sweeps=400, thin=4, seed=None, n_threads=None, rhat_max=1.05):
-    """E/N, |m|, C and chi of an RBM's samples read as L x L Ising spins.
+    """E/N, abs(m), C and chi of an RBM's samples read as L x L Ising spins.
 
     Block-Gibbs chains (an RBM's own sampler) run ``burn_in`` steps, then
     ``n_sweeps`` steps recorded every ``thin``. Half the chains start from
     the rows of ``start`` (held-out data) when given, the other half from the
     model's own random start; if the halves disagree, or split R-hat of E or
-    |m| exceeds ``rhat_max``, a :class:`NotMixedWarning` is issued.
+    abs(m) exceeds ``rhat_max``, a :class:`NotMixedWarning` is issued.
 
     Returns
     -------
@@ -460,7 +460,7 @@ def learn_thermodynamics(size, temperatures, *, n_hidden=64, n_samples=10000, n_
 
 
 def format_row(row):
-    """One line: T, E/N and |m| from MC and RBM with their relative gaps, KL, seconds."""
+    """One line: T, E/N and abs(m) from MC and RBM with their relative gaps, KL, seconds."""
     mc, rbm = row["mc"], row["rbm"]
     gaps = {k: 100.0 * (rbm[k] / mc[k] - 1.0) for k in _OBSERVABLES}
     return (f"T={row['temperature']:.3f}  E/N mc {mc['energy_per_spin']:.4f} rbm "
@@ -514,7 +514,7 @@ def _digits(err, digits):
 
 
 def plot_thermodynamics(rows, title=None):
-    """E/N, |m|, C and chi against T: MC and RBM with error bars, exact torus curves.
+    """E/N, abs(m), C and chi against T: MC and RBM with error bars, exact torus curves.
 
     Needs matplotlib (``pip install heatbath[plot]``); returns a Figure made
     without pyplot.
