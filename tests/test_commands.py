@@ -138,13 +138,13 @@ def test_output_in_a_missing_folder_fails_before_any_work(capsys, tmp_path, smal
     for argv in (["train", "--data", tmp_path / "absent.npy", "--out", missing],
                  ["sample", "--model", model, "--out", missing],
                  ["ising", "--checkpoint", missing, "--n-sweeps", "10**9"]):
-        start = time.perf_counter()
+        # ising asks for 1e9 sweeps: the call returns only because the check comes first.
         rc, _, err = run_cli(capsys, *argv) if argv[0] != "ising" else (None, None, None)
         if argv[0] == "ising":
             rc, _, err = run_cli(capsys, "ising", "--checkpoint", missing, "--n-sweeps",
                                  "1000000000")
         assert rc == 2 and str(missing) in err and "does not exist" in err, argv
-        assert ".heatbath-" not in err and time.perf_counter() - start < 5
+        assert ".heatbath-" not in err
     # the library names the user's path too
     with pytest.raises(FileNotFoundError, match=re.escape(str(missing))):
         RBM(3, 2).save(missing)
