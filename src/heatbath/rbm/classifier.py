@@ -42,7 +42,7 @@ from scipy.special import expit, log_softmax, softmax
 from heatbath import _random
 from heatbath._validation import check_int, check_real_array
 from heatbath.rbm._layers import single_threaded_blas
-from heatbath.rbm.train import _check_positive
+from heatbath.rbm.train import _check_positive, check_sgd_settings
 from heatbath.rbm.units import softplus
 
 __all__ = ["ClassRBM"]
@@ -369,14 +369,8 @@ class ClassRBM:
                              "gradient is a stochastic CD estimate)")
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0])
-        epochs = check_int(epochs, "epochs", minimum=0)
-        batch_size = check_int(batch_size, "batch_size", minimum=1)
-        k = check_int(k, "k", minimum=1)
-        lr = _check_positive(learning_rate, "learning_rate")
-        momentum = _check_positive(momentum, "momentum", allow_zero=True)
-        if momentum >= 1:
-            raise ValueError(f"momentum must be < 1, got {momentum!r}")
-        decay = _check_positive(weight_decay, "weight_decay", allow_zero=True)
+        epochs, batch_size, k, lr, momentum, decay = check_sgd_settings(
+            epochs, batch_size, k, learning_rate, momentum, weight_decay)
         gen_w = _check_positive(generative_weight, "generative_weight", allow_zero=True)
         if method != "discriminative" and X.size and (X.min() < 0 or X.max() > 1):
             raise ValueError(f"method={method!r} models X with Bernoulli units: X must be in "

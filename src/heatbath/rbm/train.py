@@ -47,6 +47,20 @@ def _check_positive(value, name, allow_zero=False):
     return value
 
 
+def check_sgd_settings(epochs, batch_size, k, learning_rate, momentum, weight_decay):
+    """The minibatch settings every trainer takes, checked: (epochs, batch_size, k, lr,
+    momentum, weight_decay) as ints and floats, or TypeError / ValueError naming one."""
+    epochs = check_int(epochs, "epochs", minimum=0)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    k = check_int(k, "k", minimum=1)
+    lr = _check_positive(learning_rate, "learning_rate")
+    momentum = _check_positive(momentum, "momentum", allow_zero=True)
+    if momentum >= 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    weight_decay = _check_positive(weight_decay, "weight_decay", allow_zero=True)
+    return epochs, batch_size, k, lr, momentum, weight_decay
+
+
 def reconstruction_error(model, X):
     """Mean over rows of sum_i (v_i - E[v_i | h = E[h | v]])**2 (deterministic).
 
@@ -482,14 +496,8 @@ def fit_trainer(model, X, epochs=10, batch_size=10, method="cd", k=5, learning_r
                 init_visible_bias=True):
     """:func:`fit`, returning the :class:`Trainer` (its chains, velocity and history)."""
     V = _check_data(model, X, probabilities)
-    epochs = check_int(epochs, "epochs", minimum=0)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    k = check_int(k, "k", minimum=1)
-    lr = _check_positive(learning_rate, "learning_rate")
-    momentum = _check_positive(momentum, "momentum", allow_zero=True)
-    if momentum >= 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-    weight_decay = _check_positive(weight_decay, "weight_decay", allow_zero=True)
+    epochs, batch_size, k, lr, momentum, weight_decay = check_sgd_settings(
+        epochs, batch_size, k, learning_rate, momentum, weight_decay)
     if method not in ("cd", "pcd", "pt"):
         raise ValueError(f"method must be 'cd', 'pcd' or 'pt', got {method!r}")
     if callback is not None and not callable(callback):

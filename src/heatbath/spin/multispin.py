@@ -15,7 +15,7 @@ from heatbath import _random
 from heatbath._sampler import Sampler
 from heatbath._validation import check_int
 from heatbath.spin import _multispin
-from heatbath.spin.models import Ising, check_spins
+from heatbath.spin.models import Ising
 from heatbath.spin.samplers import _SpinSampler, flip_probabilities, thresholds
 
 __all__ = ["MultispinSampler", "pack_spins", "unpack_spins"]
@@ -200,13 +200,7 @@ class MultispinSampler(_SpinSampler):
                 fill = 2**64 - 1 if init == "up" else 0
                 return np.full((self.n_blocks, n), fill, dtype=np.uint64)
             raise ValueError(f"init must be 'random', 'up', 'down' or an array, got {init!r}")
-        s = check_spins(init, n, name="init")
-        if s.shape[0] == 1 and self.n_chains > 1:
-            s = np.repeat(s, self.n_chains, axis=0)
-        if s.shape[0] != self.n_chains:
-            raise ValueError(f"init must have {self.n_chains} rows (one per chain), "
-                             f"got {s.shape[0]}")
-        return pack_spins(s, self.n_blocks)
+        return pack_spins(self._init_rows(init, n), self.n_blocks)
 
     # -- hooks of heatbath._sampler.Sampler -------------------------------------
     def _current_state(self):

@@ -112,13 +112,17 @@ class _SpinSampler(Sampler):
             if init in ("up", "down"):
                 return np.full((self.n_chains, n), 1 if init == "up" else -1, dtype=np.int8)
             raise ValueError(f"init must be 'random', 'up', 'down' or an array, got {init!r}")
+        return np.array(self._init_rows(init, n), order="C", copy=True)  # ours, not the caller's
+
+    def _init_rows(self, init, n):
+        """An ``init`` array checked as spins, one row per chain (a single row is repeated)."""
         s = check_spins(init, n, name="init")
         if s.shape[0] == 1 and self.n_chains > 1:
             s = np.repeat(s, self.n_chains, axis=0)
         if s.shape[0] != self.n_chains:
             raise ValueError(f"init must have {self.n_chains} rows (one per chain), "
                              f"got {s.shape[0]}")
-        return np.array(s, order="C", copy=True)   # the chains are ours, not the caller's
+        return s
 
     @property
     def spins(self):
