@@ -168,9 +168,16 @@ def _nqs(kind, t):
         s = nqs.MetropolisSampler(psi, hamiltonian=H, n_chains=13, seed=18, n_threads=t)
         tr = s.run(30, burn_in=5, record_states=True)
         return _bytes(tr["energy"], tr.states, s.get_state()["stream_state"])
+    if kind == "factored":
+        # SR in sample space from the factored RBM log-derivatives (s s^T, t t^T)
+        H = nqs.TransverseFieldIsing(12, h=0.8)
+        vmc = nqs.VMC(H, nqs.RBM(12, alpha=2, seed=21), n_samples=120, n_chains=12, seed=22,
+                      n_threads=t, optimizer=nqs.SR(0.05, nqs.optimizers.Decay(0.1, 0.01, 3)))
+        vmc.run(3)
+        return _bytes(vmc.wavefunction.parameters, np.array(vmc.history["energy"]))
     H = nqs.Heisenberg(10)
     vmc = nqs.VMC(H, nqs.RBM(10, alpha=1, dtype="complex128", seed=19), n_samples=600,
-                  n_chains=11, seed=20, n_threads=t)
+                  n_chains=11, seed=20, n_threads=t, optimizer=nqs.SR(0.01, 0.01), burn_in=5)
     vmc.run(3)
     return _bytes(vmc.wavefunction.parameters, np.array(vmc.history["energy"]))
 
@@ -203,6 +210,7 @@ CASES = {
     "sklearn BernoulliRBM": _sklearn,
     "nqs Metropolis flips, TFIM 4x3": lambda t: _nqs("sampler", t),
     "nqs VMC SR complex, Heisenberg exchange": lambda t: _nqs("vmc", t),
+    "nqs VMC SR sample space, factored RBM": lambda t: _nqs("factored", t),
     "continuous RWM phi4": lambda t: _continuous("rwm", t),
     "continuous MALA phi4": lambda t: _continuous("mala", t),
     "continuous ULA phi4": lambda t: _continuous("ula", t),

@@ -6,6 +6,7 @@ import pytest
 from heatbath.nqs import (RBM, SGD, SR, VMC, Adam, Heisenberg, MetropolisSampler,
                           SymmetricRBM, TransverseFieldIsing, observables)
 from heatbath.nqs.exact import ground_state_energy, ground_state_observables
+from heatbath.nqs.optimizers import Decay, RBMJacobian
 
 
 def _dense_sr_twin(O, E, diag_shift):
@@ -20,23 +21,57 @@ def _dense_sr_twin(O, E, diag_shift):
 
 @pytest.mark.parametrize("dtype", ["float64", "complex128"])
 @pytest.mark.parametrize("solver", ["dense", "kernel"])
-def test_sr_step_equals_dense_twin_on_fixed_samples(dtype, solver):
+@pytest.mark.parametrize("form", ["array", "factored"])
+def test_sr_step_equals_dense_twin_on_fixed_samples(dtype, solver, form):
+    """Both solvers, with O as an array or factored (RBMJacobian: the kernel form then
+    builds O_bar O_bar^H from s s^T and t t^H)."""
     H = Heisenberg(6, marshall_sign=dtype == "float64")
     psi = RBM(6, alpha=2, dtype=dtype, seed=3, scale=0.3)
     sampler = MetropolisSampler(psi, hamiltonian=H, n_chains=8, seed=2)
     n_sweeps = 40 if solver == "dense" else 6           # N_s > P and N_s < P (P = 90)
     s, e, t, _, _ = sampler.sample(n_sweeps, 5)
     n = s.shape[0] * s.shape[1]
-    O = psi._derivatives(s.reshape(n, -1), t.reshape(n, -1))
+    O = dense = psi._derivatives(s.reshape(n, -1), t.reshape(n, -1))
+    if form == "factored":
+        O = psi._jacobian(s.reshape(n, -1), t.reshape(n, -1))
+        assert isinstance(O, RBMJacobian) and np.array_equal(O.dense(), dense)
     E = e.reshape(n)
     sr = SR(learning_rate=0.05, diag_shift=0.02, solver=solver)
     assert sr.uses_kernel(n, psi.n_parameters) == (solver == "kernel")
     got = sr.direction(O, E)
-    want = _dense_sr_twin(O, E, 0.02)
+    want = _dense_sr_twin(dense, E, 0.02)
     assert np.iscomplexobj(got) == (dtype == "complex128")
     assert np.max(np.abs(got - want)) <= 1e-10 * max(1.0, np.max(np.abs(want)))
     new = sr.step(psi.parameters, O, E)
     assert np.allclose(new, psi.parameters - 0.05 * want, rtol=0, atol=1e-11)
+
+
+def test_auto_solver_counts_flops_for_the_factored_rbm():
+    """auto: S (P x P) for N = 20, alpha = 1 at 1008 samples; the sample-space form at
+    alpha = 2 (P = 860 < 1008 samples, but T costs O(N_s^2 (N + M)) factored) and N = 40."""
+    sr = SR()
+    assert not sr.uses_kernel(1008, 440, (20, 20))
+    assert sr.uses_kernel(1008, 860, (20, 40))
+    assert not sr.uses_kernel(1008, 860)
+    assert sr.uses_kernel(1008, 1680, (40, 40))
+    assert not sr.uses_kernel(4032, 440, (20, 20))
+
+
+def test_decay_schedule():
+    """Decay values; a schedule is used (its resume is in test_resume_is_bit_exact)."""
+    d = Decay(0.1, 0.001, 10)
+    assert d(0) == 0.1 and d(10) == 0.001 and d(99) == 0.001
+    assert abs(d(5) - 0.01) < 1e-15
+    with pytest.raises(ValueError, match="end"):
+        Decay(0.1, -1.0, 10)
+    H = TransverseFieldIsing(6, h=0.8)
+    runs = []
+    for opt in (SR(0.05, Decay(0.1, 0.01, 4)), SR(0.05, 0.1)):
+        vmc = VMC(H, RBM(6, seed=5), optimizer=opt, n_samples=96, n_chains=8, seed=7)
+        vmc.run(4)
+        runs.append(vmc.wavefunction.parameters)
+    # the first step (shift 0.1) is the same, the later ones are not
+    assert not np.array_equal(runs[0], runs[1])
 
 
 def test_vmc_tfim_n8_reaches_lanczos():
@@ -83,7 +118,9 @@ def test_observables_against_exact_ground_state():
 
 
 @pytest.mark.parametrize("optimizer", [lambda: SR(0.02, 0.01), lambda: SGD(0.02),
-                                       lambda: Adam(0.01)], ids=["sr", "sgd", "adam"])
+                                       lambda: Adam(0.01),
+                                       lambda: SR(Decay(0.05, 0.01, 4), Decay(0.1, 0.01, 4))],
+                         ids=["sr", "sgd", "adam", "sr-decay"])
 def test_resume_is_bit_exact(tmp_path, optimizer):
     H = TransverseFieldIsing(6, h=0.8)
 

@@ -4,6 +4,8 @@ from heatbath._commands import _common as c
 
 
 def add_parser(subparsers):
+    # Options left at None take heatbath.nqs.study.RECIPE's value (imported when the
+    # command runs: the CLI does not import heatbath.nqs to start).
     p = c.add_parser(subparsers, "nqs",
                      help="neural-network quantum state: VMC + SR on TFIM or Heisenberg",
                      description="Optimise a Carleo-Troyer RBM wavefunction by variational Monte "
@@ -23,14 +25,28 @@ def add_parser(subparsers):
     p.add_argument("--dtype", choices=("float64", "complex128"), default="float64",
                    help="real or complex parameters")
     p.add_argument("--symmetric", action="store_true", help="translation-symmetric RBM")
-    p.add_argument("--n-samples", type=c.positive_int, default=1008, help="samples per iteration")
+    p.add_argument("--n-samples", type=c.positive_int, default=None,
+                   help="samples per iteration (default: the recipe's, as all below)")
     p.add_argument("--n-chains", type=c.positive_int, default=16, help="Markov chains")
-    p.add_argument("--iterations", type=c.nonnegative_int, default=300,
-                   help="VMC iterations in total (a resumed run continues to this many)")
+    p.add_argument("--iterations", type=c.nonnegative_int, default=None,
+                   help="VMC iterations of the first phase (a resumed run continues)")
     p.add_argument("--optimizer", choices=("sr", "sgd", "adam"), default="sr",
                    help="stochastic reconfiguration, plain SGD or Adam")
-    p.add_argument("--learning-rate", type=c.finite_float, default=0.01, help="step size")
-    p.add_argument("--diag-shift", type=c.finite_float, default=0.01, help="SR diagonal shift")
+    p.add_argument("--learning-rate", type=c.finite_float, default=None,
+                   help="step size along (S + shift)^-1 F (NetKet's rate is half of it)")
+    p.add_argument("--diag-shift", type=c.finite_float, default=None,
+                   help="SR diagonal shift")
+    p.add_argument("--learning-rate-final", type=c.finite_float, default=None,
+                   help="decay the step geometrically to this over --decay-iterations")
+    p.add_argument("--diag-shift-final", type=c.finite_float, default=None,
+                   help="decay the diagonal shift geometrically to this over "
+                        "--decay-iterations")
+    p.add_argument("--decay-iterations", type=c.positive_int, default=None,
+                   help="length of the decays (then the final values stay)")
+    p.add_argument("--final-iterations", type=c.nonnegative_int, default=None,
+                   help="a second phase at the final rates, with --final-samples")
+    p.add_argument("--final-samples", type=c.positive_int, default=None,
+                   help="samples per iteration in the second phase")
     p.add_argument("--eval-samples", type=c.positive_int, default=100_000,
                    help="fresh samples for the final energy (its stderr must be well below the "
                         "relative error claimed)")
@@ -45,21 +61,26 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from heatbath.nqs.study import run_vmc
+    from heatbath.nqs.study import RECIPE, run_vmc
 
+    s = {k: RECIPE[k] if getattr(args, k) is None else getattr(args, k) for k in RECIPE}
     if args.resume and args.checkpoint is None:
         raise c.CommandError("--resume needs --checkpoint PATH")
     c.check_writable(args.checkpoint, "--checkpoint")
     try:
         r = run_vmc(args.hamiltonian, args.size, args.dim, args.field, args.coupling,
                     args.delta, args.marshall_sign, args.alpha, args.dtype, args.symmetric,
-                    args.n_samples, args.n_chains, args.iterations, args.optimizer,
-                    args.learning_rate, args.diag_shift, args.seed, args.n_threads,
-                    args.checkpoint, args.resume, args.eval_samples, verbose=c.is_tty(args))
+                    s["n_samples"], args.n_chains, s["iterations"], args.optimizer,
+                    s["learning_rate"], s["diag_shift"], args.seed, args.n_threads,
+                    args.checkpoint, args.resume, args.eval_samples, verbose=c.is_tty(args),
+                    learning_rate_final=s["learning_rate_final"],
+                    diag_shift_final=s["diag_shift_final"],
+                    decay_iterations=s["decay_iterations"],
+                    final_iterations=s["final_iterations"], final_samples=s["final_samples"])
     except (ValueError, TypeError, FloatingPointError) as exc:
         raise c.CommandError(str(exc)) from None
     if args.json:
-        print(c.dumps({k: v for k, v in r.items() if k != "history"}))
+        print(c.dumps({k: v for k, v in r.items() if k not in ("history", "wavefunction")}))
         return 0
     print(report(r))
     return 0

@@ -23,7 +23,7 @@ from heatbath._openmp import effective_n_threads
 from heatbath._validation import check_int
 from heatbath.diagnostics import split_rhat, stderr
 from heatbath.nqs.hamiltonians import _Hamiltonian
-from heatbath.nqs.optimizers import SR, SGD
+from heatbath.nqs.optimizers import SGD, SR, Decay
 from heatbath.nqs.sampler import MetropolisSampler
 from heatbath.nqs.wavefunctions import _Wavefunction
 
@@ -66,7 +66,10 @@ class VMC:
     hamiltonian : TransverseFieldIsing or Heisenberg
     wavefunction : RBM or SymmetricRBM
         Optimised in place.
-    optimizer : SR, SGD or Adam, default=SR(0.01, 0.01)
+    optimizer : SR, SGD or Adam, default=SR(0.05, Decay(0.1, 0.001, 600))
+        The default is the recipe of ``heatbath nqs``: step 0.05 along
+        (S + shift)^-1 F (NetKet's learning rate 0.025), the diagonal shift
+        decaying geometrically from 0.1 to 0.001 over 600 iterations.
     n_samples : int, default=1008
         Samples per iteration, rounded up to a multiple of ``n_chains``.
     n_chains : int, default=16
@@ -99,22 +102,31 @@ class VMC:
             raise TypeError(f"wavefunction must be a heatbath.nqs RBM or SymmetricRBM, got "
                             f"{type(wavefunction).__name__}")
         if optimizer is None:
-            optimizer = SR()
+            # the recipe of heatbath.nqs.study.RECIPE (see the README's NQS section)
+            optimizer = SR(0.05, Decay(0.1, 0.001, 600))
         if not isinstance(optimizer, SGD):
             raise TypeError(f"optimizer must be a heatbath.nqs SR, SGD or Adam, got "
                             f"{type(optimizer).__name__}")
         self.hamiltonian = hamiltonian
         self.wavefunction = wavefunction
         self.optimizer = optimizer
-        n_samples = check_int(n_samples, "n_samples", minimum=1)
         self.sampler = MetropolisSampler(wavefunction, hamiltonian=hamiltonian, move=move,
                                          n_chains=n_chains, seed=seed, n_threads=n_threads)
-        self.sweeps_per_chain = -(-n_samples // self.sampler.n_chains)
-        self.n_samples = self.sweeps_per_chain * self.sampler.n_chains
+        self.n_samples = n_samples
         self.burn_in = check_int(burn_in, "burn_in", minimum=0)
         self.thin = check_int(thin, "thin", minimum=1)
         self.iteration = 0
         self.history = {k: [] for k in HISTORY_KEYS}
+
+    @property
+    def n_samples(self):
+        """Samples per iteration (a multiple of ``n_chains``); may be changed between runs."""
+        return self.sweeps_per_chain * self.sampler.n_chains
+
+    @n_samples.setter
+    def n_samples(self, value):
+        value = check_int(value, "n_samples", minimum=1)
+        self.sweeps_per_chain = -(-value // self.sampler.n_chains)
 
     def __repr__(self):
         return (f"VMC({self.hamiltonian!r}, {self.wavefunction!r}, optimizer={self.optimizer!r}, "
@@ -136,9 +148,10 @@ class VMC:
         stats = energy_statistics(eloc.T)
         stats["acceptance"] = rate
         n = s.shape[0] * s.shape[1]
-        O = wf._derivatives(s.reshape(n, -1), tanh.reshape(n, -1))
+        O = wf._jacobian(s.reshape(n, -1), tanh.reshape(n, -1))
         wf.parameters = self.optimizer.step(wf.parameters, O, eloc.reshape(n),
-                                            effective_n_threads(self.sampler.n_threads))
+                                            effective_n_threads(self.sampler.n_threads),
+                                            iteration=self.iteration)
         self.iteration += 1
         for k in HISTORY_KEYS:
             self.history[k].append(stats[k])

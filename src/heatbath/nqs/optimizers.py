@@ -21,6 +21,16 @@ forms are used:
   T = \bar O \bar O^\dagger (N_s x N_s): the same step at the cost of an
   N_s-sized solve. ``solver="auto"`` picks the smaller matrix.
 
+For the plain RBM the log-derivatives have a product structure, O = [s, t, s (x) t]
+(t = tanh theta, one row per sample), which :class:`RBMJacobian` keeps instead of
+the n x (N + M + N M) matrix. Its sample Gram matrix is
+O O^H = s s^T + t t^H + (s s^T) o (t t^H) (o: elementwise), and centring is
+C (O O^H) C / N_s with C = I - 1 1^T / N_s, so T costs O(N_s^2 (N + M)) instead of
+O(N_s^2 N M), and \delta = \bar O^\dagger y is one product s^T (z o t^*). With a
+:class:`RBMJacobian`, ``solver="auto"`` compares the flop counts of the two forms
+(the dense form at N = 20, alpha = 1 and 1008 samples; the kernel form from
+N = 40 on, or at alpha = 2).
+
 The products run in single-threaded BLAS, whose reduction order is fixed; the
 Gram matrix is a sum over fixed blocks of samples (:func:`gram`), which threads
 may compute in parallel and which are added in a fixed order. So a step is the
@@ -32,9 +42,10 @@ import numbers
 import numpy as np
 import scipy.linalg
 
-from heatbath.rbm._layers import run_parallel, single_threaded_blas
+from heatbath._validation import check_int
+from heatbath._threads import run_parallel, single_threaded_blas
 
-__all__ = ["SR", "SGD", "Adam", "centered", "gram"]
+__all__ = ["SR", "SGD", "Adam", "Decay", "RBMJacobian", "centered", "gram"]
 
 
 def _positive(value, name, allow_zero=False):
@@ -47,11 +58,122 @@ def _positive(value, name, allow_zero=False):
     return value
 
 
+class RBMJacobian:
+    """The log-derivatives of a plain RBM, O = [s, t, s (x) t], kept as (s, t).
+
+    Parameters
+    ----------
+    s : array (n, N) of -1/+1
+    t : array (n, M)
+        tanh(theta) of each sample (float64 or complex128, the parameters' dtype).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heatbath.nqs.optimizers import RBMJacobian
+    >>> s = np.array([[1, -1], [1, 1], [-1, 1]], dtype=np.int8)
+    >>> J = RBMJacobian(s, np.tanh(np.ones((3, 1))))
+    >>> J.shape, J.dense().shape
+    ((3, 5), (3, 5))
+    """
+
+    def __init__(self, s, t):
+        self.s = s
+        self.t = t
+        self.shape = (s.shape[0], s.shape[1] + t.shape[1] + s.shape[1] * t.shape[1])
+        self.dtype = t.dtype
+
+    def dense(self):
+        """The full (n, N + M + N M) matrix, in the parameter order a, b, W."""
+        n, N, M = self.s.shape[0], self.s.shape[1], self.t.shape[1]
+        out = np.empty(self.shape, dtype=self.dtype)
+        # s in the parameters' dtype first: the products are the ones NumPy's mixed-type
+        # loop would compute (it casts s the same way), without its per-element casts.
+        sd = self.s.astype(self.dtype)
+        out[:, :N] = sd
+        out[:, N:N + M] = self.t
+        np.multiply(sd[:, :, None], self.t[:, None, :], out=out[:, N + M:].reshape(n, N, M))
+        return out
+
+    def sample_gram(self):
+        """T = O_bar O_bar^H = C (s s^T + t t^H + (s s^T) o (t t^H)) C / n, (n, n)."""
+        n = self.s.shape[0]
+        sf = self.s.astype(float)
+        with single_threaded_blas():
+            gs = sf @ sf.T                               # integers: exact
+            gt = self.t @ self.t.conj().T
+        g = gt * (gs + 1.0)
+        g += gs
+        # C g C: subtract row and column means, add back the total mean.
+        rows = g.mean(axis=1)
+        cols = g.mean(axis=0)
+        g -= rows[:, None]
+        g -= cols[None, :]
+        g += rows.mean()
+        g *= 1.0 / n
+        return g
+
+    def adjoint_times(self, y):
+        """O_bar^H y for a vector y (n,)."""
+        n, N = self.s.shape
+        z = y - y.mean()
+        z *= 1.0 / np.sqrt(n)
+        sf = self.s.astype(float)
+        with single_threaded_blas():
+            da = sf.T @ z
+            db = self.t.conj().T @ z
+            dW = sf.T @ (z[:, None] * self.t.conj())
+        return np.concatenate([da.astype(np.result_type(da, self.dtype)), db, dW.ravel()])
+
+
+class Decay:
+    """A value that decays geometrically with the iteration, then stays.
+
+    value(k) = start * (end / start) ** min(k / n_iterations, 1): ``learning_rate``
+    and ``diag_shift`` accept one (the VMC driver passes its iteration count,
+    so a resumed run continues the schedule).
+
+    Examples
+    --------
+    >>> from heatbath.nqs.optimizers import Decay
+    >>> d = Decay(0.1, 0.001, 100)
+    >>> d(0), round(d(50), 6), d(100), d(1000)
+    (0.1, 0.01, 0.001, 0.001)
+    """
+
+    def __init__(self, start, end, n_iterations):
+        self.start = _positive(start, "start")
+        self.end = _positive(end, "end")
+        self.n_iterations = check_int(n_iterations, "n_iterations", minimum=1)
+
+    def __call__(self, iteration):
+        if iteration >= self.n_iterations:
+            return self.end
+        return self.start * (self.end / self.start) ** (iteration / self.n_iterations)
+
+    def __repr__(self):
+        return f"Decay({self.start}, {self.end}, {self.n_iterations})"
+
+
+def _rate(value, name):
+    return value if isinstance(value, Decay) else _positive(value, name)
+
+
+def _at(value, iteration):
+    return value(iteration) if isinstance(value, Decay) else value
+
+
 def centered(O, eloc):
     """(O_bar, eps_bar): centred log-derivatives and local energies over sqrt(N_s)."""
     n = O.shape[0]
     scale = 1.0 / np.sqrt(n)
-    return (O - O.mean(axis=0)) * scale, (eloc - eloc.mean()) * scale
+    if isinstance(O, RBMJacobian):
+        Ob = O.dense()                              # a fresh array: centred in place
+        np.subtract(Ob, Ob.mean(axis=0), out=Ob)
+    else:
+        Ob = O - O.mean(axis=0)
+    Ob *= scale
+    return Ob, (eloc - eloc.mean()) * scale
 
 
 def force(O_bar, eps_bar):
@@ -79,17 +201,22 @@ class SGD(_Optimizer):
     """
 
     def __init__(self, learning_rate=0.01):
-        self.learning_rate = _positive(learning_rate, "learning_rate")
+        self.learning_rate = _rate(learning_rate, "learning_rate")
 
     def __repr__(self):
         return f"SGD(learning_rate={self.learning_rate})"
 
-    def direction(self, O, eloc, n_threads=1):
+    def direction(self, O, eloc, n_threads=1, iteration=0):
         return force(*centered(O, eloc))
 
-    def step(self, params, O, eloc, n_threads=1):
-        """New parameters after one step from log-derivatives O (n, P) and local energies."""
-        return params - self.learning_rate * self.direction(O, eloc, n_threads)
+    def step(self, params, O, eloc, n_threads=1, iteration=0):
+        """New parameters after one step from log-derivatives O (n, P) and local energies.
+
+        ``O`` is an array or an :class:`RBMJacobian`; ``iteration`` picks the
+        value of a :class:`Decay` schedule.
+        """
+        return params - _at(self.learning_rate, iteration) * self.direction(
+            O, eloc, n_threads, iteration)
 
 
 class Adam(SGD):
@@ -115,8 +242,8 @@ class Adam(SGD):
     def __repr__(self):
         return f"Adam(learning_rate={self.learning_rate}, beta1={self.beta1}, beta2={self.beta2})"
 
-    def step(self, params, O, eloc, n_threads=1):
-        g = self.direction(O, eloc, n_threads)
+    def step(self, params, O, eloc, n_threads=1, iteration=0):
+        g = self.direction(O, eloc, n_threads, iteration)
         if self._m is None:
             self._m = np.zeros_like(g)
             self._v = np.zeros(g.shape)
@@ -125,7 +252,7 @@ class Adam(SGD):
         self._v = self.beta2 * self._v + (1 - self.beta2) * np.abs(g) ** 2
         m_hat = self._m / (1 - self.beta1 ** self._t)
         v_hat = self._v / (1 - self.beta2 ** self._t)
-        return params - self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+        return params - _at(self.learning_rate, iteration) * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def get_state(self):
         if self._m is None:
@@ -143,8 +270,10 @@ class SR(SGD):
 
     Parameters
     ----------
-    learning_rate : float, default=0.01
-    diag_shift : float, default=0.01
+    learning_rate : float or Decay, default=0.01
+        The step along (S + diag_shift I)^{-1} F (NetKet steps along the
+        energy gradient 2 F: its learning rate 0.01 is 0.02 here).
+    diag_shift : float or Decay, default=0.01
         Added to the diagonal of S (as NetKet's ``diag_shift``).
     solver : {"auto", "dense", "kernel"}, default="auto"
         "dense" forms S (P x P); "kernel" (minSR) solves in sample space
@@ -164,7 +293,7 @@ class SR(SGD):
 
     def __init__(self, learning_rate=0.01, diag_shift=0.01, solver="auto"):
         super().__init__(learning_rate)
-        self.diag_shift = _positive(diag_shift, "diag_shift")
+        self.diag_shift = _rate(diag_shift, "diag_shift")
         if solver not in ("auto", "dense", "kernel"):
             raise ValueError(f"solver must be 'auto', 'dense' or 'kernel', got {solver!r}")
         self.solver = solver
@@ -173,23 +302,42 @@ class SR(SGD):
         return (f"SR(learning_rate={self.learning_rate}, diag_shift={self.diag_shift}, "
                 f"solver={self.solver!r})")
 
-    def uses_kernel(self, n_samples, n_parameters):
-        """True where the step is solved in sample space."""
-        if self.solver == "auto":
-            return n_samples < n_parameters
-        return self.solver == "kernel"
+    def uses_kernel(self, n_samples, n_parameters, structure=None):
+        """True where the step is solved in sample space.
 
-    def direction(self, O, eloc, n_threads=1):
+        ``structure`` = (N, M) for an :class:`RBMJacobian` (whose sample Gram
+        matrix is cheap): then "auto" compares the flop counts of the forms.
+        """
+        if self.solver != "auto":
+            return self.solver == "kernel"
+        n, p = n_samples, n_parameters
+        if structure is None:
+            return n < p
+        N, M = structure
+        dense = n * p * p / 2 + p ** 3 / 3
+        kernel = n * n * (N + M) / 2 + 4 * n * n + n ** 3 / 3 + 2 * n * N * M
+        return kernel < dense
+
+    def direction(self, O, eloc, n_threads=1, iteration=0):
+        shift = _at(self.diag_shift, iteration)
+        if isinstance(O, RBMJacobian):
+            n, p = O.shape
+            if self.uses_kernel(n, p, (O.s.shape[1], O.t.shape[1])):
+                T = O.sample_gram()
+                T[np.diag_indices(n)] += shift
+                e = eloc - eloc.mean()
+                e *= 1.0 / np.sqrt(n)
+                return O.adjoint_times(_solve_pd(T, e))
         Ob, eb = centered(O, eloc)
         n, p = Ob.shape
         if self.uses_kernel(n, p):
             T = gram(Ob.conj().T, n_threads)                 # O_bar O_bar^H, (n, n)
-            T[np.diag_indices(n)] += self.diag_shift
+            T[np.diag_indices(n)] += shift
             y = _solve_pd(T, eb)
             with single_threaded_blas():
                 return Ob.conj().T @ y
         S = gram(Ob, n_threads)                              # O_bar^H O_bar, (p, p)
-        S[np.diag_indices(p)] += self.diag_shift
+        S[np.diag_indices(p)] += shift
         return _solve_pd(S, force(Ob, eb))
 
 

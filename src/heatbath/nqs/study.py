@@ -11,14 +11,27 @@ even N) or Lanczos up to 2**22 states (else None).
 import os
 import time
 
+from heatbath._validation import check_int
 from heatbath.lattice import Lattice
 from heatbath.nqs.driver import VMC
 from heatbath.nqs.exact import exact_energy
 from heatbath.nqs.hamiltonians import Heisenberg, TransverseFieldIsing
-from heatbath.nqs.optimizers import SGD, SR, Adam
+from heatbath.nqs.optimizers import SGD, SR, Adam, Decay
 from heatbath.nqs.wavefunctions import RBM, SymmetricRBM
 
-__all__ = ["run_vmc", "build"]
+__all__ = ["run_vmc", "build", "RECIPE"]
+
+#: The default recipe of :func:`run_vmc` and ``heatbath nqs`` (see the README's NQS
+#: section for the runs that chose it).
+RECIPE = dict(n_samples=1008, iterations=600, learning_rate=0.05, diag_shift=0.1,
+              learning_rate_final=None, diag_shift_final=0.001, decay_iterations=600,
+              final_iterations=0, final_samples=None)
+
+
+def _schedule(start, end, n_iterations):
+    if end is None or end == start:
+        return start
+    return Decay(start, end, n_iterations)
 
 
 def build(hamiltonian="tfim", size=20, dim=1, field=1.0, coupling=1.0, delta=1.0,
@@ -48,17 +61,29 @@ def build(hamiltonian="tfim", size=20, dim=1, field=1.0, coupling=1.0, delta=1.0
 
 
 def run_vmc(hamiltonian="tfim", size=20, dim=1, field=1.0, coupling=1.0, delta=1.0,
-            marshall_sign=False, alpha=1, dtype="float64", symmetric=False, n_samples=1008,
-            n_chains=16, iterations=300, optimizer="sr", learning_rate=0.01, diag_shift=0.01,
-            seed=None, n_threads=None, checkpoint=None, resume=False, eval_samples=100_000,
-            exact=True, verbose=False):
+            marshall_sign=False, alpha=1, dtype="float64", symmetric=False,
+            n_samples=RECIPE["n_samples"], n_chains=16, iterations=RECIPE["iterations"],
+            optimizer="sr", learning_rate=RECIPE["learning_rate"],
+            diag_shift=RECIPE["diag_shift"], seed=None, n_threads=None, checkpoint=None,
+            resume=False, eval_samples=100_000, exact=True, verbose=False,
+            learning_rate_final=RECIPE["learning_rate_final"],
+            diag_shift_final=RECIPE["diag_shift_final"],
+            decay_iterations=RECIPE["decay_iterations"],
+            final_iterations=RECIPE["final_iterations"], final_samples=RECIPE["final_samples"]):
     """Optimise, evaluate and compare; returns a dict (the ``--json`` object).
+
+    The defaults are :data:`RECIPE`: SR with step 0.05 (NetKet's learning rate
+    0.025) and a diagonal shift decaying geometrically from 0.1 to 0.001 over
+    ``decay_iterations`` = 600, 600 iterations of 1008 samples. ``learning_rate_final``
+    decays the step the same way; ``final_iterations`` > 0 adds a second phase
+    at the final values with ``final_samples`` per iteration.
 
     Keys: ``energy``, ``energy_stderr``, ``energy_variance`` (of the separate
     evaluation), ``exact_energy`` and ``relative_error`` (or None),
     ``n_parameters``, ``acceptance_rate``, ``iterations`` (done in total),
     ``seconds`` and ``seconds_per_iteration`` (optimisation only, this run),
-    ``eval_seconds``, ``eval_samples`` and ``history`` (per-iteration lists).
+    ``eval_seconds``, ``eval_samples``, ``history`` (per-iteration lists) and
+    ``wavefunction`` (the optimised one).
 
     Examples
     --------
@@ -70,17 +95,30 @@ def run_vmc(hamiltonian="tfim", size=20, dim=1, field=1.0, coupling=1.0, delta=1
     """
     H, psi = build(hamiltonian, size, dim, field, coupling, delta, marshall_sign, alpha, dtype,
                    symmetric, seed=seed)
-    opt = {"sr": lambda: SR(learning_rate, diag_shift), "sgd": lambda: SGD(learning_rate),
-           "adam": lambda: Adam(learning_rate)}
+    iterations = check_int(iterations, "iterations", minimum=0)
+    final_iterations = check_int(final_iterations, "final_iterations", minimum=0)
+    decay = check_int(decay_iterations, "decay_iterations", minimum=1)
+    lr = _schedule(learning_rate, learning_rate_final, decay)
+    opt = {"sr": lambda: SR(lr, _schedule(diag_shift, diag_shift_final, decay)),
+           "sgd": lambda: SGD(lr), "adam": lambda: Adam(lr)}
     if optimizer not in opt:
         raise ValueError(f"optimizer must be 'sr', 'sgd' or 'adam', got {optimizer!r}")
     vmc = VMC(H, psi, optimizer=opt[optimizer](), n_samples=n_samples, n_chains=n_chains,
               seed=seed, n_threads=n_threads)
     if resume and checkpoint is not None and os.path.exists(checkpoint):
         vmc.load_checkpoint(checkpoint)
-    todo = max(0, iterations - vmc.iteration)
+    total = iterations + final_iterations
+    todo = max(0, total - vmc.iteration)
     t0 = time.perf_counter()
-    vmc.run(todo, verbose=verbose, checkpoint=checkpoint)
+    # The schedules run over ``decay_iterations`` whatever the length of the run (so a
+    # resumed, longer run follows the same path); after ``iterations``, a second phase
+    # with ``final_samples`` per iteration. The phase follows from vmc.iteration, so a
+    # resumed run continues where it stopped.
+    if vmc.iteration < iterations:
+        vmc.run(iterations - vmc.iteration, verbose=verbose, checkpoint=checkpoint)
+    if vmc.iteration < total:
+        vmc.n_samples = final_samples or n_samples
+        vmc.run(total - vmc.iteration, verbose=verbose, checkpoint=checkpoint)
     seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
     ev = vmc.evaluate(eval_samples)
@@ -97,5 +135,5 @@ def run_vmc(hamiltonian="tfim", size=20, dim=1, field=1.0, coupling=1.0, delta=1
         "rhat": ev["rhat"], "iterations": vmc.iteration, "n_samples": vmc.n_samples,
         "seconds": seconds, "seconds_per_iteration": seconds / todo if todo else None,
         "eval_samples": ev["n_samples"], "eval_seconds": eval_seconds,
-        "history": vmc.history,
+        "history": vmc.history, "wavefunction": psi,
     }

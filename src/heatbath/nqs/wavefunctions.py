@@ -125,6 +125,9 @@ class _Wavefunction:
         out = sf @ a + (log_cosh(b + sf @ W) + np.log(2.0)).sum(axis=1)
         return out
 
+    def _jacobian(self, s, tanh):
+        return self._derivatives(s, tanh)
+
     def log_derivatives(self, states):
         """O_k(s) = d log psi / d p_k, shape (n, n_parameters)."""
         s = _states(states, self.n_visible)
@@ -191,12 +194,13 @@ class RBM(_Wavefunction):
         return self.a, self.b, self.W
 
     def _derivatives(self, s, tanh):
-        n, N, M = s.shape[0], self.n_visible, self.n_hidden
-        out = np.empty((n, self.n_parameters), dtype=self.dtype)
-        out[:, :N] = s
-        out[:, N:N + M] = tanh
-        np.multiply(s[:, :, None], tanh[:, None, :], out=out[:, N + M:].reshape(n, N, M))
-        return out
+        return self._jacobian(s, tanh).dense()
+
+    def _jacobian(self, s, tanh):
+        # O = [s, tanh, s (x) tanh], kept factored (the SR step uses its structure).
+        from heatbath.nqs.optimizers import RBMJacobian
+
+        return RBMJacobian(s, np.asarray(tanh, dtype=self.dtype))
 
     def _config(self):
         return dict(n_visible=self.n_visible, alpha=self.alpha)

@@ -9,7 +9,8 @@ Either way the results match :mod:`heatbath.reference.rbm`.
 Threads. OpenBLAS does not give the same bits for every thread count: it
 blocks the sum of a GEMM differently when it runs threaded (784x500 products
 differ in the last bits between 1 and 2 threads; measured with the OpenBLAS
-0.3.31 that numpy ships). So in RBM code BLAS always runs on one thread, and
+0.3.31 that numpy ships). So in RBM code BLAS always runs on one thread
+(:func:`heatbath._threads.single_threaded_blas`, shared with heatbath.nqs), and
 :func:`matmul` cuts each large product into output blocks fixed by the
 shapes alone, which OpenMP threads run (one BLAS call each,
 :mod:`heatbath.rbm._blas`): any ``n_threads``, and a build without OpenMP,
@@ -20,13 +21,11 @@ sampling splits rows across Python threads only for very large layers: each
 row draws from its own stream, so the split changes no number.
 """
 
-import contextlib
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
+# run_parallel and single_threaded_blas are shared with heatbath.nqs (imported from here
+# by the RBM modules too).
+from heatbath._threads import run_parallel, single_threaded_blas  # noqa: F401
 from heatbath.rbm import _blas, _gibbs
 from heatbath.rbm.units import BERNOULLI, BINOMIAL, SPIN
 
@@ -97,52 +96,6 @@ def sample_(x, out, unit, beta, streams, n_threads=1):
                   for r in _row_blocks(x, n_threads)], n_threads)
 
 
-_CONTROLLER = None
-_PIN_LOCK = threading.Lock()
-_PIN_DEPTH = 0
-_PIN_CONTEXT = None
-
-
-@contextlib.contextmanager
-def single_threaded_blas():
-    """BLAS on one thread inside (re-entrant, and safe with several Python threads).
-
-    The limit is set by the first caller to enter and restored by the last
-    to leave, so one thread leaving never un-pins BLAS under another.
-    """
-    global _CONTROLLER, _PIN_DEPTH, _PIN_CONTEXT
-    with _PIN_LOCK:
-        if _PIN_DEPTH == 0:
-            if _CONTROLLER is None:
-                from threadpoolctl import ThreadpoolController
-
-                # Made once: building one scans the loaded libraries.
-                _CONTROLLER = ThreadpoolController()
-            _PIN_CONTEXT = _CONTROLLER.limit(limits=1, user_api="blas")
-        _PIN_DEPTH += 1
-    try:
-        yield
-    finally:
-        with _PIN_LOCK:
-            _PIN_DEPTH -= 1
-            if _PIN_DEPTH == 0:
-                _PIN_CONTEXT.restore_original_limits()
-                _PIN_CONTEXT = None
-
-
-_POOL = None
-_POOL_LOCK = threading.Lock()
-
-
-def _pool():
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max(2, os.cpu_count() or 1),
-                                       thread_name_prefix="heatbath")
-    return _POOL
-
-
 #: Products with fewer multiply-adds run as one BLAS call.
 SMALL_PRODUCT = 1 << 21
 #: Output blocks: the longer side is cut into an even number of near-equal
@@ -156,20 +109,6 @@ def _cuts(n, size, even):
         count += 1
     count = max(1, min(count, n))
     return [slice(n * i // count, n * (i + 1) // count) for i in range(count)]
-
-
-def run_parallel(tasks, n_threads):
-    """Run callables on ``n_threads`` pool threads (in order when 1); return results."""
-    if n_threads <= 1 or len(tasks) == 1:
-        return [t() for t in tasks]
-    groups = [tasks[i::n_threads] for i in range(min(n_threads, len(tasks)))]
-    # The calling thread does the first group itself (one hand-off fewer).
-    futures = [_pool().submit(lambda g=g: [t() for t in g]) for g in groups[1:]]
-    done = [[t() for t in groups[0]]] + [f.result() for f in futures]
-    out = [None] * len(tasks)
-    for i, res in enumerate(done):
-        out[i::n_threads] = res
-    return out
 
 
 def _operand(X):
