@@ -76,8 +76,9 @@ def reconstruction_error(model, X):
     return _reconstruction(model, _check_data(model, X, False))
 
 
-def _reconstruction(model, V):
-    return float(((V - _down(model, _up(model, V))) ** 2).sum(axis=1).mean())
+def _reconstruction(model, V, n_threads=1):
+    # The products give the same bits for any n_threads (heatbath.rbm._layers.matmul).
+    return float(((V - _down(model, _up(model, V, n_threads), n_threads)) ** 2).sum(axis=1).mean())
 
 
 def _up(model, V, n_threads=1):
@@ -239,7 +240,10 @@ def check_data(model, X, probabilities=False):
     """
     X = check_2d(X, "X")
     if not probabilities:
-        return np.ascontiguousarray(model._check_layer(X, "visible", "X"), dtype=model.dtype)
+        # Data already in the model's dtype is checked as it is (no float64 copy of a
+        # large float32 data set); anything else is checked in float64, then cast.
+        dtype = model.dtype if getattr(X, "dtype", None) == model.dtype else np.float64
+        return np.ascontiguousarray(model._check_layer(X, "visible", "X", dtype), dtype=model.dtype)
     if not isinstance(model.visible, Bernoulli):
         raise ValueError("probabilities=True needs bernoulli visible units")
     V = check_real_array(X, "X")
@@ -357,7 +361,7 @@ class Trainer:
         h = self.history
         h["epoch"].append(epoch)
         with np.errstate(over="ignore", invalid="ignore"):
-            h["reconstruction_error"].append(_reconstruction(model, V[:2000]))
+            h["reconstruction_error"].append(_reconstruction(model, V[:2000], n_threads))
         h["seconds"].append(time.perf_counter() - start_time)
         if method == "pt":
             with np.errstate(invalid="ignore"):
