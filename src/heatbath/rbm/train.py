@@ -121,15 +121,13 @@ _Chains = PersistentChains   # the old private name
 def _apply(model, velocity, grads, lr, momentum, weight_decay):
     """velocity = momentum velocity + lr (grad - weight_decay W); params += velocity.
 
-    In place: gW is a fresh array owned here.
+    ``grads`` holds the bias gradients; the weights' velocity is already
+    updated by :func:`_gradient` (the GEMM does it: one pass over the weights).
     """
-    gW, ga, gb = grads
+    _, ga, gb = grads
     vW, va, vb = velocity
     if weight_decay:
-        gW -= weight_decay * model.weights
-    gW *= lr
-    vW *= momentum
-    vW += gW
+        vW -= (lr * weight_decay) * model.weights
     va *= momentum
     va += lr * ga
     vb *= momentum
@@ -139,14 +137,18 @@ def _apply(model, velocity, grads, lr, momentum, weight_decay):
     model.hidden_bias += vb
 
 
-def _gradient(model, V0, H0, Vn, Hn, n_threads=1):
-    """<v h>_data - <v h>_model as ONE GEMM: [V0; Vn]^T [H0 / B; -Hn / Bn]."""
+def _gradient(model, V0, H0, Vn, Hn, velocity, lr, momentum, n_threads=1):
+    """Bias gradients; the weights' velocity in place, as ONE GEMM.
+
+    vW = momentum vW + lr [V0; Vn]^T [H0 / B; -Hn / Bn] (BLAS's alpha and beta),
+    which is momentum vW + lr (<v h>_data - <v h>_model).
+    """
     B, Bn = V0.shape[0], Vn.shape[0]
     H = np.concatenate([H0, Hn])
     H[:B] *= 1.0 / B
     H[B:] *= -1.0 / Bn
-    gW = matmul(np.concatenate([V0, Vn]).T, H, n_threads)
-    return gW, V0.mean(axis=0) - Vn.mean(axis=0), H0.mean(axis=0) - Hn.mean(axis=0)
+    matmul(np.concatenate([V0, Vn]).T, H, n_threads, out=velocity[0], alpha=lr, beta=momentum)
+    return None, V0.mean(axis=0) - Vn.mean(axis=0), H0.mean(axis=0) - Hn.mean(axis=0)
 
 
 def cd_step(model, V0, k, streams, velocity, lr, momentum=0.0, weight_decay=0.0,
@@ -171,7 +173,7 @@ def cd_step(model, V0, k, streams, velocity, lr, momentum=0.0, weight_decay=0.0,
     Vn = chains.v if persistent is None or persistent.beta.min() == 1.0 else \
         chains.v[chains.beta == 1.0]
     Hn = _up(model, Vn, n_threads)
-    grads = _gradient(model, V0, H0, Vn, Hn, n_threads)
+    grads = _gradient(model, V0, H0, Vn, Hn, velocity, lr, momentum, n_threads)
     _apply(model, velocity, grads, lr, momentum, weight_decay)
     return H0
 
@@ -314,8 +316,9 @@ class Trainer:
                                       _random.spawn_states(chain_seed, C * self.n_replicas),
                                       np.repeat(betas, C))
             self.swap_streams = _random.spawn_states(swap_seed, C)
-        self.velocity = [np.zeros_like(model.weights), np.zeros_like(model.visible_bias),
-                         np.zeros_like(model.hidden_bias)]
+        # C-ordered in the model's dtype: the weights' velocity is a GEMM's output.
+        self.velocity = [np.zeros(p.shape, model.dtype) for p in
+                         (model.weights, model.visible_bias, model.hidden_bias)]
         self.epoch = 0
         self.history = {"epoch": [], "reconstruction_error": [], "seconds": []}
         if method == "pt":
