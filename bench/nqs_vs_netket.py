@@ -1,7 +1,7 @@
 """heatbath.nqs against NetKet, side by side in one run: one markdown table.
 
     python bench/nqs_vs_netket.py [--peers-python /work/peers-venv-nqs/bin/python]
-                                  [--cases tfim20,tfim40,tfim80,tfim20a2,heis20]
+                                  [--cases tfim20,tfim20sym4,heis20,tfim20a2,tfim40,tfim80]
                                   [--iterations 300] [--eval-samples 200000] [--quick]
 
 The issue's settings (issue 12), for both: 1008 samples per iteration from 16
@@ -31,7 +31,7 @@ one: visible_bias = a, Dense.bias = b, Dense.kernel = W) with ``--eval-samples``
 fresh samples, so that its standard error (printed) is well below the error
 claimed; NetKet's own estimate from 20,000 samples is in the JSON for a check.
 
-"recipe" is heatbath's default recipe (``heatbath.nqs.recipe``), run once per
+"recipe" is heatbath's default recipe (``heatbath.nqs.study.RECIPE``), run once per
 case; its wall time is printed beside NetKet's 300-iteration wall time.
 """
 
