@@ -12,7 +12,8 @@ import scipy.sparse as sp  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from heatbath import RBM  # noqa: E402
-from heatbath.sklearn import BernoulliRBM, BinomialRBM, GaussianBernoulliRBM, SpinRBM  # noqa
+from heatbath.sklearn import (BernoulliRBM, BinomialRBM, GaussianBernoulliRBM,  # noqa: E402
+                              PoissonRBM, SpinRBM)
 
 # scikit-learn's generic checks train on random real numbers (often negative,
 # often above 1). A model of binary, spin or count data refuses those with a
@@ -38,8 +39,9 @@ _NEGATIVE_DATA_CHECKS = [
 
 
 def _expected_failures(estimator):
-    if isinstance(estimator, (SpinRBM, BinomialRBM)):
-        kind = "spins (-1 or +1)" if isinstance(estimator, SpinRBM) else "counts 0..n_trials"
+    if isinstance(estimator, (SpinRBM, BinomialRBM, PoissonRBM)):
+        kind = {SpinRBM: "spins (-1 or +1)", BinomialRBM: "counts 0..n_trials",
+                PoissonRBM: "counts 0, 1, 2, ..."}[type(estimator)]
         why = (f"{type(estimator).__name__} models {kind}; this check trains on random real "
                f"numbers, which it refuses with a ValueError")
         return {n: why for n in _REAL_DATA_CHECKS + _NEGATIVE_DATA_CHECKS}
@@ -49,7 +51,8 @@ def _expected_failures(estimator):
 ESTIMATORS = [BernoulliRBM(n_components=8, random_state=0),
               SpinRBM(n_components=8, random_state=0),
               GaussianBernoulliRBM(n_components=8, learning_rate=0.01, random_state=0),
-              BinomialRBM(n_components=8, n_trials=3, random_state=0)]
+              BinomialRBM(n_components=8, n_trials=3, random_state=0),
+              PoissonRBM(n_components=8, random_state=0)]
 
 
 @pytest.mark.filterwarnings("ignore:X has values outside")
