@@ -23,7 +23,7 @@ from heatbath import RBM
 from heatbath.datasets import load_digits
 from heatbath.sklearn import PoissonRBM
 
-SETTINGS = dict(n_iter=30, learning_rate=0.003, batch_size=10, method="cd", k=5, momentum=0.5)
+SETTINGS = dict(n_iter=30, learning_rate=0.001, batch_size=10, method="cd", k=5, momentum=0.5)
 
 
 def as_model(est):

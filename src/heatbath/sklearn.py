@@ -448,15 +448,15 @@ class PoissonRBM(_RBMEstimator):
     independent Poisson models, one for each hidden state, which is proper
     because the hidden units are bounded. Counts can be large, so the
     gradient is too: the default learning rate is 0.001 (with momentum 0.5
-    and CD-1), and the visible biases start at the log of each feature's mean
-    count. ``score_samples`` is the log-likelihood per row, with log Z exact
+    and CD-5: CD-1 trains far worse models of the digits' pixel counts), and
+    the visible biases start at the log of each feature's mean count. ``score_samples`` is the log-likelihood per row, with log Z exact
     up to 20 hidden units (the hidden states are enumerated and the counts
     summed in closed form) and from AIS above.
 
     Parameters
     ----------
     As :class:`BernoulliRBM`, with other defaults: ``learning_rate=0.001``,
-    ``method="cd"``, ``momentum=0.5``.
+    ``method="cd"``, ``k=5``, ``momentum=0.5``.
 
     Examples
     --------
@@ -472,7 +472,7 @@ class PoissonRBM(_RBMEstimator):
     _init_visible_bias = True
 
     def __init__(self, n_components=256, *, learning_rate=0.001, batch_size=10, n_iter=10,
-                 verbose=0, random_state=None, method="cd", k=1, momentum=0.5,
+                 verbose=0, random_state=None, method="cd", k=5, momentum=0.5,
                  weight_decay=0.0, shuffle=True, n_threads=None):
         super().__init__(n_components, learning_rate=learning_rate, batch_size=batch_size,
                          n_iter=n_iter, verbose=verbose, random_state=random_state,
