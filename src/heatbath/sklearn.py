@@ -462,8 +462,14 @@ class PoissonRBM(_RBMEstimator):
 
     Parameters
     ----------
-    As :class:`BernoulliRBM`, with other defaults: ``learning_rate=0.001``,
-    ``method="cd"``, ``k=5``, ``momentum=0.5``.
+    n_components : int, default=256
+        Hidden units.
+    learning_rate : float, default=0.001
+    method : {"cd", "pcd"}, default="cd"
+    k : int, default=5
+    momentum : float in [0, 1), default=0.5
+        The other parameters are those of :class:`BernoulliRBM`, with its
+        defaults.
 
     Examples
     --------
