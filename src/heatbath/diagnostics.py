@@ -418,6 +418,45 @@ class Trace:
     #: Version of the layout that :meth:`save` writes inside a heatbath.io file.
     FORMAT_VERSION = 1
 
+    def to_state(self):
+        """The trace as a plain dict of arrays, numbers and text (no pickle needed).
+
+        What :meth:`save` writes, and what checkpoints hold; :meth:`from_state`
+        rebuilds the trace. Numeric ``info`` entries are kept, others dropped.
+
+        Examples
+        --------
+        >>> from heatbath.diagnostics import Trace
+        >>> from heatbath.spin import Ising, MetropolisSampler
+        >>> trace = MetropolisSampler(Ising((4, 4)), temperature=2.0, n_chains=2, seed=0).run(5)
+        >>> again = Trace.from_state(trace.to_state())
+        >>> bool((again["energy"] == trace["energy"]).all())
+        True
+        """
+        info = {k: v for k, v in self.info.items()
+                if k not in self.counts and k not in _RATIOS and k != "states"
+                and np.asarray(v).dtype.kind in "biufU"}
+        state = {"observables": dict(self.observables), "acceptance_rate": self.acceptance_rate,
+                 "final_state": self.final_state, "temperature": self.temperature,
+                 "n_units": self.n_units, "counts": dict(self.counts), "info": info}
+        if self.states is not None:
+            state["states"] = self.states
+        return state
+
+    @classmethod
+    def from_state(cls, state):
+        """Rebuild a trace from :meth:`to_state` (missing ``info``, ``counts`` or ``states``: none)."""
+        try:
+            arrays = lambda d: {k: np.asarray(v) for k, v in d.items()}  # noqa: E731
+            counts = arrays(state.get("counts", {}))
+            return cls(arrays(state.get("observables", {})),
+                       None if "attempted" in counts else np.asarray(state["acceptance_rate"]),
+                       np.asarray(state["final_state"]), np.asarray(state["temperature"]),
+                       int(state["n_units"]), state.get("info", {}), counts=counts,
+                       states=np.asarray(state["states"]) if "states" in state else None)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a complete trace state (missing {exc})") from None
+
     def save(self, path):
         """Write the trace to ``path`` (.npz, no pickle, atomic; :mod:`heatbath.io`).
 
@@ -434,16 +473,8 @@ class Trace:
         """
         from heatbath import io
 
-        info = {k: v for k, v in self.info.items()
-                if k not in self.counts and k not in _RATIOS and k != "states"
-                and np.asarray(v).dtype.kind in "biufU"}
-        payload = {"layout_version": self.FORMAT_VERSION, "observables": self.observables,
-                   "acceptance_rate": self.acceptance_rate, "final_state": self.final_state,
-                   "temperature": self.temperature, "n_units": self.n_units,
-                   "counts": self.counts, "info": info}
-        if self.states is not None:
-            payload["states"] = self.states
-        io.save_arrays(path, "heatbath.Trace", payload)
+        io.save_arrays(path, "heatbath.Trace",
+                       {"layout_version": self.FORMAT_VERSION, **self.to_state()})
 
     @classmethod
     def load(cls, path):
@@ -455,15 +486,12 @@ class Trace:
             if int(data["layout_version"]) > cls.FORMAT_VERSION:
                 raise ValueError(f"{path!r} holds a trace of layout {data['layout_version']}; "
                                  f"this heatbath reads up to {cls.FORMAT_VERSION}")
-            arrays = lambda d: {k: np.asarray(v) for k, v in d.items()}  # noqa: E731
-            counts = arrays(data.get("counts", {}))
-            return cls(arrays(data.get("observables", {})),
-                       None if "attempted" in counts else np.asarray(data["acceptance_rate"]),
-                       np.asarray(data["final_state"]), np.asarray(data["temperature"]),
-                       int(data["n_units"]), data.get("info", {}), counts=counts,
-                       states=np.asarray(data["states"]) if "states" in data else None)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path!r} is not a complete trace (missing {exc})") from None
+        try:
+            return cls.from_state(data)
+        except ValueError as exc:
+            raise ValueError(f"{path!r} is not a complete trace ({exc})") from None
 
     def to_xarray(self):
         """The observables as an ``xarray.Dataset`` with dims ``(chain, draw)``.

@@ -41,6 +41,7 @@ def add_parser(subparsers):
     p.add_argument("--resume", action="store_true",
                    help="continue from --checkpoint if it exists (bit for bit)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_dask_options(p, "chains (sampling and local energies; the SR solve runs here)")
     return p
 
 
@@ -51,11 +52,13 @@ def run(args):
         raise c.CommandError("--resume needs --checkpoint PATH")
     c.check_writable(args.checkpoint, "--checkpoint")
     try:
-        r = run_vmc(args.hamiltonian, args.size, args.dim, args.field, args.coupling,
-                    args.delta, args.marshall_sign, args.alpha, args.dtype, args.symmetric,
-                    args.n_samples, args.n_chains, args.iterations, args.optimizer,
-                    args.learning_rate, args.diag_shift, args.seed, args.n_threads,
-                    args.checkpoint, args.resume, args.eval_samples, verbose=c.is_tty(args))
+        with c.dask_client(args) as client:
+            r = run_vmc(args.hamiltonian, args.size, args.dim, args.field, args.coupling,
+                        args.delta, args.marshall_sign, args.alpha, args.dtype, args.symmetric,
+                        args.n_samples, args.n_chains, args.iterations, args.optimizer,
+                        args.learning_rate, args.diag_shift, args.seed, args.n_threads,
+                        args.checkpoint, args.resume, args.eval_samples,
+                        verbose=c.is_tty(args), executor=client, block_size=args.block_size)
     except (ValueError, TypeError, FloatingPointError) as exc:
         raise c.CommandError(str(exc)) from None
     if args.json:

@@ -51,8 +51,12 @@ def run_vmc(hamiltonian="tfim", size=20, dim=1, field=1.0, coupling=1.0, delta=1
             marshall_sign=False, alpha=1, dtype="float64", symmetric=False, n_samples=1008,
             n_chains=16, iterations=300, optimizer="sr", learning_rate=0.01, diag_shift=0.01,
             seed=None, n_threads=None, checkpoint=None, resume=False, eval_samples=100_000,
-            exact=True, verbose=False):
+            exact=True, verbose=False, executor=None, block_size=None):
     """Optimise, evaluate and compare; returns a dict (the ``--json`` object).
+
+    With ``executor`` (an Executor or a Dask client) the chains sample in
+    blocks of ``block_size`` on it and the SR solve runs here
+    (:func:`heatbath.distributed.distribute_vmc`): the same numbers.
 
     Keys: ``energy``, ``energy_stderr``, ``energy_variance`` (of the separate
     evaluation), ``exact_energy`` and ``relative_error`` (or None),
@@ -78,6 +82,10 @@ def run_vmc(hamiltonian="tfim", size=20, dim=1, field=1.0, coupling=1.0, delta=1
               seed=seed, n_threads=n_threads)
     if resume and checkpoint is not None and os.path.exists(checkpoint):
         vmc.load_checkpoint(checkpoint)
+    if executor is not None:
+        from heatbath.distributed import distribute_vmc
+
+        distribute_vmc(vmc, executor, block_size=block_size)
     todo = max(0, iterations - vmc.iteration)
     t0 = time.perf_counter()
     vmc.run(todo, verbose=verbose, checkpoint=checkpoint)

@@ -149,6 +149,13 @@ SMALL_PRODUCT = 1 << 21
 #: parts of at most this many rows or columns (fixed by the shapes alone).
 BLOCK = 2048
 
+#: Rows per BLAS call where each row must get the same bits whatever rows share
+#: the call (the Gibbs sampler, AIS): OpenBLAS sums a row of a product
+#: differently by the number of rows and the row's place among them, so rows
+#: go in fixed tiles counted from row 0, and blocks of chains (or AIS runs) that
+#: start at a multiple of ROW_TILE reproduce the whole run (heatbath.distributed).
+ROW_TILE = 32
+
 
 def _cuts(n, size, even):
     count = -(-n // size)
@@ -185,13 +192,15 @@ def _operand(X):
     return X, False, max(1, X.shape[1])
 
 
-def matmul(A, B, n_threads=1, out=None):
+def matmul(A, B, n_threads=1, out=None, row_tile=None):
     """``A @ B`` (2-D, one float dtype), the same bits for any ``n_threads``.
 
     One BLAS call per output block; the blocks are fixed by the shapes (the
     longer side of the output cut into an even number of near-equal parts of
     at most :data:`BLOCK`), and OpenMP threads run them
-    (:mod:`heatbath.rbm._blas`). BLAS itself is kept on one thread.
+    (:mod:`heatbath.rbm._blas`). BLAS itself is kept on one thread. With
+    ``row_tile``, rows go in tiles of that many from row 0, each a product of
+    its own (see :data:`ROW_TILE`).
     """
     dt = np.result_type(A, B)
     A = np.asarray(A, dtype=dt)
@@ -200,6 +209,10 @@ def matmul(A, B, n_threads=1, out=None):
     N = B.shape[1]
     if out is None:
         out = np.empty((M, N), dtype=dt)
+    if row_tile is not None and M > row_tile:
+        for a in range(0, M, row_tile):
+            matmul(A[a:a + row_tile], B, n_threads, out[a:a + row_tile])
+        return out
     if dt not in (np.float32, np.float64) or min(M, N, K) == 0:
         np.matmul(A, B, out=out)
         return out
