@@ -65,7 +65,7 @@ SCHEDULER_TIMEOUT = 10.0
 #: task; larger ones are scattered to the workers once per call.
 INLINE_BYTES = 1 << 20
 # Dask clients whose workers were checked, with the workers seen then.
-_CHECKED = {}
+_CHECKED: dict[int, frozenset] = {}
 
 # State fields of the samplers: split along the chains, per 64-chain word block
 # (multispin), or the same for every block. A field in none of these is an
@@ -242,14 +242,14 @@ def _digest(*parts):
 # -- chains --------------------------------------------------------------------------------
 def _lanes(cls):
     """Chains per indivisible group: blocks start at multiples of it."""
-    from heatbath.rbm._layers import ROW_TILE
+    from heatbath.rbm._layers import GIBBS_TILE
     from heatbath.rbm.model import GibbsSampler
     from heatbath.spin.multispin import LANES, MultispinSampler
 
     if issubclass(cls, MultispinSampler):
         return LANES            # 64 replicas per word, one stream per word
     if issubclass(cls, GibbsSampler):
-        return ROW_TILE         # BLAS products in fixed tiles of chains
+        return GIBBS_TILE       # BLAS products in fixed tiles of chains
     return 1
 
 
@@ -351,8 +351,8 @@ class BlockSampler:
         None runs the blocks here, one after the other.
     block_size : int, optional
         Chains per block (default: one block per worker). A multiple of 64
-        for the multispin sampler (64 replicas per word) and of 32 for the
-        RBM Gibbs sampler (its products go to BLAS in tiles of 32 chains).
+        for the multispin sampler (64 replicas per word) and of 1024 for the
+        RBM Gibbs sampler (its products go to BLAS in tiles of 1024 chains).
     checkpoint_dir : path, optional
         Folder (reachable from every worker) where each block of a
         :meth:`run` saves its progress every ``checkpoint_every`` sweeps; a
@@ -649,8 +649,8 @@ def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=No
     """log Z of an RBM by AIS with the runs in blocks on workers: :func:`heatbath.rbm.estimators.ais`.
 
     Block ``k`` runs runs ``k b .. (k+1) b - 1`` with exactly the streams they
-    have locally (``block_size`` a multiple of 32: the runs' products go to
-    BLAS in fixed tiles of 32, see ``heatbath.rbm._layers.ROW_TILE``), and the
+    have locally (``block_size`` a multiple of 128: the runs' products go to
+    BLAS in fixed tiles of 128, see ``heatbath.rbm._layers.ROW_TILE``), and the
     blocks' log weights are joined in order
     (:meth:`Estimate.concatenate`), so the estimate equals the local one bit
     for bit. The base-rate biases are computed here from ``data`` and shipped
@@ -662,8 +662,8 @@ def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=No
     >>> from heatbath.distributed import ais
     >>> from heatbath.rbm.estimators import ais as local_ais
     >>> rbm = RBM(8, 4, seed=0)
-    >>> est = ais(rbm, n_runs=40, n_betas=100, seed=1, block_size=32)
-    >>> float(est) == float(local_ais(rbm, n_runs=40, n_betas=100, seed=1))
+    >>> est = ais(rbm, n_runs=200, n_betas=50, seed=1, block_size=128)
+    >>> float(est) == float(local_ais(rbm, n_runs=200, n_betas=50, seed=1))
     True
     """
     from heatbath.rbm._layers import ROW_TILE

@@ -32,7 +32,7 @@ def _cases():
         "multispin": (MultispinSampler, Ising((6, 6)),
                       {"temperature": np.repeat([2.0, 2.5, 3.0], [64, 64, 2])}, 130, (64, 128),
                       {}),
-        "gibbs": (GibbsSampler, RBM(8, 6, seed=1), {"temperature": 1.0}, 70, (32, 64),
+        "gibbs": (GibbsSampler, RBM(5, 3, seed=1), {"temperature": 1.0}, 1100, (1024, 2048),
                   {"record_states": True}),
         "mala": (MALA, Gaussian(np.zeros(3), np.ones(3)), {"adapt": False, "step_size": 0.7},
                  5, (2, 3), {}),

@@ -122,16 +122,16 @@ def test_ais_blocks():
     rbm = RBM(40, 24, seed=0).set_parameters(
         weights=0.3 * np.random.default_rng(1).normal(size=(40, 24)))
     X = (np.random.default_rng(2).random((50, 40)) < 0.4).astype(float)
-    expected = local_ais(rbm, n_runs=70, n_betas=60, data=X, seed=3)
-    for block_size in (32, 64):
-        est = distributed.ais(rbm, n_runs=70, n_betas=60, data=X, seed=3, block_size=block_size)
+    expected = local_ais(rbm, n_runs=300, n_betas=30, data=X, seed=3)
+    for block_size in (128, 256):
+        est = distributed.ais(rbm, n_runs=300, n_betas=30, data=X, seed=3, block_size=block_size)
         assert float(est) == float(expected)
-        assert (est.stderr, est.ess, est.n_runs) == (expected.stderr, expected.ess, 70)
+        assert (est.stderr, est.ess, est.n_runs) == (expected.stderr, expected.ess, 300)
         np.testing.assert_array_equal(est.log_weights, expected.log_weights)
     ss = np.random.SeedSequence(8)
-    distributed.ais(rbm, n_runs=4, n_betas=20, seed=ss, block_size=32)
+    distributed.ais(rbm, n_runs=4, n_betas=20, seed=ss, block_size=128)
     assert ss.n_children_spawned == 4           # advanced as the local call advances it
-    with pytest.raises(ValueError, match="multiple of 32"):
+    with pytest.raises(ValueError, match="multiple of 128"):
         distributed.ais(rbm, n_runs=40, n_betas=20, seed=ss, block_size=20)
 
 

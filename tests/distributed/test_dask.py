@@ -63,13 +63,13 @@ def _other_kinds(executor, block_sizes, same_trace, maps=True):
 
     rbm = RBM(30, 40, seed=0).set_parameters(
         weights=0.3 * np.random.default_rng(1).normal(size=(30, 40)))
-    expected = local_ais(rbm, n_runs=70, n_betas=50, seed=3)
+    expected = local_ais(rbm, n_runs=260, n_betas=20, seed=3)
     H = TransverseFieldIsing(6, h=1.0)
     local = VMC(H, Psi(6, seed=0), n_samples=40, n_chains=5, seed=1)
     local.run(2)
     for block_size in block_sizes:
-        est = distributed.ais(rbm, n_runs=70, n_betas=50, seed=3, executor=executor,
-                              block_size=32 * block_size)
+        est = distributed.ais(rbm, n_runs=260, n_betas=20, seed=3, executor=executor,
+                              block_size=128 * (block_size - 1))
         np.testing.assert_array_equal(est.log_weights, expected.log_weights)
         assert float(est) == float(expected) and est.stderr == expected.stderr
         vmc = distributed.distribute_vmc(VMC(H, Psi(6, seed=0), n_samples=40, n_chains=5,
@@ -197,10 +197,10 @@ def test_cli_on_the_cluster(cluster, tmp_path, capsys):
           "--method", "ais", "--n-runs", "5", "--n-betas", "50", "--seed", "1", "--json"]
     a, b = json.loads(run(*ev)), json.loads(run(*ev, "--scheduler", address))
     assert a["log_partition"] == b["log_partition"]
-    sa = ["sample", "--model", str(tmp_path / "m.npz"), "--n-chains", "40", "--n-sweeps", "6",
+    sa = ["sample", "--model", str(tmp_path / "m.npz"), "--n-chains", "1100", "--n-sweeps", "3",
           "--seed", "2"]
     run(*sa, "--out", str(tmp_path / "a.npy"))
-    run(*sa, "--out", str(tmp_path / "b.npy"), "--scheduler", address, "--block-size", "32")
+    run(*sa, "--out", str(tmp_path / "b.npy"), "--scheduler", address, "--block-size", "1024")
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
     mc = ["mcmc", "--dim", "3", "--n-chains", "4", "--n-steps", "30", "--burn-in", "20",
           "--seed", "1", "--json"]
@@ -258,3 +258,18 @@ def test_kill_a_worker_mid_run(cluster, tmp_path, same_trace):
     name = next(n for n in os.listdir(tmp_path) if n.startswith("chains-0-2"))
     saved = io.load_arrays(tmp_path / name, "heatbath.distributed.block")
     assert saved["resumes"] >= 1 and saved["pid"] != killed
+
+
+@pytest.mark.slow
+def test_readme_example_runs(tmp_path, monkeypatch, capsys):
+    # The README's distributed example (a ```py block: it starts its own cluster, so
+    # the fast README test does not run it) runs as written and prints True.
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Distributed runs (Dask)", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```py\n(.*?)```", section, re.S)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {"__name__": "__main__"})
+    assert capsys.readouterr().out.startswith("True ")

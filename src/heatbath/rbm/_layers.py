@@ -150,11 +150,14 @@ SMALL_PRODUCT = 1 << 21
 BLOCK = 2048
 
 #: Rows per BLAS call where each row must get the same bits whatever rows share
-#: the call (the Gibbs sampler, AIS): OpenBLAS sums a row of a product
-#: differently by the number of rows and the row's place among them, so rows
-#: go in fixed tiles counted from row 0, and blocks of chains (or AIS runs) that
-#: start at a multiple of ROW_TILE reproduce the whole run (heatbath.distributed).
-ROW_TILE = 32
+#: the call: OpenBLAS sums a row of a product differently by the number of rows
+#: and the row's place among them, so rows go in fixed tiles counted from row 0,
+#: and blocks that start at a multiple of the tile reproduce the whole run
+#: (heatbath.distributed). AIS runs go in tiles of ROW_TILE, Gibbs chains in
+#: tiles of GIBBS_TILE (larger: many chains of a small model would otherwise pay
+#: the per-call overhead many times per step).
+ROW_TILE = 128
+GIBBS_TILE = 1024
 
 
 def _cuts(n, size, even):

@@ -10,7 +10,7 @@ from heatbath._openmp import effective_n_threads
 from heatbath._sampler import Sampler
 from heatbath._validation import (MAX_ELEMENTS, check_2d, check_int, check_real_array,
                                   check_temperature)
-from heatbath.rbm._layers import (ROW_TILE, matmul, means_, preactivation, sample_,
+from heatbath.rbm._layers import (GIBBS_TILE, matmul, means_, preactivation, sample_,
                                   single_threaded_blas)
 from heatbath.rbm.units import Gaussian, as_unit
 
@@ -689,10 +689,10 @@ class GibbsSampler(Sampler):
             self.n_sweeps_done += 1
 
     def _tiles(self):
-        # Chains in fixed tiles of ROW_TILE (each its own BLAS products): a chain's
+        # Chains in fixed tiles of GIBBS_TILE (each its own BLAS products): a chain's
         # bits do not depend on how many chains the sampler has, so blocks of
         # chains on several workers give the same bits (heatbath.distributed).
-        return [slice(a, a + ROW_TILE) for a in range(0, self.n_chains, ROW_TILE)]
+        return [slice(a, a + GIBBS_TILE) for a in range(0, self.n_chains, GIBBS_TILE)]
 
     def _step(self, n_threads):
         for r in self._tiles():
