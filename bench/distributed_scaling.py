@@ -49,7 +49,7 @@ def main(argv=None):
     model = Ising((L, L))
     rbm = RBM(n_vis, n_hid, seed=0).set_parameters(
         weights=0.05 * np.random.default_rng(0).normal(size=(n_vis, n_hid)))
-    n_runs = 16 if quick else 100
+    n_runs = 256             # two blocks of 128 runs (AIS blocks start at multiples of 128)
 
     # Calibrate both workloads on the local 2-thread run.
     t, _ = _timed(lambda: MetropolisSampler(model, temperature=2.3, n_chains=n_chains, seed=1,
