@@ -402,11 +402,12 @@ class BlockSampler:
 
         Examples
         --------
-        >>> from heatbath import RBM
+        >>> from heatbath.spin import Ising, WolffSampler
         >>> from heatbath.distributed import BlockSampler
-        >>> gibbs = RBM(6, 4, seed=0).gibbs_sampler(n_chains=4, seed=1)
-        >>> blocks = BlockSampler.wrap(gibbs, block_size=2)
-        >>> blocks.run(10)["free_energy"].shape
+        >>> wolff = WolffSampler(Ising((8, 8)), temperature=2.3, n_chains=4, seed=1,
+        ...                      clusters_per_sweep=3)
+        >>> blocks = BlockSampler.wrap(wolff, block_size=2)   # reads clusters_per_sweep
+        >>> blocks.run(10)["energy"].shape
         (10, 4)
         """
         self = cls.__new__(cls)
