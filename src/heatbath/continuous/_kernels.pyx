@@ -9,6 +9,12 @@ Every chain draws from its own stream (row ``c`` of ``states``), in a fixed
 order per step: the ``d`` normals of the proposal (or momentum), then one
 uniform for the accept test (none for ULA). Sums run in coordinate order
 inside one chain, so the bits do not depend on the thread count.
+
+Temperature: chain ``c`` samples p^beta_c. The target function returns the
+untempered log p and gradient (kept in ``lp`` and ``g``); beta enters where
+they are used, as ``(step * beta) * m_i * g_i`` in the drift and
+``beta * (log p' - log p)`` in the accept test, so that beta = 1 gives the
+bits of the untempered kernel (1.0 * v == v, and step * 1.0 == step).
 """
 
 import numpy as np
@@ -252,7 +258,7 @@ cdef inline double _accept_prob(double log_ratio) noexcept nogil:
 
 
 cdef void _chain(int alg, logp_grad_t fn, const void* params, Py_ssize_t d,
-                 double* x, double* lp, double* g, uint64_t* state,
+                 double* x, double* lp, double* g, uint64_t* state, double beta,
                  double step, const double* m, const double* sm, Py_ssize_t n_leap,
                  Py_ssize_t n_steps, double* w, double* acc_prob, int64_t* n_acc,
                  Py_ssize_t thin, double* rec_x, double* rec_lp,
@@ -265,16 +271,18 @@ cdef void _chain(int alg, logp_grad_t fn, const void* params, Py_ssize_t d,
     cdef rng_t r
     cdef Py_ssize_t s, i, n_rec = 0
     cdef double noise = sqrt(2.0 * step)
+    cdef double drift = step * beta
     rng_load(&r, state)
     for s in range(n_steps):
         if alg == ULA:
             for i in range(d):
-                x[i] = x[i] + step * m[i] * g[i] + noise * sm[i] * rng_normal(&r)
+                x[i] = x[i] + drift * m[i] * g[i] + noise * sm[i] * rng_normal(&r)
             lp[0] = fn(params, x, g, d)
             acc_prob[0] = acc_prob[0] + 1.0
             n_acc[0] = n_acc[0] + 1
         else:
-            _mh_step(alg, fn, params, d, x, lp, g, &r, step, m, sm, n_leap, w, acc_prob, n_acc)
+            _mh_step(alg, fn, params, d, x, lp, g, &r, beta, step, m, sm, n_leap, w, acc_prob,
+                     n_acc)
         if rec_lp != NULL and (s + 1) % thin == 0:
             if rec_x != NULL:
                 for i in range(d):
@@ -285,7 +293,7 @@ cdef void _chain(int alg, logp_grad_t fn, const void* params, Py_ssize_t d,
 
 
 cdef void _mh_step(int alg, logp_grad_t fn, const void* params, Py_ssize_t d,
-                   double* x, double* lp, double* g, rng_t* rr,
+                   double* x, double* lp, double* g, rng_t* rr, double beta,
                    double step, const double* m, const double* sm, Py_ssize_t n_leap,
                    double* w, double* acc_prob, int64_t* n_acc) noexcept nogil:
     """One Metropolis-Hastings step (RWM, MALA or HMC) of one chain."""
@@ -295,24 +303,25 @@ cdef void _mh_step(int alg, logp_grad_t fn, const void* params, Py_ssize_t d,
     cdef double* mom = w + 2 * d
     cdef double lpp, z, fwd, rev, t, a, k0, k1
     cdef double noise = sqrt(2.0 * step)
-    cdef double half = 0.5 * step
+    cdef double drift = step * beta          # tempered drift (== step at beta = 1)
+    cdef double half = (0.5 * step) * beta   # tempered half kick (== 0.5 step at beta = 1)
     if alg == RWM:
         for i in range(d):
             xp[i] = x[i] + step * sm[i] * rng_normal(rr)
         lpp = fn(params, xp, gp, d)
-        a = _accept_prob(lpp - lp[0])
+        a = _accept_prob(beta * (lpp - lp[0]))
     elif alg == MALA:
         fwd = 0.0
         for i in range(d):
             z = rng_normal(rr)
             fwd = fwd + z * z
-            xp[i] = x[i] + step * m[i] * g[i] + noise * sm[i] * z
+            xp[i] = x[i] + drift * m[i] * g[i] + noise * sm[i] * z
         lpp = fn(params, xp, gp, d)
         rev = 0.0
         for i in range(d):
-            t = x[i] - xp[i] - step * m[i] * gp[i]
+            t = x[i] - xp[i] - drift * m[i] * gp[i]
             rev = rev + t * t / m[i]
-        a = _accept_prob(lpp - lp[0] - rev / (4.0 * step) + 0.5 * fwd)
+        a = _accept_prob(beta * (lpp - lp[0]) - rev / (4.0 * step) + 0.5 * fwd)
     else:  # HMC: p ~ N(0, diag(1/m)), kinetic energy sum m p^2 / 2
         k0 = 0.0
         for i in range(d):
@@ -332,7 +341,7 @@ cdef void _mh_step(int alg, logp_grad_t fn, const void* params, Py_ssize_t d,
         k1 = 0.0
         for i in range(d):
             k1 = k1 + m[i] * mom[i] * mom[i]
-        a = _accept_prob((lpp - 0.5 * k1) - (lp[0] - 0.5 * k0))
+        a = _accept_prob((beta * lpp - 0.5 * k1) - (beta * lp[0] - 0.5 * k0))
     acc_prob[0] = acc_prob[0] + a
     if rng_double(rr) < a:
         for i in range(d):
@@ -347,6 +356,7 @@ def run_chains(CTarget t, int algorithm,
                double[::1] lp,            # IN/OUT (n_chains,) log densities at x
                double[:, ::1] g,          # IN/OUT (n_chains, dim) gradients at x
                uint64_t[:, ::1] states,   # IN/OUT stream states
+               const double[::1] beta,    # IN (n_chains,) inverse temperatures (finite T)
                double step,
                const double[::1] inv_mass,   # IN (dim,) diagonal preconditioner m
                Py_ssize_t n_leapfrog,
@@ -371,7 +381,7 @@ def run_chains(CTarget t, int algorithm,
         if rec_x.shape[0] > 0:
             rx = &rec_x[0, 0, 0]
     for c in prange(n_chains, schedule="static", num_threads=n_threads, nogil=True):
-        _chain(algorithm, fn, params, d, &x[c, 0], &lp[c], &g[c, 0], &states[c, 0],
+        _chain(algorithm, fn, params, d, &x[c, 0], &lp[c], &g[c, 0], &states[c, 0], beta[c],
                step, &inv_mass[0], &sm[0], n_leapfrog, n_steps, &work[c, 0],
                &acc_prob[c], &n_accepted[c], thin,
                (rx + c * d) if rx != NULL else NULL, (rl + c) if rl != NULL else NULL,
