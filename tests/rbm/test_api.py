@@ -125,3 +125,23 @@ def test_io_and_sklearn_import_no_private_engine_names():
                 if parts[:2] == ["heatbath", "rbm"]:
                     assert not any(p.startswith("_") for p in parts[2:]), node.module
                     assert not any(a.name.startswith("_") for a in node.names), node.module
+
+
+@pytest.mark.parametrize("data_dtype", [np.float32, np.float64])
+def test_training_data_is_checked_in_either_dtype(data_dtype):
+    # float32 data for a float32 model is checked as it is (no float64 copy); other dtypes
+    # are checked in float64 first, so 1 + 1e-9 is refused rather than rounded to 1 by the cast.
+    from heatbath.rbm.train import check_data
+    m = RBM(4, 2, dtype=np.float32, seed=0)
+    X = np.array([[0, 1, 1, 0], [1, 0, 0, 1]], dtype=data_dtype)
+    V = check_data(m, X)
+    assert V.dtype == np.float32 and V.flags.c_contiguous
+    np.testing.assert_array_equal(V, X)
+    bad = X.copy()
+    bad[0, 1] = 0.5 if data_dtype == np.float32 else 1 + 1e-9
+    with pytest.raises(ValueError, match="binary"):
+        check_data(m, bad)
+    nan = X.copy()
+    nan[1, 2] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        check_data(m, nan)

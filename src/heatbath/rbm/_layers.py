@@ -13,14 +13,20 @@ differ in the last bits between 1 and 2 threads; measured with the OpenBLAS
 :func:`matmul` cuts each large product into output blocks fixed by the
 shapes alone, which OpenMP threads run (one BLAS call each,
 :mod:`heatbath.rbm._blas`): any ``n_threads``, and a build without OpenMP,
-make the same calls and get the same bits. It runs as fast as threaded
-OpenBLAS here (537 against 464 us for 100x784 @ 784x500 float32 on 2
-threads; a Python thread pool took 741 us, its hand-offs being slow). Layer
+make the same calls and get the same bits. The blocks run on numpy's own
+OpenBLAS where numpy bundles it (:func:`_numpy_ilp64_blas`), else on
+scipy's. Against NumPy's threaded matmul on 2 threads, float32, best of 90
+interleaved calls on the shared 2-core bench machine (bench/products.py):
+100x784 @ 784x500 604 against 743 us, 100x500 @ 500x784 620 against 741,
+the training gradient [V; V']^T [H; H'] (784x200 @ 200x500) 1056 against
+1135, and 784x100 @ 100x500 611 against 567 (8% behind; training does not
+use that shape). Layer
 sampling splits rows across Python threads only for very large layers: each
 row draws from its own stream, so the split changes no number.
 """
 
 import contextlib
+import ctypes
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +35,34 @@ import numpy as np
 
 from heatbath.rbm import _blas, _gibbs
 from heatbath.rbm.units import BERNOULLI, BINOMIAL, SPIN
+
+
+def _numpy_ilp64_blas():
+    """Addresses of ``?gemm_`` in the ILP64 OpenBLAS that numpy's wheel bundles, else (0, 0).
+
+    ``HEATBATH_BLAS=scipy`` keeps scipy's BLAS (for side-by-side timing).
+    """
+    if os.environ.get("HEATBATH_BLAS", "").lower() == "scipy":
+        return 0, 0
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        if blas.get("name") != "scipy-openblas" or \
+                "USE64BITINT" not in blas.get("openblas configuration", ""):
+            return 0, 0
+        import glob
+        root = os.path.dirname(os.path.dirname(np.__file__))
+        libs = sorted(glob.glob(os.path.join(root, "numpy.libs", "libscipy_openblas64_*")))
+        if len(libs) != 1:
+            return 0, 0
+        lib = ctypes.CDLL(libs[0])   # already loaded by numpy: the same handle
+        return tuple(ctypes.cast(getattr(lib, f"scipy_{t}gemm_64_"), ctypes.c_void_p).value
+                     for t in "sd")
+    except Exception:   # any other numpy build: scipy's BLAS, which is always there
+        return 0, 0
+
+
+#: Whether the blocked products run on numpy's own (ILP64) OpenBLAS.
+NUMPY_BLAS = _blas._use_ilp64(*_numpy_ilp64_blas())
 
 
 def _probabilities(x, kind, beta):
@@ -185,13 +219,15 @@ def _operand(X):
     return X, False, max(1, X.shape[1])
 
 
-def matmul(A, B, n_threads=1, out=None):
+def matmul(A, B, n_threads=1, out=None, alpha=1.0, beta=0.0):
     """``A @ B`` (2-D, one float dtype), the same bits for any ``n_threads``.
 
     One BLAS call per output block; the blocks are fixed by the shapes (the
     longer side of the output cut into an even number of near-equal parts of
     at most :data:`BLOCK`), and OpenMP threads run them
     (:mod:`heatbath.rbm._blas`). BLAS itself is kept on one thread.
+    With ``alpha`` and ``beta`` it is BLAS's ``out = alpha A @ B + beta out``
+    (``out`` given, C-contiguous, of the product's dtype), one pass over ``out``.
     """
     dt = np.result_type(A, B)
     A = np.asarray(A, dtype=dt)
@@ -199,10 +235,20 @@ def matmul(A, B, n_threads=1, out=None):
     M, K = A.shape
     N = B.shape[1]
     if out is None:
+        if beta != 0.0:
+            raise ValueError("matmul: beta != 0 needs out")
         out = np.empty((M, N), dtype=dt)
     if dt not in (np.float32, np.float64) or min(M, N, K) == 0:
-        np.matmul(A, B, out=out)
+        if beta == 0.0:
+            np.matmul(A, B, out=out)
+            if alpha != 1.0:
+                out *= alpha
+        else:
+            out *= beta
+            out += alpha * (A @ B)
         return out
+    if out.dtype != dt or not out.flags.c_contiguous or out.shape != (M, N):
+        raise ValueError(f"matmul: out must be C-contiguous {dt} of shape {(M, N)}")
     A, a_f, lda = _operand(A)
     B, b_f, ldb = _operand(B)
     by_rows = M >= N
@@ -212,7 +258,7 @@ def matmul(A, B, n_threads=1, out=None):
                      + [M if by_rows else N], dtype=np.intp)
     with single_threaded_blas():
         _blas._matmul(A, a_f, lda, B, b_f, ldb, out, by_rows, edges,
-                      1 if small else n_threads)
+                      1 if small else n_threads, alpha, beta)
     return out
 
 

@@ -110,10 +110,10 @@ class RBM:
         V = self._check_layer(X, "visible", "X")
         return self.set_parameters(visible_bias=self.visible.bias_from_data(V))
 
-    def _check_layer(self, data, layer, name):
+    def _check_layer(self, data, layer, name, dtype=np.float64):
         unit, n = (self.visible, self.n_visible) if layer == "visible" else \
             (self.hidden, self.n_hidden)
-        arr = check_real_array(data, name)
+        arr = check_real_array(data, name, dtype=dtype)
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2 or arr.shape[1] != n:

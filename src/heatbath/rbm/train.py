@@ -76,8 +76,9 @@ def reconstruction_error(model, X):
     return _reconstruction(model, _check_data(model, X, False))
 
 
-def _reconstruction(model, V):
-    return float(((V - _down(model, _up(model, V))) ** 2).sum(axis=1).mean())
+def _reconstruction(model, V, n_threads=1):
+    # The products give the same bits for any n_threads (heatbath.rbm._layers.matmul).
+    return float(((V - _down(model, _up(model, V, n_threads), n_threads)) ** 2).sum(axis=1).mean())
 
 
 def _up(model, V, n_threads=1):
@@ -120,15 +121,13 @@ _Chains = PersistentChains   # the old private name
 def _apply(model, velocity, grads, lr, momentum, weight_decay):
     """velocity = momentum velocity + lr (grad - weight_decay W); params += velocity.
 
-    In place: gW is a fresh array owned here.
+    ``grads`` holds the bias gradients; the weights' velocity is already
+    updated by :func:`_gradient` (the GEMM does it: one pass over the weights).
     """
-    gW, ga, gb = grads
+    _, ga, gb = grads
     vW, va, vb = velocity
     if weight_decay:
-        gW -= weight_decay * model.weights
-    gW *= lr
-    vW *= momentum
-    vW += gW
+        vW -= (lr * weight_decay) * model.weights
     va *= momentum
     va += lr * ga
     vb *= momentum
@@ -138,14 +137,18 @@ def _apply(model, velocity, grads, lr, momentum, weight_decay):
     model.hidden_bias += vb
 
 
-def _gradient(model, V0, H0, Vn, Hn, n_threads=1):
-    """<v h>_data - <v h>_model as ONE GEMM: [V0; Vn]^T [H0 / B; -Hn / Bn]."""
+def _gradient(model, V0, H0, Vn, Hn, velocity, lr, momentum, n_threads=1):
+    """Bias gradients; the weights' velocity in place, as ONE GEMM.
+
+    vW = momentum vW + lr [V0; Vn]^T [H0 / B; -Hn / Bn] (BLAS's alpha and beta),
+    which is momentum vW + lr (<v h>_data - <v h>_model).
+    """
     B, Bn = V0.shape[0], Vn.shape[0]
     H = np.concatenate([H0, Hn])
     H[:B] *= 1.0 / B
     H[B:] *= -1.0 / Bn
-    gW = matmul(np.concatenate([V0, Vn]).T, H, n_threads)
-    return gW, V0.mean(axis=0) - Vn.mean(axis=0), H0.mean(axis=0) - Hn.mean(axis=0)
+    matmul(np.concatenate([V0, Vn]).T, H, n_threads, out=velocity[0], alpha=lr, beta=momentum)
+    return None, V0.mean(axis=0) - Vn.mean(axis=0), H0.mean(axis=0) - Hn.mean(axis=0)
 
 
 def cd_step(model, V0, k, streams, velocity, lr, momentum=0.0, weight_decay=0.0,
@@ -170,7 +173,7 @@ def cd_step(model, V0, k, streams, velocity, lr, momentum=0.0, weight_decay=0.0,
     Vn = chains.v if persistent is None or persistent.beta.min() == 1.0 else \
         chains.v[chains.beta == 1.0]
     Hn = _up(model, Vn, n_threads)
-    grads = _gradient(model, V0, H0, Vn, Hn, n_threads)
+    grads = _gradient(model, V0, H0, Vn, Hn, velocity, lr, momentum, n_threads)
     _apply(model, velocity, grads, lr, momentum, weight_decay)
     return H0
 
@@ -239,7 +242,10 @@ def check_data(model, X, probabilities=False):
     """
     X = check_2d(X, "X")
     if not probabilities:
-        return np.ascontiguousarray(model._check_layer(X, "visible", "X"), dtype=model.dtype)
+        # Data already in the model's dtype is checked as it is (no float64 copy of a
+        # large float32 data set); anything else is checked in float64, then cast.
+        dtype = model.dtype if getattr(X, "dtype", None) == model.dtype else np.float64
+        return np.ascontiguousarray(model._check_layer(X, "visible", "X", dtype), dtype=model.dtype)
     if not isinstance(model.visible, Bernoulli):
         raise ValueError("probabilities=True needs bernoulli visible units")
     V = check_real_array(X, "X")
@@ -310,8 +316,9 @@ class Trainer:
                                       _random.spawn_states(chain_seed, C * self.n_replicas),
                                       np.repeat(betas, C))
             self.swap_streams = _random.spawn_states(swap_seed, C)
-        self.velocity = [np.zeros_like(model.weights), np.zeros_like(model.visible_bias),
-                         np.zeros_like(model.hidden_bias)]
+        # C-ordered in the model's dtype: the weights' velocity is a GEMM's output.
+        self.velocity = [np.zeros(p.shape, model.dtype) for p in
+                         (model.weights, model.visible_bias, model.hidden_bias)]
         self.epoch = 0
         self.history = {"epoch": [], "reconstruction_error": [], "seconds": []}
         if method == "pt":
@@ -357,7 +364,7 @@ class Trainer:
         h = self.history
         h["epoch"].append(epoch)
         with np.errstate(over="ignore", invalid="ignore"):
-            h["reconstruction_error"].append(_reconstruction(model, V[:2000]))
+            h["reconstruction_error"].append(_reconstruction(model, V[:2000], n_threads))
         h["seconds"].append(time.perf_counter() - start_time)
         if method == "pt":
             with np.errstate(invalid="ignore"):
