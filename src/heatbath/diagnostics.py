@@ -376,8 +376,9 @@ class Trace:
                 raise ValueError("the traces have different counts")
             if (t.states is None) != (first.states is None):
                 raise ValueError("some traces recorded states and some did not")
+        aliases = first._state_aliases()
         extra = {k: v for k, v in first.info.items()
-                 if k not in first.counts and k not in _RATIOS and k != "states"}
+                 if k not in first.counts and k not in _RATIOS and k not in aliases}
         if axis == "time":
             for t in traces[1:]:
                 if t.n_chains != first.n_chains or not np.array_equal(t.temperature,
@@ -390,6 +391,8 @@ class Trace:
                       for k in first.counts}
             states = None if first.states is None else \
                 np.concatenate([t.states for t in traces], axis=0)
+            if states is not None:
+                extra.update(dict.fromkeys(aliases, states))
             if "attempted" in counts:
                 rate = None
             else:
@@ -407,12 +410,20 @@ class Trace:
         counts = {k: np.concatenate([t.counts[k] for t in traces]) for k in first.counts}
         states = None if first.states is None else \
             np.concatenate([t.states for t in traces], axis=1)
+        if states is not None:
+            extra.update(dict.fromkeys(aliases, states))
         rate = None if "attempted" in counts else \
             np.concatenate([t.acceptance_rate for t in traces])
         final = np.concatenate([t.final_state for t in traces], axis=0)
         temperature = np.concatenate([t.temperature for t in traces])
         return cls(observables, rate, final, temperature, first.n_units, extra,
                    counts=counts, states=states)
+
+    def _state_aliases(self):
+        # info entries that are the recorded states themselves ("states", and the
+        # continuous samplers' "samples"): joined with the states
+        return {"states"} | {k for k, v in self.info.items()
+                             if self.states is not None and v is self.states}
 
     # -- files and other libraries ---------------------------------------------------
     #: Version of the layout that :meth:`save` writes inside a heatbath.io file.
@@ -515,8 +526,11 @@ class Trace:
     def to_arviz(self):
         """The trace as an ``arviz.InferenceData`` (posterior group, dims (chain, draw)).
 
-        The acceptance rate and temperature go to ``sample_stats``. Needs
-        ArviZ (``pip install heatbath[arviz]``).
+        Each observable is a posterior variable of dims ``(chain, draw)``;
+        recorded states (the configurations, or a continuous sampler's
+        positions) are the variable ``states`` of dims ``(chain, draw, unit)``,
+        so ArviZ's summaries, ESS and R-hat apply per unit. Needs ArviZ
+        (``pip install heatbath[arviz]``).
         """
         try:
             import arviz as az
@@ -524,9 +538,11 @@ class Trace:
             raise ImportError("Trace.to_arviz needs ArviZ: pip install 'heatbath[arviz]'") \
                 from None
         posterior = {k: np.asarray(v).T for k, v in self.observables.items()}
+        dims = None
         if self.states is not None:
             posterior["states"] = np.moveaxis(self.states, 0, 1)
-        return az.from_dict(posterior=posterior,
+            dims = {"states": ["unit"]}
+        return az.from_dict(posterior=posterior, dims=dims,
                             attrs={"n_units": self.n_units, "inference_library": "heatbath"})
 
     def mean(self, name):
