@@ -4,7 +4,9 @@
 system (a multispin sweep updates 64 replicas: its time is divided by 64),
 attempted flips per ns, tau_int of |m| in sweeps (Sokal window, averaged
 over chains) and the time per independent sample, 2 tau_int x time per
-sweep. The NumPy checkerboard is /work/shared/baselines/ising_numpy.py
+sweep. The time per sweep is the best of two short runs; tau_int comes from
+a separate long run of the same chains (at least 100 tau_int for every
+sampler at L = 64: single-spin tau_int grows like L^2.17 at T_c). The NumPy checkerboard is /work/shared/baselines/ising_numpy.py
 Sublattice (skipped when absent), the fastest plain NumPy we know.
 """
 
@@ -32,9 +34,10 @@ def _timed(sampler, n_sweeps, burn_in):
     return trace, best
 
 
-def row(name, sampler, n_sweeps, burn_in, systems, sweep_flips):
+def row(name, sampler, n_sweeps, burn_in, systems, sweep_flips, n_tau_sweeps):
     trace, seconds = _timed(sampler, n_sweeps, burn_in)
     per_sweep = seconds / n_sweeps / systems
+    trace = sampler.run(n_tau_sweeps)
     tau = tau_int(np.abs(trace["magnetization"]))
     return [name, f"{per_sweep * 1e6:.1f}", f"{sweep_flips / per_sweep / 1e9:.3f}",
             f"{tau:.1f}", f"{2 * tau * per_sweep * 1e3:.3f}"]
@@ -44,18 +47,20 @@ def main(L=64, n_threads=2):
     model = Ising((L, L))
     n = model.n_spins
     rows = []
+    single = max(20_000, int(100_000 * (L / 64) ** 2.17))   # sweeps for single-spin tau_int
     rows.append(row("Metropolis (scalar kernel), 2 chains", MetropolisSampler(
-        model, temperature=T, n_chains=2, seed=0, n_threads=n_threads), 2000, 500, 2, n))
+        model, temperature=T, n_chains=2, seed=0, n_threads=n_threads), 2000, 5000, 2, n, single))
     rows.append(row("Multispin Metropolis, 2 x 64 replicas", MultispinSampler(
-        model, temperature=T, n_chains=128, seed=0, n_threads=n_threads), 2000, 500, 128, n))
+        model, temperature=T, n_chains=128, seed=0, n_threads=n_threads), 2000, 5000, 128, n,
+        single // 2))
     rows.append(row("Swendsen-Wang, 2 chains", SwendsenWangSampler(
-        model, temperature=T, n_chains=2, seed=0, n_threads=n_threads), 2000, 100, 2, n))
+        model, temperature=T, n_chains=2, seed=0, n_threads=n_threads), 2000, 100, 2, n, 20_000))
     wolff = WolffSampler(model, temperature=T, n_chains=2, seed=0, n_threads=n_threads,
                          clusters_per_sweep=1)
     pilot = wolff.run(500)
     wolff.clusters_per_sweep = max(1, round(n / float(np.mean(pilot.info["mean_cluster_size"]))))
     rows.append(row(f"Wolff ({wolff.clusters_per_sweep} clusters per sweep), 2 chains", wolff,
-                    2000, 100, 2, n))
+                    2000, 100, 2, n, 20_000))
     sys.path.insert(0, "/work/shared/baselines")
     try:
         from ising_numpy import Sublattice

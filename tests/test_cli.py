@@ -91,7 +91,7 @@ def test_train_killed_with_sigkill_resumes_bit_for_bit(tmp_path):
     from heatbath import RBM, io
 
     rng = np.random.default_rng(0)
-    np.save(tmp_path / "d.npy", (rng.random((3000, 64)) < 0.2).astype(float))
+    np.save(tmp_path / "d.npy", (rng.random((1000, 64)) < 0.2).astype(float))
     args = ["train", "--data", str(tmp_path / "d.npy"), "--hidden", "1100", "--epochs", "8",
             "--method", "pcd", "--seed", "4", "--n-threads", "1", "--json"]
     _run(*args, "--out", str(tmp_path / "whole.npz"))

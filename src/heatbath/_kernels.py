@@ -14,6 +14,8 @@ Layouts:
 - ``"table"``: any lattice through its neighbour table (open, mixed
   boundaries, 1-D, 3-D, ...), sites in the model's ``sweep_order``;
 - ``"csr"``: general coupling graph, J in CSR form;
+- ``"bits"``: multispin coding, bit b of a uint64 word is one site of replica b
+  (any lattice through its neighbour table);
 - ``"dense"``: RBM layers and Markov transition matrices as dense arrays;
 - ``"fused"``: a whole Bernoulli-Bernoulli CD/PCD epoch in one kernel;
 - ``"enumerate"``: exact sums over every state.
@@ -58,6 +60,13 @@ KERNELS = {
     ("ising", "wolff", "table"): Kernel(
         "heatbath.spin._cluster:_wolff_sweeps", _REF_SPIN + "wolff_sweeps",
         "tests/spin/test_samplers.py::test_wolff_equals_python_twin"),
+    **{("ising", "multispin_" + update, "bits"): Kernel(
+        "heatbath.spin._multispin:_multispin_sweeps", "heatbath.reference.multispin:multispin_sweeps",
+        "tests/spin/test_multispin.py::test_kernel_equals_numpy_twin")
+       for update in ("metropolis", "heat_bath")},
+    ("ising", "swendsen_wang", "table"): Kernel(
+        "heatbath.spin._swendsen:_sw_sweeps", "heatbath.reference.swendsen_wang:swendsen_wang_sweeps",
+        "tests/spin/test_swendsen_wang.py::test_kernel_equals_numpy_twin"),
     ("rbm", "gibbs", "dense"): Kernel(
         "heatbath.rbm._gibbs:_sample_layer", "heatbath.reference.rbm:sample_layer",
         "tests/rbm/test_model.py::test_layer_kernel_equals_twin"),

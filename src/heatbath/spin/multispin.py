@@ -12,9 +12,9 @@ argument.
 import numpy as np
 
 from heatbath import _random
+from heatbath._kernels import lookup, resolve
 from heatbath._sampler import Sampler
 from heatbath._validation import check_int
-from heatbath.spin import _multispin
 from heatbath.spin.models import Ising
 from heatbath.spin.samplers import _SpinSampler, flip_probabilities, thresholds
 
@@ -246,10 +246,10 @@ class MultispinSampler(_SpinSampler):
         flips = np.zeros(self.n_blocks, dtype=np.int64)
         draws = np.zeros(self.n_blocks, dtype=np.int64)
         streams = self._block_streams()
-        _multispin._multispin_sweeps(self._words, model.sweep_order, nbr, zcount, model.n_bonds,
-                                     n_groups, group_sel, cat_slot, by_spin, self._lane_mask,
-                                     streams, burn_in, n_sweeps, thin, bonds, mag, flips, draws,
-                                     n_threads)
+        kernel = resolve(lookup("ising", "multispin_" + self.algorithm, "bits").kernel)
+        kernel(self._words, model.sweep_order, nbr, zcount, model.n_bonds, n_groups, group_sel,
+               cat_slot, by_spin, self._lane_mask, streams, burn_in, n_sweeps, thin, bonds, mag,
+               flips, draws, n_threads)
         self._streams[::LANES] = streams
         c = self.n_chains
         energy = -model.J * bonds[:c] - model.h * mag[:c]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from heatbath.spin import _swendsen
+from heatbath._kernels import lookup, resolve
 from heatbath.spin.models import Ising
 from heatbath.spin.samplers import _SpinSampler, thresholds
 
@@ -59,8 +59,9 @@ class SwendsenWangSampler(_SpinSampler):
         bonds, mag, m2 = (np.zeros((self.n_chains, n_rec), dtype=np.int64) for _ in range(3))
         clusters = np.zeros(self.n_chains, dtype=np.int64)
         p_add = -np.expm1(-2.0 * self._beta * model.J)
-        _swendsen._sw_sweeps(self._spins, model.neighbors, thresholds(p_add), self._streams,
-                             burn_in, n_sweeps, thin, bonds, mag, m2, clusters, n_threads)
+        kernel = resolve(lookup("ising", "swendsen_wang", "table").kernel)
+        kernel(self._spins, model.neighbors, thresholds(p_add), self._streams, burn_in, n_sweeps,
+               thin, bonds, mag, m2, clusters, n_threads)
         obs = {"energy": np.ascontiguousarray((-model.J * bonds).T, dtype=float),
                "magnetization": np.ascontiguousarray(mag.T, dtype=float),
                "m2_improved": np.ascontiguousarray(m2.T, dtype=float)}
