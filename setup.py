@@ -38,8 +38,9 @@ EXTENSIONS = [
 # Kernels whose NumPy twin reproduces them bit for bit through a*b + c: no
 # fused multiply-add on any target (gcc fuses by default where the ISA has it).
 # -fno-trapping-math changes no value; it lets gcc vectorise loops with
-# comparisons (the sigmoid's clamps) into selects.
-FP_CONTRACT_OFF = {"heatbath.rbm._cd"}
+# comparisons (the sigmoid's clamps) into selects. heatbath.rbm._gibbs: its
+# Poisson draws are replayed in Python floats (heatbath.reference.random.poisson).
+FP_CONTRACT_OFF = {"heatbath.rbm._cd", "heatbath.rbm._gibbs"}
 
 OPENMP_PROBE = textwrap.dedent(
     """

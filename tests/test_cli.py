@@ -40,6 +40,7 @@ def test_demo_quick(tmp_path):
     text = _run("demo", "--quick", "--out", str(tmp_path / "plots"))
     assert "log Z (exact)" in text and "mixing time" in text and "speedup" in text
     assert "sklearn BernoulliRBM" in text and "AIS" in text
+    assert "for independent Poisson pixels" in text
     assert "Neural-network quantum state" in text and "relative error" in text
     names = sorted(os.listdir(tmp_path / "plots"))
     assert names == sorted(["ising_observables.png", "ising_snapshot.png", "rbm_filters.png",

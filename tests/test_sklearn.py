@@ -12,7 +12,8 @@ import scipy.sparse as sp  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from heatbath import RBM  # noqa: E402
-from heatbath.sklearn import BernoulliRBM, BinomialRBM, GaussianBernoulliRBM, SpinRBM  # noqa
+from heatbath.sklearn import (BernoulliRBM, BinomialRBM, GaussianBernoulliRBM,  # noqa: E402
+                              PoissonRBM, SpinRBM)
 
 # scikit-learn's generic checks train on random real numbers (often negative,
 # often above 1). A model of binary, spin or count data refuses those with a
@@ -38,8 +39,9 @@ _NEGATIVE_DATA_CHECKS = [
 
 
 def _expected_failures(estimator):
-    if isinstance(estimator, (SpinRBM, BinomialRBM)):
-        kind = "spins (-1 or +1)" if isinstance(estimator, SpinRBM) else "counts 0..n_trials"
+    if isinstance(estimator, (SpinRBM, BinomialRBM, PoissonRBM)):
+        kind = {SpinRBM: "spins (-1 or +1)", BinomialRBM: "counts 0..n_trials",
+                PoissonRBM: "counts 0, 1, 2, ..."}[type(estimator)]
         why = (f"{type(estimator).__name__} models {kind}; this check trains on random real "
                f"numbers, which it refuses with a ValueError")
         return {n: why for n in _REAL_DATA_CHECKS + _NEGATIVE_DATA_CHECKS}
@@ -49,7 +51,8 @@ def _expected_failures(estimator):
 ESTIMATORS = [BernoulliRBM(n_components=8, random_state=0),
               SpinRBM(n_components=8, random_state=0),
               GaussianBernoulliRBM(n_components=8, learning_rate=0.01, random_state=0),
-              BinomialRBM(n_components=8, n_trials=3, random_state=0)]
+              BinomialRBM(n_components=8, n_trials=3, random_state=0),
+              PoissonRBM(n_components=8, random_state=0)]
 
 
 @pytest.mark.filterwarnings("ignore:X has values outside")
@@ -148,3 +151,24 @@ def test_heatbath_imports_without_scikit_learn():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_poisson_rbm_beats_independent_poisson_on_digit_counts():
+    # The digits' unbinarised pixels are counts (set pixels of a 4x4 block, 0..16).
+    # Independent Poisson pixels at the training means score -182.7 nats per test
+    # digit; a 16-hidden PoissonRBM after 10 epochs of CD-5 scored -132.6 (one run,
+    # seed 0). Exact log Z (2**16 hidden states); the margin asked for is 20 nats.
+    from heatbath.datasets import load_digits
+
+    X, _ = load_digits(subset="train", binarize=False, return_X_y=True)
+    X_test, _ = load_digits(subset="test", binarize=False, return_X_y=True)
+    base = RBM(64, 1, "poisson").set_parameters(weights=np.zeros((64, 1)))
+    baseline = float(base.init_visible_bias(X).log_likelihood(X_test))
+    est = PoissonRBM(n_components=16, n_iter=10, learning_rate=0.003, random_state=0).fit(X)
+    scores = est.score_samples(X_test)
+    model = RBM(64, 16, "poisson").set_parameters(est.components_.T, est.intercept_visible_,
+                                                  est.intercept_hidden_)
+    np.testing.assert_allclose(scores.mean(), model.log_likelihood(X_test), rtol=1e-12)
+    assert scores.mean() > baseline + 20, (scores.mean(), baseline)
+    with pytest.raises(ValueError, match="integer counts"):
+        est.transform(X_test + 0.5)

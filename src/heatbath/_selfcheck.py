@@ -121,6 +121,24 @@ def _gibbs(units, nv, nh, n_chains, dtype, t):
     return _bytes(tr["free_energy"], s.visible, s.hidden)
 
 
+def _poisson(t):
+    from heatbath import RBM
+
+    # 9 poisson visible units with rates from 0.05 to ~3000: inversion and PTRS.
+    m = RBM(9, 5, "poisson", "bernoulli", dtype=np.float64, seed=21)
+    rng = np.random.default_rng(22)
+    m.set_parameters(rng.normal(scale=0.3, size=(9, 5)), np.linspace(-3.0, 8.0, 9),
+                     rng.normal(size=5))
+    s = m.gibbs_sampler(n_chains=13, seed=23, n_threads=t)
+    tr = s.run(6, burn_in=2)
+    est = m.log_partition("ais", n_runs=11, n_betas=15, seed=24, n_threads=t)
+    X = np.random.default_rng(25).poisson([0.5, 2.0, 6.0, 15.0], size=(60, 4)).astype(float)
+    f = RBM(4, 6, "poisson", dtype=np.float32, seed=26)
+    f.fit(X, epochs=2, batch_size=20, k=2, learning_rate=0.005, seed=27, n_threads=t)
+    return _bytes(tr["free_energy"], s.visible, s.hidden, est.log_weights, f.weights,
+                  f.visible_bias, f.hidden_bias)
+
+
 def _fit(method, nv, nh, dtype, t, batch_size=20):
     from heatbath import RBM
 
@@ -192,6 +210,7 @@ CASES = {
     "rbm Gibbs gaussian": lambda t: _gibbs("gaussian", 7, 5, 13, np.float32, t),
     "rbm Gibbs 784x300 blocked products": lambda t: _gibbs("bernoulli", 784, 300, 100,
                                                            np.float32, t),
+    "rbm poisson: Gibbs (inversion and PTRS), AIS, CD fit": _poisson,
     "rbm fit CD fused kernel": lambda t: _fit("cd", 64, 16, np.float64, t),
     "rbm fit PCD 64x1100 (products)": lambda t: _fit("pcd", 64, 1100, np.float32, t),
     "rbm fit PT": lambda t: _fit("pt", 20, 8, np.float64, t),

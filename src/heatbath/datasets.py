@@ -65,7 +65,10 @@ def load_digits(*, subset="all", binarize=True, threshold=8, return_X_y=False):
         "train" the others (1437 rows).
     binarize : bool, default=True
         Pixels >= ``threshold`` become 1.0, the others 0.0. With False the
-        grey levels 0..16 are kept.
+        grey levels 0..16 are kept. They are counts: each of the 64 pixels
+        is the number of set pixels in a 4x4 block of the original 32x32
+        bitmap (UCI "Optical Recognition of Handwritten Digits"), the count
+        data that :class:`heatbath.sklearn.PoissonRBM` models in the README.
     threshold : float, default=8
     return_X_y : bool, default=False
         Return ``(X, y)`` instead of a :class:`Bunch`.

@@ -266,7 +266,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="normalisable"):
         RBM(4, 3, visible="gaussian", hidden="gaussian")
     with pytest.raises(ValueError, match="visible"):
-        RBM(4, 3, visible="poisson")
+        RBM(4, 3, visible="cauchy")
     with pytest.raises(ValueError, match="n_visible"):
         RBM(0, 3)
     with pytest.raises(TypeError, match="dtype"):

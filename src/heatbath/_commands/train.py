@@ -20,7 +20,7 @@ def add_parser(subparsers):
     p.add_argument("--out", required=True, help="model file to write (.npz)")
     p.add_argument("--hidden", type=c.positive_int, default=64, help="hidden units")
     p.add_argument("--visible-units", default="bernoulli",
-                   help="bernoulli, spin, binomial(n), softmax(k) or gaussian")
+                   help="bernoulli, spin, binomial(n), softmax(k), poisson (counts) or gaussian")
     p.add_argument("--hidden-units", default="bernoulli", help="as --visible-units")
     p.add_argument("--epochs", type=c.nonnegative_int, default=None,
                    help="passes over the data (default: 10; 40 with --labels)")

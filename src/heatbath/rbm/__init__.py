@@ -8,6 +8,7 @@ classifies with an exact p(y | x).
 
 from heatbath.rbm.classifier import ClassRBM
 from heatbath.rbm.model import RBM, GibbsSampler
-from heatbath.rbm.units import Bernoulli, Binomial, Gaussian, Softmax, Spin
+from heatbath.rbm.units import Bernoulli, Binomial, Gaussian, Poisson, Softmax, Spin
 
-__all__ = ["RBM", "GibbsSampler", "ClassRBM", "Bernoulli", "Spin", "Binomial", "Softmax", "Gaussian"]
+__all__ = ["RBM", "GibbsSampler", "ClassRBM", "Bernoulli", "Spin", "Binomial", "Softmax", "Gaussian",
+           "Poisson"]

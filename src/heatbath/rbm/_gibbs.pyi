@@ -5,6 +5,9 @@ from numpy.typing import NDArray
 _A = NDArray[Any]
 
 UNIT_KINDS: dict[str, int]
+POISSON_MAX_RATE: float
+POISSON_PTRS_FROM: float
+LOG_FACTORIALS: _A
 
 def _sample_layer(x: _A, out: _A, kind: int, param: int, beta: _A, states: _A,
                   n_threads: int) -> None: ...

@@ -9,25 +9,130 @@ from its own stream, so the result does not depend on the thread count.
   binomial(n) (n such draws), one uniform per draw.
 - ``_sample_layer`` / ``_layer_means``: the fused means-and-samples pass for
   gaussian units (mean x, the bias being the mean; sample x + z / sqrt(beta)
-  with z from Box-Muller on pairs of units, two draws per pair) and
+  with z from Box-Muller on pairs of units, two draws per pair),
   softmax(k) units (one-hot groups, probabilities softmax(beta x) over the
-  group, one draw per group).
+  group, one draw per group) and poisson units (rate exp(beta x) with libm's
+  exp; exact draws: inversion below rate 10, Hormann's PTRS from 10).
+- ``_draw`` with poisson units draws from rates already in ``x`` (what
+  ``_layer_means`` wrote): the Python layer checks them in between.
 
 Uniforms: float64 layers use the top 53 bits of a draw, float32 layers the
-top 24 (heatbath._random). The kernel does not check its arguments.
+top 24 (heatbath._random); poisson draws always use doubles. The kernel
+does not check its arguments.
 """
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport exp, expf, log, sqrt, cos, sin, M_PI
+from libc.math cimport exp, expf, log, sqrt, cos, sin, floor, fabs, M_PI, NAN
 from libc.stdint cimport uint64_t
 
 from heatbath._random cimport rng_t, rng_load, rng_store, rng_double, rng_float
-from heatbath.rbm._units cimport BERNOULLI, SPIN, GAUSSIAN, BINOMIAL, SOFTMAX
+from heatbath.rbm._units cimport BERNOULLI, SPIN, GAUSSIAN, BINOMIAL, SOFTMAX, POISSON
+
+import numpy as np
 
 #: Unit kind codes of the kernels (heatbath/rbm/_units.pxd), for the Python layer.
 UNIT_KINDS = {"bernoulli": BERNOULLI, "spin": SPIN, "gaussian": GAUSSIAN,
-              "binomial": BINOMIAL, "softmax": SOFTMAX}
+              "binomial": BINOMIAL, "softmax": SOFTMAX, "poisson": POISSON}
+
+
+# -- Poisson draws ----------------------------------------------------------------
+#: Rates above this are refused (heatbath.rbm._layers checks before drawing; here a
+#: rate outside [0, POISSON_MAX_RATE], or NaN, gives a NaN sample and no draws).
+#: Poisson(1e7) stays below 2**24 (2,100 standard deviations away), so every
+#: count is exact in float32 too.
+POISSON_MAX_RATE = 1e7
+cdef double _MAX_RATE = POISSON_MAX_RATE
+#: Below this rate: inversion; from it: PTRS.
+POISSON_PTRS_FROM = 10.0
+cdef double _PTRS_FROM = POISSON_PTRS_FROM
+cdef enum:
+    _N_LOG_FACTORIALS = 128
+
+
+def _correctly_rounded_log_factorials(n):
+    """log k! for k < n, each the double nearest the exact value (50-digit Decimal)."""
+    import decimal
+    import math
+
+    with decimal.localcontext(decimal.Context(prec=50)):
+        return np.array([float(decimal.Decimal(math.factorial(k)).ln()) for k in range(n)])
+
+
+#: log k! for k < 128, correctly rounded: the kernels' table (the twin reads it).
+LOG_FACTORIALS = _correctly_rounded_log_factorials(_N_LOG_FACTORIALS)
+cdef double _LOG_FACT[_N_LOG_FACTORIALS]
+for _k in range(_N_LOG_FACTORIALS):
+    _LOG_FACT[_k] = LOG_FACTORIALS[_k]
+del _k
+
+
+cdef inline double _log_factorial(double k) noexcept nogil:
+    """log k! for an integer k >= 0: the table below 128, else Stirling's series with
+    three terms (x = k + 1 >= 129: the first omitted term, 1 / (1680 x**7), is < 1e-18)."""
+    cdef double x, r, r2
+    if k < _N_LOG_FACTORIALS:
+        return _LOG_FACT[<Py_ssize_t>k]
+    x = k + 1.0
+    r = 1.0 / x
+    r2 = r * r
+    return ((x - 0.5) * log(x) - x + 0.91893853320467274178
+            + r * (0.083333333333333333333 - r2 * (0.0027777777777777777778
+                                                  - r2 * 0.00079365079365079365079)))
+
+
+cdef inline double _poisson_inversion(rng_t* r, double lam) noexcept nogil:
+    """Inversion by sequential search (Devroye 1986, X.3.2): the least k with
+    u < P(X <= k), one uniform. The search stops where P(X <= k) no longer grows
+    in floating point (u then lies in a tail of mass below the uniform's 2**-53
+    resolution)."""
+    cdef double u = rng_double(r)
+    cdef double p = exp(-lam)
+    cdef double cdf = p
+    cdef double k = 0.0
+    while u >= cdf:
+        k = k + 1.0
+        p = p * lam / k
+        if cdf + p == cdf:
+            break
+        cdf = cdf + p
+    return k
+
+
+cdef inline double _poisson_ptrs(rng_t* r, double lam) noexcept nogil:
+    """PTRS, the transformed rejection method with squeeze of Hormann (1993,
+    "The transformed rejection method for generating Poisson random variables",
+    Insurance: Mathematics and Economics 12, 39-45), for rates >= 10: two
+    uniforms a try, about 1.1 tries a draw; exact (the acceptance test compares
+    against log p(k) itself)."""
+    cdef double slam = sqrt(lam)
+    cdef double loglam = log(lam)
+    cdef double b = 0.931 + 2.53 * slam
+    cdef double a = -0.059 + 0.02483 * b
+    cdef double inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    cdef double v_r = 0.9277 - 3.6224 / (b - 2.0)
+    cdef double u, v, us, k
+    while True:
+        u = rng_double(r) - 0.5
+        v = rng_double(r)
+        us = 0.5 - fabs(u)
+        # k stays a double: at u = -1/2 (us = 0) it is -inf, refused below.
+        k = floor((2.0 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= v_r:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if log(v * inv_alpha / (a / (us * us) + b)) <= k * loglam - lam - _log_factorial(k):
+            return k
+
+
+cdef inline double _poisson(rng_t* r, double lam) noexcept nogil:
+    """One Poisson(lam) draw from the chain's stream (NaN for a rate out of range)."""
+    if not (lam >= 0.0 and lam <= _MAX_RATE):
+        return NAN
+    if lam < _PTRS_FROM:
+        return _poisson_inversion(r, lam)
+    return _poisson_ptrs(r, lam)
 
 
 cdef inline double _uniform(rng_t* r, bint single) noexcept nogil:
@@ -53,10 +158,14 @@ cdef inline floating _group_weights(floating* x, int k, double beta) noexcept no
 
 
 cdef void _means(floating* x, Py_ssize_t n, int kind, int param, double beta) noexcept nogil:
-    """Conditional means only (no draws), in place: softmax (gaussian: x itself)."""
+    """Conditional means only (no draws), in place: softmax, poisson (gaussian: x itself)."""
     cdef Py_ssize_t j, g
     cdef floating s
-    if kind == SOFTMAX:
+    if kind == POISSON:
+        # the rate exp(beta x), in double with libm's exp (the twin calls the same)
+        for j in range(n):
+            x[j] = <floating>exp(beta * <double>x[j])
+    elif kind == SOFTMAX:
         g = 0
         while g < n:  # range() with a variable step would not compile to C
             s = _group_weights(x + g, param, beta)
@@ -102,6 +211,11 @@ cdef void _row(floating* x, floating* out, Py_ssize_t n, int kind, int param, do
                     count = 1
                 x[j] = x[j] / s
             g += param
+    elif kind == POISSON:
+        # the draw uses the rate as stored (rounded to the layer's dtype), as _draw does
+        for i in range(n):
+            x[i] = <floating>exp(beta * <double>x[i])
+            out[i] = <floating>_poisson(&r, <double>x[i])
     rng_store(&r, state)
 
 
@@ -131,7 +245,8 @@ def _layer_means(floating[:, ::1] x,        # IN pre-activations / OUT means
 
 cdef void _draw_row(const floating* p, floating* out, Py_ssize_t n, int kind, int param,
                     uint64_t* state) noexcept nogil:
-    """Samples from given probabilities p (bernoulli / spin p(+1) / binomial p)."""
+    """Samples from given probabilities p (bernoulli / spin p(+1) / binomial p) or
+    rates p (poisson)."""
     cdef rng_t r
     cdef Py_ssize_t i, j, m
     cdef int t, count
@@ -154,6 +269,9 @@ cdef void _draw_row(const floating* p, floating* out, Py_ssize_t n, int kind, in
                 for j in range(m):
                     out[i + j] = 2 * (ubuf[j] < p[i + j]) - 1
             i += m
+    elif kind == POISSON:
+        for i in range(n):
+            out[i] = <floating>_poisson(&r, <double>p[i])
     else:
         for i in range(n):
             count = 0

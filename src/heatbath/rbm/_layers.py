@@ -4,6 +4,8 @@ For bernoulli, spin and binomial units the probabilities are computed in
 place with numpy's SIMD exp (about 30x faster per element than libm's
 scalar expf in a C loop, measured here), and the Cython kernel only draws,
 one stream per chain. Softmax and gaussian layers use the fused kernel.
+Poisson layers compute their rates in the kernel (libm's exp, which the
+twin reproduces), are checked here (:func:`check_rates`), then drawn.
 Either way the results match :mod:`heatbath.reference.rbm`.
 
 Threads. OpenBLAS does not give the same bits for every thread count: it
@@ -34,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from heatbath.rbm import _blas, _gibbs
-from heatbath.rbm.units import BERNOULLI, BINOMIAL, SPIN
+from heatbath.rbm.units import BERNOULLI, BINOMIAL, POISSON, SPIN
 
 
 def _numpy_ilp64_blas():
@@ -86,6 +88,17 @@ def _probabilities_to_means(x, unit):
         x *= unit.param
 
 
+def check_rates(rates):
+    """FloatingPointError unless every poisson rate is finite and at most
+    :data:`heatbath.rbm._gibbs.POISSON_MAX_RATE` (the parameters have run away)."""
+    top = rates.max(initial=0.0)
+    if not top <= _gibbs.POISSON_MAX_RATE:      # also NaN
+        raise FloatingPointError(
+            f"a poisson rate exp(a_i + (W h)_i) reached {top:g}, above the "
+            f"{_gibbs.POISSON_MAX_RATE:g} that the sampler draws from: the parameters have "
+            f"run away (lower the learning rate, or check the weights)")
+
+
 def _means_rows(x, unit, beta):
     if unit.kind in (BERNOULLI, SPIN, BINOMIAL):
         _probabilities(x, unit.kind, beta)
@@ -127,6 +140,13 @@ def sample_(x, out, unit, beta, streams, n_threads=1):
     Rows are split across ``n_threads`` threads; each row draws from its own
     stream, so the split changes no number.
     """
+    if unit.kind == POISSON:
+        # All the rates first, checked as a whole: a refused layer draws nothing.
+        means_(x, unit, beta, n_threads)
+        check_rates(x)
+        run_parallel([lambda r=r: _gibbs._draw(x[r], out[r], POISSON, 0, streams[r], 1)
+                      for r in _row_blocks(x, n_threads)], n_threads)
+        return
     run_parallel([lambda r=r: _sample_rows(x[r], out[r], unit, beta[r], streams[r])
                   for r in _row_blocks(x, n_threads)], n_threads)
 

@@ -6,3 +6,4 @@ cdef enum:
     GAUSSIAN = 2
     BINOMIAL = 3
     SOFTMAX = 4
+    POISSON = 5

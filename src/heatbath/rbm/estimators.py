@@ -29,7 +29,7 @@ both directions), one random stream per run.
 """
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import gammaln, logsumexp
 
 from heatbath import _random
 from heatbath._openmp import effective_n_threads
@@ -37,7 +37,7 @@ from heatbath._sampler import progress
 from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array
 from heatbath.rbm._layers import (_row_blocks, matmul, run_parallel, sample_,
                                   single_threaded_blas)
-from heatbath.rbm.units import Bernoulli, Gaussian, Softmax, softplus
+from heatbath.rbm.units import Bernoulli, Gaussian, Poisson, Softmax, softplus
 
 __all__ = ["Estimate", "MAX_EXACT_STATES", "exact_log_partition", "ais", "reverse_ais",
            "ais_schedule", "log_likelihood", "pseudo_likelihood"]
@@ -94,12 +94,13 @@ def _enumeration_plan(model):
     options = []
     for layer, unit, n in (("visible", model.visible, model.n_visible),
                            ("hidden", model.hidden, model.n_hidden)):
-        if unit.discrete:
+        if unit.enumerable:
             vals = np.asarray(unit.values())
             per = 1 if vals.ndim == 1 else vals.shape[1]
             options.append((len(vals) ** (n // per), layer, unit, n))
     if not options:
-        raise ValueError("exact log Z needs a discrete layer; this model has none "
+        raise ValueError("exact log Z needs a layer with finitely many states (bernoulli, "
+                         "spin, binomial or softmax units); this model has none "
                          "(use method='ais')")
     count, layer, unit, n = min(options, key=lambda o: o[0])
     return layer, unit, n, count
@@ -464,6 +465,8 @@ def pseudo_likelihood(model, X, per_site=False, max_elements=2**23, *, n_threads
     Every site and every value of it is evaluated exactly (a softmax group
     counts as one site). Changing site i by d changes ``v @ W`` by
     ``d * W[i]``, so each conditional costs one pass over the hidden units.
+    Poisson sites sum their counts up to a point where the rest is proven to
+    weigh less than :data:`POISSON_PL_TAIL` (1e-12) of the sum.
 
     Parameters
     ----------
@@ -504,6 +507,8 @@ def pseudo_likelihood(model, X, per_site=False, max_elements=2**23, *, n_threads
         V = model._check_layer(X, "visible", "X")
     if isinstance(unit, Bernoulli):
         return _bernoulli_pseudo_likelihood(model, V, per_site, max_elements, n_threads)
+    if isinstance(unit, Poisson):
+        return _poisson_pseudo_likelihood(model, V, per_site, max_elements, n_threads)
     W = model.weights.astype(float)
     a, b = model.visible_bias.astype(float), model.hidden_bias.astype(float)
     n, nh = V.shape[0], model.n_hidden
@@ -552,6 +557,64 @@ def _bernoulli_pseudo_likelihood(model, V, per_site=False, max_elements=2**23, n
             off = hidden.log_partition(c[:, None, :] - v * W[cols][None], b)
             d = a[cols][None] + on - off
             out[:, cols] = -(V[:, cols] * softplus(-d) + (1 - V[:, cols]) * softplus(d))
+    return out if per_site else out.sum(axis=1)
+
+
+#: Poisson pseudo-likelihood: the omitted counts of a site carry at most this
+#: fraction of its conditional's normaliser (a proven bound, below).
+POISSON_PL_TAIL = 1e-12
+#: ... and a site sums at most this many counts (else ValueError).
+POISSON_PL_MAX_COUNTS = 2**16
+
+
+def _poisson_pseudo_likelihood(model, V, per_site, max_elements, n_threads):
+    r"""Pseudo-likelihood for poisson visible units: each conditional summed over counts.
+
+    Site i's conditional is :math:`p(v_i = v \mid v_{-i}) \propto e^{t(v)}`
+    with :math:`t(v) = a_i v - \log v! + A_h(c_{-i} + v W_i)`. The hidden
+    log-partition grows at most by :math:`s_i = \max_h W_i \cdot h` per
+    count, so for :math:`v \ge K`, :math:`e^{t(v)} \le e^{t(K-1)} \mu^d (K-1)! / (K-1+d)!`
+    with :math:`\mu = e^{a_i + s_i}`, d = v - K + 1, and the omitted tail is at most
+    :math:`e^{t(K-1)} r / (1 - r)`, r = mu / K < 1. The sum runs over
+    0..K-1 with K doubled until that bound is below :data:`POISSON_PL_TAIL`
+    times the sum (each term is then exact to that relative error).
+    """
+    W = model.weights.astype(float)
+    a, b = model.visible_bias.astype(float), model.hidden_bias.astype(float)
+    hidden = model.hidden
+    n, nv, nh = V.shape[0], model.n_visible, model.n_hidden
+    V = np.asarray(V, dtype=float)
+    c = matmul(V, W, n_threads)
+    with np.errstate(over="ignore"):
+        mu = np.exp(a + hidden.max_dot(W))
+    out = np.empty(V.shape)
+    log_tail = np.log(POISSON_PL_TAIL)
+    with np.errstate(over="ignore"):
+        for i in range(nv):
+            counts = V[:, i].astype(np.int64)
+            K = max(16, int(counts.max(initial=0)) + 1,
+                    int(min(np.ceil(2.0 * mu[i]), 2.0 * POISSON_PL_MAX_COUNTS)) + 1)
+            while True:
+                if K > POISSON_PL_MAX_COUNTS:
+                    raise ValueError(
+                        f"the pseudo-likelihood of poisson visible unit {i} would sum more "
+                        f"than {POISSON_PL_MAX_COUNTS} counts (its rate can reach "
+                        f"{mu[i]:.3g}); use log_likelihood for this model")
+                vals = np.arange(K, dtype=float)
+                base = a[i] * vals - gammaln(vals + 1)
+                rest = c - V[:, i:i + 1] * W[i]                     # (n, nh)
+                scores = np.empty((n, K))
+                step = max(1, max_elements // max(1, K * nh))
+                for r0 in range(0, n, step):
+                    x = rest[r0:r0 + step, None, :] + vals[None, :, None] * W[i][None, None]
+                    scores[r0:r0 + step] = base + hidden.log_partition(x, b)
+                lse = logsumexp(scores, axis=1)
+                r = mu[i] / K
+                bound = scores[:, -1] - lse + np.log(r / (1.0 - r))
+                if np.all(bound <= log_tail):
+                    break
+                K *= 2
+            out[:, i] = scores[np.arange(n), counts] - lse
     return out if per_site else out.sum(axis=1)
 
 

@@ -11,7 +11,7 @@ from heatbath._sampler import Sampler
 from heatbath._validation import (MAX_ELEMENTS, check_2d, check_int, check_real_array,
                                   check_temperature)
 from heatbath.rbm._layers import matmul, means_, preactivation, sample_, single_threaded_blas
-from heatbath.rbm.units import Gaussian, as_unit
+from heatbath.rbm.units import Gaussian, as_unit, check_joint
 
 __all__ = ["RBM", "GibbsSampler"]
 
@@ -37,9 +37,11 @@ class RBM:
     ----------
     n_visible, n_hidden : int
     visible, hidden : str or Unit, default="bernoulli"
-        ``"bernoulli"``, ``"spin"``, ``"gaussian"``, ``"binomial(n)"`` or
-        ``"softmax(k)"``. Gaussian on both layers has no normalisable joint
-        distribution and is refused.
+        ``"bernoulli"``, ``"spin"``, ``"gaussian"``, ``"poisson"`` (counts),
+        ``"binomial(n)"`` or ``"softmax(k)"``. Pairs whose joint distribution
+        has no finite normaliser are refused with a ValueError that says
+        why: gaussian on both layers, and poisson with gaussian or poisson
+        (poisson units need bounded units on the other layer).
     dtype : float32 or float64, default=float64
     seed : None, int, SeedSequence or Generator
         Initial weights are N(0, 0.01^2); biases start at 0.
@@ -63,9 +65,7 @@ class RBM:
         self.hidden = as_unit(hidden, "hidden")
         self.visible.check_count(self.n_visible, "n_visible")
         self.hidden.check_count(self.n_hidden, "n_hidden")
-        if isinstance(self.visible, Gaussian) and isinstance(self.hidden, Gaussian):
-            raise ValueError("visible and hidden cannot both be gaussian: the joint "
-                             "distribution is not normalisable")
+        check_joint(self.visible, self.hidden)
         self.dtype = _dtype(dtype)
         self._busy = Exclusive()   # fit changes the parameters: one thread at a time
         rng = np.random.default_rng(_random.as_seed_sequence(seed))

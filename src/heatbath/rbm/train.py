@@ -182,10 +182,15 @@ def _swap(model, chains, n_replicas, u, parity):
     """Replica-exchange between neighbouring temperatures (pairs r, r+1 with r % 2 == parity).
 
     Chains are laid out replica-major: rows [r * C, (r + 1) * C) hold replica r.
-    Accept with min(1, exp((beta_r - beta_s) (E_r - E_s))) on the joint energy.
+    Accept with min(1, exp((beta_r - beta_s) (E_r - E_s))) on the tempered part of
+    the joint energy: the base measures (log C(n, v), -log v!) are not tempered
+    (heatbath.rbm.units), so they cancel and are left out.
     """
     C = chains.v.shape[0] // n_replicas
     E = model.energy(chains.v, chains.h)
+    for unit, states in ((model.visible, chains.v), (model.hidden, chains.h)):
+        if unit.has_base:
+            E += unit.log_base(states).sum(axis=1)
     accepted = np.zeros(n_replicas - 1)
     attempted = np.zeros(n_replicas - 1)
     for r in range(parity, n_replicas - 1, 2):
@@ -347,11 +352,15 @@ class Trainer:
                 raise _diverged(model, saved, epoch, lr)
         for batch, b0 in enumerate(range(0, 0 if self.fused else n, batch_size), start=1):
             V0 = np.ascontiguousarray(V[rows[b0:b0 + batch_size]])
-            # Overflow is detected below and reported as one clear error.
+            # Overflow is detected below and reported as one clear error (poisson
+            # rates that run away stop the sampler first).
             with np.errstate(over="ignore", invalid="ignore"):
-                cd_step(model, V0, k, self.batch_streams, self.velocity, lr, momentum,
-                        weight_decay, self.persistent, n_threads)
-                finite = _finite(model)
+                try:
+                    cd_step(model, V0, k, self.batch_streams, self.velocity, lr, momentum,
+                            weight_decay, self.persistent, n_threads)
+                    finite = _finite(model)
+                except FloatingPointError:
+                    finite = False
             if not finite:
                 raise _diverged(model, saved, epoch, lr, f" (minibatch {batch})")
             if method == "pt":

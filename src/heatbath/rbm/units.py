@@ -14,15 +14,29 @@ type               values            :math:`\phi(v; a)`
 ``spin``           {-1, +1}          :math:`-a v`
 ``binomial(n)``    {0, ..., n}       :math:`-a v - \log\binom{n}{v}`
 ``softmax(k)``     one-hot groups    :math:`-a v` (k units per group)
+``poisson``        {0, 1, 2, ...}    :math:`-a v + \log v!`
 ``gaussian``       real              :math:`(v - a)^2 / 2` (unit variance)
 =================  ================  ==================================
 
 So p(v_i | h) is Bernoulli(sigmoid(x)), +-1 with p(+1) = sigmoid(2x),
-Binomial(n, sigmoid(x)), a softmax over each group, or N(a + (W h)_i, 1),
-with x = a + (W h)_i. Summing a layer out uses the unit's log-partition
-:math:`A(c; a) = \log \sum_v e^{-\phi(v; a) + v c}` (an integral for
-Gaussian units): softplus(a + c), log(2 cosh(a + c)), n softplus(a + c), the
-log-sum-exp over a group, and :math:`a c + c^2/2 + \log\sqrt{2\pi}`.
+Binomial(n, sigmoid(x)), a softmax over each group, Poisson(exp(x)), or
+N(a + (W h)_i, 1), with x = a + (W h)_i. Summing a layer out uses the unit's
+log-partition :math:`A(c; a) = \log \sum_v e^{-\phi(v; a) + v c}` (an
+integral for Gaussian units): softplus(a + c), log(2 cosh(a + c)),
+n softplus(a + c), the log-sum-exp over a group,
+:math:`\log \sum_{v \ge 0} e^{(a + c) v} / v! = e^{a + c}`, and
+:math:`a c + c^2/2 + \log\sqrt{2\pi}`.
+
+Proper joints. Poisson units need the other layer bounded (bernoulli, spin,
+binomial or softmax): then every rate exp(a_i + (W h)_i) is finite and Z is a
+finite sum of exp(sum_i exp(a_i + (W h)_i)) terms. With gaussian or poisson
+units on the other layer Z diverges (:func:`check_joint` refuses them), as it
+does with gaussian units on both layers.
+
+Temperature. At inverse temperature beta the natural parameter x is scaled
+(p(v_i | h) is Bernoulli(sigmoid(beta x)), Binomial(n, sigmoid(beta x)),
+Poisson(exp(beta x)), ...) and the base measures, C(n, v) and 1 / v!, are not
+(:meth:`Unit.log_base`); gaussian units are tempered whole, N(x, 1 / beta).
 """
 
 import itertools
@@ -32,12 +46,13 @@ from scipy.special import gammaln, logsumexp
 
 from heatbath.rbm._gibbs import UNIT_KINDS
 
-__all__ = ["Bernoulli", "Spin", "Binomial", "Softmax", "Gaussian", "as_unit", "UNIT_KINDS",
-           "BERNOULLI", "SPIN", "GAUSSIAN", "BINOMIAL", "SOFTMAX"]
+__all__ = ["Bernoulli", "Spin", "Binomial", "Softmax", "Gaussian", "Poisson", "as_unit",
+           "check_joint", "UNIT_KINDS", "BERNOULLI", "SPIN", "GAUSSIAN", "BINOMIAL", "SOFTMAX",
+           "POISSON"]
 
 #: The kernels' unit kind codes (one enumeration: heatbath/rbm/_units.pxd).
-BERNOULLI, SPIN, GAUSSIAN, BINOMIAL, SOFTMAX = (UNIT_KINDS[name] for name in (
-    "bernoulli", "spin", "gaussian", "binomial", "softmax"))
+BERNOULLI, SPIN, GAUSSIAN, BINOMIAL, SOFTMAX, POISSON = (UNIT_KINDS[name] for name in (
+    "bernoulli", "spin", "gaussian", "binomial", "softmax", "poisson"))
 
 
 def softplus(x):
@@ -62,6 +77,10 @@ class Unit:
     kind: int | None = None          # kernel code (heatbath/rbm/_units.pxd)
     param = 0            # binomial n or softmax group size
     discrete = True
+    #: Finitely many values (exact sums may enumerate the layer).
+    enumerable = True
+    #: A base measure that temperature leaves alone (:meth:`log_base` is not 0).
+    has_base = False
 
     def __repr__(self):
         return self.name
@@ -83,9 +102,28 @@ class Unit:
         """Per-unit energy terms, shape like v."""
         return -bias * v
 
+    def log_base(self, v):
+        """Per-unit log base measure: log C(n, v) (binomial), -log v! (poisson), else 0.
+
+        phi(v; a) = -a v - log_base(v) for these units; a tempered layer keeps
+        the base measure and scales only -a v (see the module notes).
+        """
+        return np.zeros_like(v, dtype=float)
+
     def log_partition(self, c, bias):
         """log-sum over the unit's values of exp(-phi + v c), summed per sample."""
         raise NotImplementedError
+
+    def max_dot(self, w):
+        """max over the states h of this layer of w @ h, for each row of w (2-D, one
+        column per unit): how far a change of 1 in a unit of the other layer can
+        move that unit's natural parameter, at most."""
+        vals = np.asarray(self.values(), dtype=float)
+        if vals.ndim == 1:
+            vals = vals[:, None]
+        w = np.asarray(w, dtype=float)
+        groups = w.reshape(w.shape[0], -1, vals.shape[1])
+        return (groups @ vals.T).max(axis=2).sum(axis=1)
 
     def values(self):
         """The values of one unit (or one group, as rows) for enumeration."""
@@ -170,9 +208,14 @@ class Binomial(Unit):
     def __repr__(self):
         return f"binomial({self.param})"
 
+    has_base = True
+
     def phi(self, v, bias):
+        return -bias * v - self.log_base(v)
+
+    def log_base(self, v):
         n = self.param
-        return -bias * v - (gammaln(n + 1) - gammaln(v + 1) - gammaln(n - v + 1))
+        return gammaln(n + 1) - gammaln(v + 1) - gammaln(n - v + 1)
 
     def log_partition(self, c, bias):
         return (self.param * softplus(bias + c)).sum(axis=-1)
@@ -227,10 +270,58 @@ class Softmax(Unit):
         return data
 
 
+class Poisson(Unit):
+    r"""Count units {0, 1, 2, ...}: p(v | h) is Poisson with rate exp(a + (W h)_i).
+
+    :math:`\phi(v; a) = -a v + \log v!`, so summing a unit out gives
+    :math:`\sum_{v \ge 0} e^{x v} / v! = \exp(e^{x})`: the log-partition is the
+    rate itself. The other layer must be bounded (:func:`check_joint`).
+    Samples are exact (inversion below rate 10, Hormann's PTRS from 10;
+    :mod:`heatbath.rbm._gibbs`); rates above :data:`MAX_RATE` are refused.
+    """
+
+    name, kind = "poisson", UNIT_KINDS["poisson"]
+    enumerable = False
+    has_base = True
+    #: The largest count accepted in data (every count up to it is exact in float32).
+    MAX_COUNT = 2**24
+    #: The largest rate the samplers draw from (heatbath.rbm._gibbs.POISSON_MAX_RATE).
+    MAX_RATE = 1e7
+
+    def phi(self, v, bias):
+        return -bias * v - self.log_base(v)
+
+    def log_base(self, v):
+        return -gammaln(np.asarray(v, dtype=float) + 1)
+
+    def log_partition(self, c, bias):
+        with np.errstate(over="ignore"):
+            return np.exp(bias + c).sum(axis=-1)
+
+    def values(self):
+        raise ValueError("poisson units take every count 0, 1, 2, ...: they cannot be "
+                         "enumerated (exact sums enumerate the other layer and sum the counts "
+                         "in closed form)")
+
+    def max_dot(self, w):
+        raise ValueError("poisson units are unbounded: no maximum of w @ h")
+
+    def bias_from_data(self, data):
+        """log of each unit's mean count, smoothed by half a count (finite for all-zero
+        columns)."""
+        return np.log((data.sum(axis=0) + 0.5) / (data.shape[0] + 1.0))
+
+    def validate(self, data, name):
+        if not np.all((data == np.round(data)) & (data >= 0) & (data <= self.MAX_COUNT)):
+            raise ValueError(f"{name} must hold integer counts in [0, {self.MAX_COUNT}] for "
+                             f"poisson units")
+        return data
+
+
 class Gaussian(Unit):
     """Real-valued units with unit variance; the bias is the mean."""
 
-    name, kind, discrete = "gaussian", UNIT_KINDS["gaussian"], False
+    name, kind, discrete, enumerable = "gaussian", UNIT_KINDS["gaussian"], False, False
 
     def phi(self, v, bias):
         return 0.5 * (v - bias) ** 2
@@ -255,7 +346,41 @@ class Gaussian(Unit):
         return data.mean(axis=0)
 
 
-_NAMES = {"bernoulli": Bernoulli, "binary": Bernoulli, "spin": Spin, "gaussian": Gaussian}
+_NAMES = {"bernoulli": Bernoulli, "binary": Bernoulli, "spin": Spin, "gaussian": Gaussian,
+          "poisson": Poisson}
+
+
+def check_joint(visible, hidden):
+    """Refuse unit pairs whose joint distribution has no finite normaliser (ValueError).
+
+    Examples
+    --------
+    >>> from heatbath.rbm.units import Bernoulli, Poisson, check_joint
+    >>> check_joint(Poisson(), Bernoulli())     # proper: the hidden layer is bounded
+    >>> try:
+    ...     check_joint(Poisson(), Poisson())
+    ... except ValueError as exc:
+    ...     print(str(exc).split(":")[0])
+    visible and hidden cannot both be poisson
+    """
+    kinds = {visible.name, hidden.name}
+    if kinds == {"gaussian"}:
+        raise ValueError("visible and hidden cannot both be gaussian: the joint "
+                         "distribution is not normalisable")
+    if kinds == {"poisson"}:
+        raise ValueError(
+            "visible and hidden cannot both be poisson: summing the counts of one layer "
+            "gives exp(exp(a_i + (W h)_i)), which grows faster than 1 / h! falls for any "
+            "positive weight, so the partition function diverges (it is finite only while "
+            "every weight is <= 0, which training does not keep). Use bounded units "
+            "(bernoulli, spin, binomial(n) or softmax(k)) on the other layer")
+    if kinds == {"poisson", "gaussian"}:
+        raise ValueError(
+            "poisson and gaussian units cannot share an RBM: summing the counts gives "
+            "exp(exp(a_i + (W h)_i)), which grows without bound in the gaussian units "
+            "faster than their exp(-h**2 / 2) decays, so the partition function diverges. "
+            "Use bounded units (bernoulli, spin, binomial(n) or softmax(k)) with poisson "
+            "units")
 
 
 def as_unit(spec, name="units"):
@@ -281,5 +406,5 @@ def as_unit(spec, name="units"):
                     raise ValueError(f"{name}: {exc}") from None
     if isinstance(spec, (tuple, list)) and len(spec) == 2 and spec[0] in ("binomial", "softmax"):
         return (Binomial if spec[0] == "binomial" else Softmax)(spec[1])
-    raise ValueError(f"{name} must be 'bernoulli', 'spin', 'gaussian', 'binomial(n)' or "
-                     f"'softmax(k)' (or a Unit), got {spec!r}")
+    raise ValueError(f"{name} must be 'bernoulli', 'spin', 'gaussian', 'poisson', "
+                     f"'binomial(n)' or 'softmax(k)' (or a Unit), got {spec!r}")

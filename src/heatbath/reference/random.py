@@ -7,7 +7,7 @@ import numpy as np
 from heatbath._random import _ziggurat_tables, as_seed_sequence
 
 __all__ = ["spawn_states", "bit_generators", "random_raw", "random", "states_of",
-           "standard_normal", "standard_exponential"]
+           "standard_normal", "standard_exponential", "poisson"]
 
 
 def spawn_states(seed, n_chains):
@@ -109,3 +109,72 @@ def standard_normal(states, n):
 def standard_exponential(states, n):
     """Twin of ``heatbath._random.standard_exponential``: draws and advanced states."""
     return _replay(states, n, "exponential", _exponential)
+
+
+def _log_factorial(k, table):
+    """Twin of the kernels' log k! (heatbath.rbm._gibbs): table, then Stirling."""
+    if k < len(table):
+        return table[int(k)]
+    x = k + 1.0
+    r = 1.0 / x
+    r2 = r * r
+    return ((x - 0.5) * math.log(x) - x + 0.91893853320467274178
+            + r * (0.083333333333333333333 - r2 * (0.0027777777777777777778
+                                                  - r2 * 0.00079365079365079365079)))
+
+
+def _poisson_one(u01, lam, table, max_rate, ptrs_from):
+    """One Poisson(lam) draw in Python floats, operation for operation as the kernel."""
+    if not (0.0 <= lam <= max_rate):
+        return math.nan
+    if lam < ptrs_from:
+        # inversion by sequential search
+        u = u01()
+        p = math.exp(-lam)
+        cdf = p
+        k = 0.0
+        while u >= cdf:
+            k = k + 1.0
+            p = p * lam / k
+            if cdf + p == cdf:
+                break
+            cdf = cdf + p
+        return k
+    # PTRS (Hormann 1993)
+    slam = math.sqrt(lam)
+    loglam = math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    v_r = 0.9277 - 3.6224 / (b - 2.0)
+    while True:
+        u = u01() - 0.5
+        v = u01()
+        us = 0.5 - abs(u)
+        with np.errstate(divide="ignore"):
+            k = float(np.floor((2.0 * a / np.float64(us) + b) * u + lam + 0.43))
+        if us >= 0.07 and v <= v_r:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        arg = v * inv_alpha / (a / (us * us) + b)
+        if (math.log(arg) if arg > 0 else -math.inf) <= \
+                k * loglam - lam - _log_factorial(k, table):
+            return k
+
+
+def poisson(states, rates):
+    """Twin of the kernels' Poisson draws: counts (float64, NaN for a refused rate) of
+    shape ``rates.shape`` (one row per stream, units in order) and the advanced states."""
+    from heatbath.rbm._gibbs import LOG_FACTORIALS, POISSON_MAX_RATE, POISSON_PTRS_FROM
+
+    table = [float(t) for t in LOG_FACTORIALS]
+    rates = np.asarray(rates, dtype=np.float64)
+    gens = bit_generators(states)
+    out = np.empty(rates.shape)
+    for c, bg in enumerate(gens):
+        def u01(bg=bg):
+            return (int(bg.random_raw()) >> 11) * _TWO53
+        out[c] = [_poisson_one(u01, float(lam), table, POISSON_MAX_RATE, POISSON_PTRS_FROM)
+                  for lam in rates[c]]
+    return out, states_of(gens)

@@ -11,8 +11,10 @@ The fused small-model epoch kernel has its own sigmoid, and its twin
 
 import numpy as np
 
-from heatbath.rbm.units import BERNOULLI, BINOMIAL, GAUSSIAN, SOFTMAX, SPIN  # noqa: F401
-from heatbath.reference.random import bit_generators, states_of
+import math
+
+from heatbath.rbm.units import BERNOULLI, BINOMIAL, GAUSSIAN, POISSON, SOFTMAX, SPIN  # noqa: F401
+from heatbath.reference.random import bit_generators, poisson, states_of
 
 __all__ = ["sample_layer", "layer_means", "cd_update", "ais_log_weights", "exact_log_partition",
            "fused_sigmoid", "fused_epoch"]
@@ -45,7 +47,18 @@ def layer_means(x, kind, param, beta):
         g = bx.reshape(x.shape[0], -1, param)
         e = np.exp(g - g.max(axis=2, keepdims=True))
         return (e / e.sum(axis=2, keepdims=True)).reshape(x.shape)
+    if kind == POISSON:
+        # the rate exp(beta x), in double with libm's exp (math.exp), as the kernel
+        rates = [[_exp(float(bt) * float(xi)) for xi in row] for bt, row in zip(beta, x)]
+        return np.array(rates, dtype=np.float64).reshape(x.shape).astype(x.dtype)
     return x.copy()
+
+
+def _exp(t):
+    try:
+        return math.exp(t)
+    except OverflowError:
+        return math.inf
 
 
 def sample_layer(x, kind, param, beta, states):
@@ -64,6 +77,10 @@ def sample_layer(x, kind, param, beta, states):
         u = _uniforms(gens, n * param, single).reshape(n_chains, n, param)
         p = _sigmoid((beta[:, None] * x).astype(x.dtype))
         out = (u < p[:, :, None]).sum(axis=2).astype(x.dtype)
+    elif kind == POISSON:
+        # drawn from the rates as stored in the layer's dtype
+        counts, st = poisson(states, means)
+        return means, counts.astype(x.dtype), st
     elif kind == GAUSSIAN:
         pairs = (n + 1) // 2
         u = _uniforms(gens, 2 * pairs, False).reshape(n_chains, pairs, 2)
@@ -147,6 +164,8 @@ def _log_partition(kind, param, c, bias):
         g = x.reshape(x.shape[0], -1, param)
         m = g.max(axis=2, keepdims=True)
         return (np.log(np.exp(g - m).sum(axis=2)) + m[:, :, 0]).sum(axis=1)
+    if kind == POISSON:   # log sum_v e^(x v) / v! = e^x
+        return np.exp(x).sum(axis=1)
     return (bias * c + 0.5 * c * c + 0.5 * np.log(2 * np.pi)).sum(axis=1)
 
 
@@ -285,22 +304,26 @@ def _values(kind, param):
         return np.arange(param + 1, dtype=float)[:, None]
     if kind == SOFTMAX:
         return np.eye(param)
-    raise ValueError("gaussian units have no values to enumerate")
+    raise ValueError("gaussian and poisson units have no finite list of values")
 
 
 def exact_log_partition(W, a, b, visible, hidden):
     """log Z by brute force: every state of the visible layer, hidden units summed out.
 
     ``visible`` and ``hidden`` are ``(kind, param)``; the visible layer must be
-    discrete. The twin of :func:`heatbath.rbm.estimators.exact_log_partition`
-    (which picks the smaller layer and sums chunks in its own order: equal to
-    about 1e-12 relative, not bit for bit).
+    finite (with poisson visible units the hidden layer is enumerated and the
+    counts summed in closed form). The twin of
+    :func:`heatbath.rbm.estimators.exact_log_partition` (which picks the smaller
+    layer and sums chunks in its own order: equal to about 1e-12 relative, not
+    bit for bit).
     """
     import itertools
 
     from scipy.special import gammaln, logsumexp
 
     W, a, b = (np.asarray(x, dtype=float) for x in (W, a, b))
+    if visible[0] == POISSON:
+        W, a, b, visible, hidden = W.T, b, a, hidden, visible
     vals = _values(*visible)
     per = vals.shape[1]
     rows = [np.concatenate(combo) for combo in
