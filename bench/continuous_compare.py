@@ -2,7 +2,8 @@
 
     python bench/continuous_compare.py [--quick] [--peers-python /work/peers-venv-cont/bin/python]
 
-Cases (per-step timings are the best of several repeats, interleaved):
+Cases (per-step timings are the best of several repeats, interleaved, BlackJAX's
+included: it runs as a worker in its own interpreter and times one call per round):
 1. MALA on a 100-d standard Gaussian, 1000 chains, step tuned to ~0.57 acceptance:
    heatbath with the built-in target; heatbath with a NumPy callable target; a
    hand-written vectorised NumPy MALA loop (float64); BlackJAX 1.x MALA (JAX CPU,
@@ -36,6 +37,9 @@ def best_time(fn, repeats):
     return min(out)
 
 
+# BlackJAX runs in its own interpreter (its venv) as a worker: after the jit
+# warm-up, each line "time" on stdin times one call of `steps` steps, so its
+# repeats interleave with heatbath's and NumPy's on a shared machine.
 BLACKJAX = textwrap.dedent("""
     import json, sys, time
     import jax, jax.numpy as jnp, blackjax
@@ -52,13 +56,40 @@ BLACKJAX = textwrap.dedent("""
             return s, info.acceptance_rate.mean()
         return jax.lax.scan(body, state, jax.random.split(key, steps))
     s, acc = run(state, jax.random.PRNGKey(2)); jax.block_until_ready(s)
-    best = 1e9
-    for r in range(5):
+    print(json.dumps({"version": blackjax.__version__}), flush=True)
+    r = 0
+    for line in sys.stdin:
+        r += 1
         t = time.perf_counter(); s, acc = run(s, jax.random.PRNGKey(3 + r))
-        jax.block_until_ready(s); best = min(best, time.perf_counter() - t)
-    print(json.dumps({"seconds_per_step": best / steps, "acceptance": float(acc.mean()),
-                      "version": blackjax.__version__}))
+        jax.block_until_ready(s)
+        print(json.dumps({"seconds": time.perf_counter() - t,
+                          "acceptance": float(acc.mean())}), flush=True)
 """)
+
+
+class _BlackJAX:
+    """The BlackJAX worker: ``time()`` runs one timed call in the peers' interpreter."""
+
+    def __init__(self, peers_python, d, n, steps, step):
+        self.proc = subprocess.Popen([peers_python, "-c", BLACKJAX, str(d), str(n), str(steps),
+                                      str(step)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("BlackJAX worker failed: " + self.proc.stderr.read()[-500:])
+        self.version = json.loads(line)["version"]
+        self.acceptance = float("nan")
+
+    def time(self):
+        self.proc.stdin.write("time\n")
+        self.proc.stdin.flush()
+        out = json.loads(self.proc.stdout.readline())
+        self.acceptance = out["acceptance"]
+        return out["seconds"]
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
 
 
 def mala_case(quick, peers_python):
@@ -75,26 +106,30 @@ def mala_case(quick, peers_python):
     x0 = rng.standard_normal((n, d))
     rows = {}
     times = {"heatbath built-in": [], "heatbath NumPy callable": [], "NumPy hand-written": []}
-    for _ in range(3 if quick else 5):     # interleaved repeats, best of each
+    bj = None
+    if peers_python:
+        try:
+            bj = _BlackJAX(peers_python, d, n, steps, step)
+            times[f"BlackJAX {bj.version} (JAX CPU, float32)"] = []
+        except (OSError, RuntimeError, ValueError) as exc:
+            print("BlackJAX case failed:", exc, file=sys.stderr)
+    for _ in range(3 if quick else 7):     # interleaved repeats, best of each
         times["heatbath built-in"].append(best_time(
             lambda: hb.run(steps, record_samples=False), 1))
         times["heatbath NumPy callable"].append(best_time(
             lambda: py.run(steps, record_samples=False), 1))
         times["NumPy hand-written"].append(best_time(
             lambda: numpy_mala(x0.copy(), step, steps, rng, gauss_logp_grad), 1))
+        if bj is not None:
+            times[f"BlackJAX {bj.version} (JAX CPU, float32)"].append(bj.time())
     acc = {"heatbath built-in": hb.run(steps, record_samples=False).acceptance_rate.mean(),
            "heatbath NumPy callable": py.run(steps, record_samples=False).acceptance_rate.mean(),
            "NumPy hand-written": float("nan")}
+    if bj is not None:
+        acc[f"BlackJAX {bj.version} (JAX CPU, float32)"] = bj.acceptance
+        bj.close()
     for k, v in times.items():
         rows[k] = {"seconds_per_step": min(v) / steps, "acceptance": float(acc[k])}
-    if peers_python:
-        proc = subprocess.run([peers_python, "-c", BLACKJAX, str(d), str(n), str(steps),
-                               str(step)], capture_output=True, text=True, timeout=900)
-        if proc.returncode == 0:
-            out = json.loads(proc.stdout.strip().splitlines()[-1])
-            rows[f"BlackJAX {out.pop('version')} (JAX CPU, float32)"] = out
-        else:
-            print("BlackJAX case failed:", proc.stderr[-500:], file=sys.stderr)
     for r in rows.values():
         r["chain_steps_per_second"] = n / r["seconds_per_step"]
     return {"d": d, "n_chains": n, "step_size": step, "rows": rows}

@@ -21,7 +21,7 @@ MODULES = ["heatbath._openmp", "heatbath._random", "heatbath.boltzmann", "heatba
            "heatbath.nqs.study",
            "heatbath.continuous.targets", "heatbath.continuous.samplers",
            "heatbath.continuous.adaptation", "heatbath.continuous.diffusion",
-           "heatbath.rbm.classifier", "heatbath.spin.thermo"]
+           "heatbath.rbm.classifier", "heatbath.spin.thermo", "heatbath.distributed"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -97,3 +97,11 @@ def test_every_kernel_equals_its_twin(key):
         # The comparison lives beside the engine's other tests: it must exist.
         path, _, name = entry.test.partition("::")
         assert f"def {name}(" in (ROOT / path).read_text(), entry.test
+
+
+def test_bench_cases_named_in_the_table_exist():
+    from heatbath._bench import cases
+
+    names = {c.name for c in cases()}
+    for key, entry in KERNELS.items():
+        assert set(entry.bench) <= names, (key, entry.bench)

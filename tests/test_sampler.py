@@ -8,6 +8,7 @@ import pytest
 
 from heatbath import RBM
 from heatbath._sampler import STATE_FORMAT_VERSION, Sampler, pieces
+from heatbath.continuous import HMC, MALA, Gaussian, PythonTarget
 from heatbath.diagnostics import Trace
 from heatbath.rbm import GibbsSampler
 from heatbath.spin import (BoltzmannMachine, HeatBathSampler, Ising, MetropolisSampler,
@@ -29,6 +30,14 @@ MAKERS = {
                                        clusters_per_sweep=2),
     "gibbs": lambda seed: RBM(5, 3, seed=0).gibbs_sampler(temperature=[1.0, 1.5, 2.0],
                                                           n_chains=3, seed=seed),
+    # Continuous samplers tune in burn-in by pooling the chains, so blocks of
+    # chains equal the whole run only without tuning (or after it:
+    # tests/continuous/test_core.py).
+    "mala": lambda seed: MALA(Gaussian(np.zeros(3), [1.0, 2.0, 0.5]), temperature=[1.0, 1.5, 2.0],
+                              n_chains=3, seed=seed, adapt=False, step_size=0.4),
+    "hmc_python_target": lambda seed: HMC(
+        PythonTarget(lambda x: (-0.5 * (x * x).sum(1), -x), 2), temperature=0.7, n_chains=3,
+        seed=seed, adapt=False, step_size=0.3),
 }
 
 

@@ -18,7 +18,14 @@ Layouts:
   (any lattice through its neighbour table);
 - ``"dense"``: RBM layers and Markov transition matrices as dense arrays;
 - ``"fused"``: a whole Bernoulli-Bernoulli CD/PCD epoch in one kernel;
-- ``"enumerate"``: exact sums over every state.
+- ``"enumerate"``: exact sums over every state;
+- ``"compiled"``: a continuous target as a C function (built-in or a user's
+  ``cdef`` target) called inside the kernel's loop over chains (Python
+  targets take the NumPy path of :mod:`heatbath.continuous.samplers`, which
+  has no kernel).
+
+``bench`` names the cases of :mod:`heatbath._bench` that time a kernel
+(``heatbath bench``, ``pytest bench``); the walk checks that they exist.
 
 Examples
 --------
@@ -26,7 +33,7 @@ Examples
 >>> lookup("ising", "metropolis", "table").kernel
 'heatbath.spin._metropolis:_table_sweeps'
 >>> sorted({key[0] for key in KERNELS})
-['boltzmann_machine', 'ising', 'markov', 'nqs_rbm', 'rbm']
+['boltzmann_machine', 'continuous', 'ising', 'markov', 'nqs_rbm', 'rbm']
 """
 
 import importlib
@@ -36,16 +43,19 @@ __all__ = ["Kernel", "KERNELS", "lookup", "resolve"]
 
 
 class Kernel(NamedTuple):
-    """One table entry: where the kernel and its twin live, and the test that compares them."""
+    """One table entry: where the kernel and its twin live, the test that compares them,
+    and the bench cases that time it."""
 
     kernel: str
     twin: str
     test: str
+    bench: tuple[str, ...] = ()
 
 
 _FLIP = "heatbath.spin._metropolis:"
 _REF_SPIN = "heatbath.reference.spin:"
 _WALK = "tests/test_kernels.py::test_every_kernel_equals_its_twin"
+_CONT_TEST = "tests/continuous/test_samplers.py::test_kernel_equals_numpy_twin_bit_for_bit"
 
 KERNELS = {
     **{("ising", update, "square"): Kernel(_FLIP + "_square_sweeps", _REF_SPIN + "table_sweeps",
@@ -89,6 +99,17 @@ KERNELS = {
         "heatbath.nqs._metropolis:_sample", "heatbath.reference.nqs:sample",
         "tests/nqs/test_sampler.py::test_kernel_equals_numpy_twin_bit_for_bit")
        for move in ("flip", "exchange")},
+    # Continuous states: one kernel runs every algorithm over a target's C function.
+    **{("continuous", algorithm, "compiled"): Kernel(
+        "heatbath.continuous._kernels:run_chains", "heatbath.reference.continuous:run_chains",
+        _CONT_TEST, bench)
+       for algorithm, bench in (("rwm", ("mcmc-rwm-gauss100",)),
+                                ("mala", ("mcmc-mala-gauss100",)),
+                                ("ula", ("mcmc-ula-gauss100",)),
+                                ("hmc", ("mcmc-hmc-phi4-32",)))},
+    ("continuous", "log_prob", "compiled"): Kernel(
+        "heatbath.continuous._kernels:evaluate", "heatbath.reference.continuous:log_prob_and_grad",
+        _CONT_TEST),
     ("nqs_rbm", "local_energy", "lookup_table"): Kernel(
         "heatbath.nqs._metropolis:_measure", "heatbath.reference.nqs:measure",
         "tests/nqs/test_sampler.py::test_kernel_equals_numpy_twin_bit_for_bit"),

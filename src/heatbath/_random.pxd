@@ -90,21 +90,34 @@ cdef inline uint32_t rng_bounded(rng_t* r, uint32_t n) noexcept nogil:
 # targets with FMA, e.g. aarch64) change the wedge test in its last bit; the
 # x86-64 baseline has no FMA.
 
-cdef inline double rng_normal(rng_t* r) noexcept nogil:
-    """A standard normal draw N(0, 1) (ziggurat; see the note above)."""
-    cdef uint64_t u, mant
-    cdef int idx
-    cdef double x, xx, yy
+cdef extern from *:
+    """
+    static const double hb_sign[2] = {1.0, -1.0};
+    """
+    const double hb_sign[2]
+
+
+cdef inline bint _normal_try(rng_t* r, uint64_t* u, int* idx, double* x) noexcept nogil:
+    """One try of the normal ziggurat from one draw: True if x is in its layer's rectangle.
+
+    The sign is a product with +-1 (exact: the same bits as -x), not a branch:
+    the sign bit is a coin flip, and a branch on it is mispredicted half the
+    time (issue 16).
+    """
+    cdef uint64_t v = rng_next(r)
+    cdef uint64_t mant
+    idx[0] = <int>(v & 0xFF)
+    v >>= 8
+    u[0] = v
+    mant = (v >> 1) & ((<uint64_t>1 << 52) - 1)
+    x[0] = <double>mant * hb_zig_n_w[idx[0]] * hb_sign[v & 1]
+    return mant < hb_zig_n_k[idx[0]]
+
+
+cdef inline double _normal_finish(rng_t* r, uint64_t u, int idx, double x) noexcept nogil:
+    """Finish a draw whose try missed its rectangle (0.7%): the tail, the wedge, or new tries."""
+    cdef double xx, yy
     while True:
-        u = rng_next(r)
-        idx = <int>(u & 0xFF)
-        u >>= 8
-        mant = (u >> 1) & ((<uint64_t>1 << 52) - 1)
-        x = <double>mant * hb_zig_n_w[idx]
-        if u & 1:
-            x = -x
-        if mant < hb_zig_n_k[idx]:
-            return x
         if idx == 0:
             # Tail |x| > r: Marsaglia (1964). 1 - U avoids log(0).
             while True:
@@ -115,6 +128,38 @@ cdef inline double rng_normal(rng_t* r) noexcept nogil:
         elif ((hb_zig_n_f[idx - 1] - hb_zig_n_f[idx]) * rng_double(r) + hb_zig_n_f[idx]
               < exp(-0.5 * x * x)):
             return x
+        if _normal_try(r, &u, &idx, &x):
+            return x
+
+
+cdef inline double rng_normal(rng_t* r) noexcept nogil:
+    """A standard normal draw N(0, 1) (ziggurat; see the note above)."""
+    cdef uint64_t u
+    cdef int idx
+    cdef double x
+    if _normal_try(r, &u, &idx, &x):
+        return x
+    return _normal_finish(r, u, idx, x)
+
+
+cdef inline void rng_normals(rng_t* r, double* out, Py_ssize_t n) noexcept nogil:
+    """n normal draws into out: the same draws as n calls of rng_normal, faster.
+
+    The loop over the draws that hit their rectangle (99.3%) calls nothing, so
+    the compiler keeps the stream and the tables in registers; a miss leaves
+    it for _normal_finish (with its calls of exp and log1p) and comes back.
+    """
+    cdef Py_ssize_t i = 0
+    cdef uint64_t u
+    cdef int idx
+    cdef double x
+    while i < n:
+        while i < n and _normal_try(r, &u, &idx, &x):
+            out[i] = x
+            i += 1
+        if i < n:
+            out[i] = _normal_finish(r, u, idx, x)
+            i += 1
 
 
 cdef inline double rng_exponential(rng_t* r) noexcept nogil:

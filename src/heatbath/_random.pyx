@@ -17,7 +17,7 @@ from libc.stdint cimport uint32_t, uint64_t
 
 from heatbath._random cimport (
     rng_t, rng_load, rng_store, rng_next, rng_double, rng_float, rng_bounded,
-    rng_normal, rng_exponential,
+    rng_normal, rng_normals, rng_exponential,
 )
 from heatbath._ziggurat cimport (
     hb_zig_n_r, hb_zig_n_k, hb_zig_n_w, hb_zig_n_f,
@@ -211,8 +211,7 @@ cdef void _gauss_chain(uint64_t* state, double* out, Py_ssize_t n,
         for k in range(n):
             out[k] = rng_exponential(&r)
     else:
-        for k in range(n):
-            out[k] = rng_normal(&r)
+        rng_normals(&r, out, n)
     rng_store(&r, state)
 
 

@@ -50,9 +50,19 @@ replica exchange) implements these hooks and nothing else of the above:
     Install what ``_check_chain_state`` returned (called under the guard).
 
 Optional: ``_check_temperature_values(self, T)`` (extra checks on the
-per-chain temperatures, say finite T for Gaussian units). Class
+per-chain temperatures, say finite T for Gaussian units);
+``_start_run(self, burn_in, n_sweeps, thin, record_states)``, called under
+the guard before a run's first piece (a sampler that tunes during burn-in
+sets up its plan for the whole burn-in here, so that how the core cuts the
+run changes no number); ``_run_info(self) -> dict``, extras for the run's
+``trace.info``, called under the guard after its last piece. Class
 attributes: ``kind`` (the name in saved states, default the class name),
-``sweep_unit`` (the progress bar's unit, default "sweep").
+``sweep_unit`` (the progress bar's unit, default "sweep"),
+``records_states`` (default False; True when the kernel records the
+configurations itself: with ``record_states`` the core then does not cut
+the run into ``thin``-sized pieces, and ``_sweeps`` returns them as the
+extra observable ``"states"``, shape ``(n_sweeps // thin, n_chains,
+n_units)``).
 
 A subclass ``__init__`` takes its own keywords after the shared ones,
 calls ``super().__init__(model, temperature=..., n_chains=..., seed=...,
@@ -158,6 +168,7 @@ class Sampler:
 
     kind: str | None = None
     sweep_unit = "sweep"
+    records_states = False
 
     def __init__(self, model, *, temperature=1.0, n_chains=1, seed=None, n_threads=None):
         self._check_model(model)
@@ -198,6 +209,12 @@ class Sampler:
 
     def _check_temperature_values(self, T):
         pass
+
+    def _start_run(self, burn_in, n_sweeps, thin, record_states):
+        pass
+
+    def _run_info(self):
+        return {}
 
     # -- temperatures -------------------------------------------------------------
     def _check_temperature(self, value):
@@ -341,26 +358,31 @@ class Sampler:
                              f"kind, more than {MAX_ELEMENTS}; raise thin")
         n_threads = effective_n_threads(self.n_threads)
         # Pieces only serve the progress bar and state recording; they change no number.
-        step = thin if record_states else (max(1, (burn_in + n_sweeps) // 50) if verbose
-                                           else None)
+        step = thin if record_states and not self.records_states else \
+            (max(1, (burn_in + n_sweeps) // 50) if verbose else None)
         parts, totals, recorded = [], {}, []
         with self._guard(), progress(verbose, burn_in + n_sweeps, unit=self.sweep_unit,
                                      desc=f"{type(self).__name__} x{self.n_chains}") as bar:
+            self._start_run(burn_in, n_sweeps, thin, record_states)
             for b, n, t in pieces(burn_in, n_sweeps, thin, step):
                 obs, counts = self._sweeps(b, n, t, n_threads)
+                if "states" in obs:           # recorded by the kernel (records_states)
+                    obs = dict(obs)
+                    recorded.append(obs.pop("states"))
+                elif record_states and n >= t:
+                    recorded.append(self._current_state()[None])
                 parts.append(obs)
                 for key, value in counts.items():
                     totals[key] = totals[key] + value if key in totals else \
                         np.asarray(value, dtype=np.int64).copy()
                 self.n_sweeps_done += b + n
-                if record_states and n >= t:
-                    recorded.append(self._current_state())
                 bar.update(b + n)
             final = self._current_state()
+            info = self._run_info()
         observables = {k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
         states = None
         if record_states:
-            states = np.stack(recorded) if recorded else \
+            states = np.concatenate(recorded) if recorded else \
                 np.empty((0,) + final.shape, dtype=final.dtype)
         return Trace(observables, None, final, self._temperature.copy(), self._units(self.model),
-                     counts=totals, states=states)
+                     info, counts=totals, states=states)

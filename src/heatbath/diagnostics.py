@@ -376,8 +376,9 @@ class Trace:
                 raise ValueError("the traces have different counts")
             if (t.states is None) != (first.states is None):
                 raise ValueError("some traces recorded states and some did not")
+        aliases = first._state_aliases()
         extra = {k: v for k, v in first.info.items()
-                 if k not in first.counts and k not in _RATIOS and k != "states"}
+                 if k not in first.counts and k not in _RATIOS and k not in aliases}
         if axis == "time":
             for t in traces[1:]:
                 if t.n_chains != first.n_chains or not np.array_equal(t.temperature,
@@ -390,6 +391,8 @@ class Trace:
                       for k in first.counts}
             states = None if first.states is None else \
                 np.concatenate([t.states for t in traces], axis=0)
+            if states is not None:
+                extra.update(dict.fromkeys(aliases, states))
             if "attempted" in counts:
                 rate = None
             else:
@@ -407,6 +410,8 @@ class Trace:
         counts = {k: np.concatenate([t.counts[k] for t in traces]) for k in first.counts}
         states = None if first.states is None else \
             np.concatenate([t.states for t in traces], axis=1)
+        if states is not None:
+            extra.update(dict.fromkeys(aliases, states))
         rate = None if "attempted" in counts else \
             np.concatenate([t.acceptance_rate for t in traces])
         final = np.concatenate([t.final_state for t in traces], axis=0)
@@ -414,9 +419,54 @@ class Trace:
         return cls(observables, rate, final, temperature, first.n_units, extra,
                    counts=counts, states=states)
 
+    def _state_aliases(self):
+        # info entries that are the recorded states themselves ("states", and the
+        # continuous samplers' "samples"): joined with the states
+        return {"states"} | {k for k, v in self.info.items()
+                             if self.states is not None and v is self.states}
+
     # -- files and other libraries ---------------------------------------------------
     #: Version of the layout that :meth:`save` writes inside a heatbath.io file.
     FORMAT_VERSION = 1
+
+    def to_state(self):
+        """The trace as a plain dict of arrays, numbers and text (no pickle needed).
+
+        What :meth:`save` writes, and what checkpoints hold; :meth:`from_state`
+        rebuilds the trace. Numeric ``info`` entries are kept, others dropped.
+
+        Examples
+        --------
+        >>> from heatbath.diagnostics import Trace
+        >>> from heatbath.spin import Ising, MetropolisSampler
+        >>> trace = MetropolisSampler(Ising((4, 4)), temperature=2.0, n_chains=2, seed=0).run(5)
+        >>> again = Trace.from_state(trace.to_state())
+        >>> bool((again["energy"] == trace["energy"]).all())
+        True
+        """
+        info = {k: v for k, v in self.info.items()
+                if k not in self.counts and k not in _RATIOS and k != "states"
+                and np.asarray(v).dtype.kind in "biufU"}
+        state = {"observables": dict(self.observables), "acceptance_rate": self.acceptance_rate,
+                 "final_state": self.final_state, "temperature": self.temperature,
+                 "n_units": self.n_units, "counts": dict(self.counts), "info": info}
+        if self.states is not None:
+            state["states"] = self.states
+        return state
+
+    @classmethod
+    def from_state(cls, state):
+        """Rebuild a trace from :meth:`to_state` (missing ``info``, ``counts`` or ``states``: none)."""
+        try:
+            arrays = lambda d: {k: np.asarray(v) for k, v in d.items()}  # noqa: E731
+            counts = arrays(state.get("counts", {}))
+            return cls(arrays(state.get("observables", {})),
+                       None if "attempted" in counts else np.asarray(state["acceptance_rate"]),
+                       np.asarray(state["final_state"]), np.asarray(state["temperature"]),
+                       int(state["n_units"]), state.get("info", {}), counts=counts,
+                       states=np.asarray(state["states"]) if "states" in state else None)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a complete trace state (missing {exc})") from None
 
     def save(self, path):
         """Write the trace to ``path`` (.npz, no pickle, atomic; :mod:`heatbath.io`).
@@ -434,16 +484,8 @@ class Trace:
         """
         from heatbath import io
 
-        info = {k: v for k, v in self.info.items()
-                if k not in self.counts and k not in _RATIOS and k != "states"
-                and np.asarray(v).dtype.kind in "biufU"}
-        payload = {"layout_version": self.FORMAT_VERSION, "observables": self.observables,
-                   "acceptance_rate": self.acceptance_rate, "final_state": self.final_state,
-                   "temperature": self.temperature, "n_units": self.n_units,
-                   "counts": self.counts, "info": info}
-        if self.states is not None:
-            payload["states"] = self.states
-        io.save_arrays(path, "heatbath.Trace", payload)
+        io.save_arrays(path, "heatbath.Trace",
+                       {"layout_version": self.FORMAT_VERSION, **self.to_state()})
 
     @classmethod
     def load(cls, path):
@@ -455,15 +497,12 @@ class Trace:
             if int(data["layout_version"]) > cls.FORMAT_VERSION:
                 raise ValueError(f"{path!r} holds a trace of layout {data['layout_version']}; "
                                  f"this heatbath reads up to {cls.FORMAT_VERSION}")
-            arrays = lambda d: {k: np.asarray(v) for k, v in d.items()}  # noqa: E731
-            counts = arrays(data.get("counts", {}))
-            return cls(arrays(data.get("observables", {})),
-                       None if "attempted" in counts else np.asarray(data["acceptance_rate"]),
-                       np.asarray(data["final_state"]), np.asarray(data["temperature"]),
-                       int(data["n_units"]), data.get("info", {}), counts=counts,
-                       states=np.asarray(data["states"]) if "states" in data else None)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path!r} is not a complete trace (missing {exc})") from None
+        try:
+            return cls.from_state(data)
+        except ValueError as exc:
+            raise ValueError(f"{path!r} is not a complete trace ({exc})") from None
 
     def to_xarray(self):
         """The observables as an ``xarray.Dataset`` with dims ``(chain, draw)``.
@@ -487,8 +526,11 @@ class Trace:
     def to_arviz(self):
         """The trace as an ``arviz.InferenceData`` (posterior group, dims (chain, draw)).
 
-        The acceptance rate and temperature go to ``sample_stats``. Needs
-        ArviZ (``pip install heatbath[arviz]``).
+        Each observable is a posterior variable of dims ``(chain, draw)``;
+        recorded states (the configurations, or a continuous sampler's
+        positions) are the variable ``states`` of dims ``(chain, draw, unit)``,
+        so ArviZ's summaries, ESS and R-hat apply per unit. Needs ArviZ
+        (``pip install heatbath[arviz]``).
         """
         try:
             import arviz as az
@@ -496,9 +538,11 @@ class Trace:
             raise ImportError("Trace.to_arviz needs ArviZ: pip install 'heatbath[arviz]'") \
                 from None
         posterior = {k: np.asarray(v).T for k, v in self.observables.items()}
+        dims = None
         if self.states is not None:
             posterior["states"] = np.moveaxis(self.states, 0, 1)
-        return az.from_dict(posterior=posterior,
+            dims = {"states": ["unit"]}
+        return az.from_dict(posterior=posterior, dims=dims,
                             attrs={"n_units": self.n_units, "inference_library": "heatbath"})
 
     def mean(self, name):

@@ -65,14 +65,17 @@ def test_step_size_is_tuned_to_target_acceptance_then_frozen(name):
     np.testing.assert_allclose(s.inv_mass, np.geomspace(0.5, 2, 10), rtol=0.35)
 
 
-def test_ula_stationary_bias_matches_closed_form():
-    # ULA on N(0, s^2), step tau: x' = (1 - tau/s^2) x + sqrt(2 tau) z has
-    # stationary variance s^2 / (1 - tau / (2 s^2)), exactly. Here 4/(1-0.15) = 4.706.
+@pytest.mark.parametrize("T", [1.0, 2.0])
+def test_ula_stationary_bias_matches_closed_form(T):
+    # ULA on N(0, s^2) at temperature T (the tempered target is N(0, T s^2)),
+    # step tau: x' = (1 - tau/(T s^2)) x + sqrt(2 tau) z has stationary variance
+    # T s^2 / (1 - tau / (2 T s^2)), exactly. Here 4/(1-0.15) = 4.706 and 8/(1-0.075) = 8.649.
     s2, tau = 4.0, 1.2
     target = Gaussian(np.zeros(2), np.full(2, s2))
-    tr = ULA(target, n_chains=256, seed=5, step_size=tau).run(2000, burn_in=200)
+    tr = ULA(target, temperature=T, n_chains=256, seed=5, step_size=tau).run(2000, burn_in=200)
     x = tr.info["samples"]
-    exact = s2 / (1 - tau / (2 * s2))
+    exact = T * s2 / (1 - tau / (2 * T * s2))
+    s2 = T * s2
     for i in range(2):
         c = x[:, :, i] ** 2
         assert abs(c.mean() - exact) < Z * stderr(c)
@@ -125,16 +128,19 @@ def test_python_callable_path_matches_the_compiled_kernel_in_distribution_and_st
         np.testing.assert_array_equal(a.stream_state, b.stream_state)
 
 
+@pytest.mark.parametrize("mass", ["unit", "diagonal"])    # the kernel's two loop sets
 @pytest.mark.parametrize("algorithm", ["rwm", "mala", "ula", "hmc"])
 @pytest.mark.parametrize("which", ["gauss_diag", "gauss_full", "double_well", "phi4"])
-def test_kernel_equals_numpy_twin_bit_for_bit(algorithm, which):
+def test_kernel_equals_numpy_twin_bit_for_bit(algorithm, which, mass):
     target = {"gauss_diag": Gaussian(np.array([0.1, -0.2, 0.3]), [1.0, 2.0, 0.5]),
               "gauss_full": _ill_conditioned(3),
               "double_well": DoubleWell(3, barrier=1.0, tilt=0.2),
               "phi4": Phi4(3, dim=2, kappa=0.15, lam=0.5)}[which]
     cls = {"rwm": RWM, "mala": MALA, "ula": ULA, "hmc": HMC}[algorithm]
-    s = cls(target, n_chains=3, seed=13, adapt=False, step_size=0.15)
-    inv_mass = np.linspace(0.5, 1.5, target.dim)
+    # chain 0 at T = 1 (the untempered kernel), the others tempered
+    s = cls(target, temperature=[1.0, 1.3, 2.5], n_chains=3, seed=13, adapt=False,
+            step_size=0.15)
+    inv_mass = np.ones(target.dim) if mass == "unit" else np.linspace(0.5, 1.5, target.dim)
     s.inv_mass = inv_mass
     x0, lp0, g0, st0 = s.x.copy(), s.log_prob.copy(), s.grad.copy(), s.stream_state.copy()
     lp_t, g_t = ref.log_prob_and_grad(target, x0)
@@ -142,7 +148,7 @@ def test_kernel_equals_numpy_twin_bit_for_bit(algorithm, which):
     np.testing.assert_array_equal(g0, g_t)
     tr = s.run(12)
     X, LP, G, st, acc, nacc = ref.run_chains(target, algorithm, x0, lp0, g0, st0, 0.15,
-                                             inv_mass, s.n_leapfrog, 12)
+                                             inv_mass, s.n_leapfrog, 12, beta=s.beta)
     np.testing.assert_array_equal(s.x, X)
     np.testing.assert_array_equal(s.log_prob, LP)
     np.testing.assert_array_equal(s.grad, G)
@@ -153,8 +159,10 @@ def test_kernel_equals_numpy_twin_bit_for_bit(algorithm, which):
 @pytest.mark.parametrize("cls", [RWM, MALA, ULA, HMC])
 def test_same_bits_for_any_thread_count(cls, thread_count):
     target = Phi4(5, dim=2, kappa=0.2, lam=0.3)
-    ref_run = cls(target, n_chains=7, seed=21, n_threads=1).run(40, burn_in=160)
-    tr = cls(target, n_chains=7, seed=21, n_threads=thread_count).run(40, burn_in=160)
+    T = np.linspace(0.5, 2.0, 7)
+    ref_run = cls(target, temperature=T, n_chains=7, seed=21, n_threads=1).run(40, burn_in=160)
+    tr = cls(target, temperature=T, n_chains=7, seed=21, n_threads=thread_count).run(
+        40, burn_in=160)
     np.testing.assert_array_equal(tr.info["samples"], ref_run.info["samples"])
     assert tr.info["step_size"] == ref_run.info["step_size"]
 
@@ -162,7 +170,7 @@ def test_same_bits_for_any_thread_count(cls, thread_count):
 @pytest.mark.parametrize("cls", [RWM, MALA, ULA, HMC])
 def test_resume_is_bit_exact(cls):
     target = _ill_conditioned(3)
-    whole = cls(target, n_chains=4, seed=3)
+    whole = cls(target, temperature=[1.0, 1.3, 0.8, 2.0], n_chains=4, seed=3)
     whole.run(0, burn_in=200)
     state = whole.get_state()
     full = whole.run(60)
@@ -232,7 +240,11 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="target_accept"):
         MALA(g, target_accept=1.5)
     with pytest.raises(ValueError, match="temperature"):
-        MALA(g, temperature=2.0)
+        MALA(g, temperature=np.inf)
+    with pytest.raises(ValueError, match="temperature"):
+        MALA(g, temperature=0.0)
+    with pytest.raises(ValueError, match="temperature"):
+        MALA(g, n_chains=3, temperature=[1.0, 2.0])
     with pytest.raises(ValueError, match="cov"):
         Gaussian(np.zeros(2), [[1.0, 2.0], [2.0, 1.0]])
     with pytest.raises(ValueError, match="kappa"):
@@ -240,8 +252,8 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="size"):
         Phi4(2)
     s = MALA(g, n_chains=2, seed=0)
-    with pytest.raises(ValueError, match="kind"):
-        s.set_state({**s.get_state(), "kind": "continuous.hmc"})
+    with pytest.raises(ValueError, match="from a HMC, not a MALA"):
+        s.set_state({**s.get_state(), "kind": "HMC"})
     with pytest.raises(ValueError, match="n_sweeps"):
         s.run(-1)
     bad = PythonTarget(lambda x: np.zeros(3), 2, grad_log_prob=lambda x: x)

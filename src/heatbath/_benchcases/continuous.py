@@ -25,6 +25,27 @@ def numpy_mala(x, step, n_steps, rng, logp_grad):
     return x
 
 
+def numpy_rwm(x, step, n_steps, rng, logp_grad):
+    """Hand-written vectorised random-walk Metropolis."""
+    lp = logp_grad(x)[0]
+    for _ in range(n_steps):
+        xp = x + step * rng.standard_normal(x.shape)
+        lpp = logp_grad(xp)[0]
+        acc = np.log(rng.random(x.shape[0])) < lpp - lp
+        x[acc], lp[acc] = xp[acc], lpp[acc]
+    return x
+
+
+def numpy_ula(x, step, n_steps, rng, logp_grad):
+    """Hand-written vectorised unadjusted Langevin."""
+    g = logp_grad(x)[1]
+    s2 = np.sqrt(2 * step)
+    for _ in range(n_steps):
+        x = x + step * g + s2 * rng.standard_normal(x.shape)
+        g = logp_grad(x)[1]
+    return x
+
+
 def gauss_logp_grad(x):
     return -0.5 * np.einsum("ij,ij->i", x, x), -x
 
@@ -68,26 +89,49 @@ def _tuned_mala(d, n, quick):
     return target, tuner.step_size
 
 
-@case("continuous", "mcmc-mala-gauss100", unit="chain-step", sides=("twin", "numpy", "blackjax"))
-def _mala(quick, n_threads):
+def _gauss100(cls, step, numpy_fn, quick, n_threads):
+    """heatbath, its twin and hand-written NumPy on the 100-d standard Gaussian (built-in)."""
     from heatbath import continuous as C
     from heatbath.reference import continuous as twin
 
     d, n, steps = 100, (50 if quick else 1000), (2 if quick else 20)
-    target, step = _tuned_mala(d, n, quick)
-    s = C.MALA(target, n_chains=n, seed=1, step_size=step, adapt=False, n_threads=n_threads)
+    target = C.Gaussian(np.zeros(d), np.ones(d))
+    s = cls(target, n_chains=n, seed=1, step_size=step, adapt=False, n_threads=n_threads)
     rng = np.random.default_rng(2)
     x0 = rng.standard_normal((n, d))
     lp0, g0 = target.log_prob_and_grad(x0[:2])
-    ones = np.ones(d)
-    sides = dict(
-        work=n * steps, title=f"MALA, {d}-d Gaussian (built-in), {n} chains, {steps} steps",
+    return x0, steps, dict(
+        work=n * steps,
+        title=f"{cls.__name__}, {d}-d Gaussian (built-in), {n} chains, {steps} steps",
         heatbath=lambda: s.run(steps, record_samples=False),
-        twin=Side(lambda: twin.run_chains(target, "mala", x0[:2], lp0, g0, s.stream_state[:2],
-                                          step, ones, 1, 1), "reference.continuous",
-                  factor=n * steps / 2),
-        numpy=Side(lambda: numpy_mala(x0.copy(), step, steps, rng, gauss_logp_grad),
-                   "hand-written NumPy MALA"))
+        twin=Side(lambda: twin.run_chains(target, cls.algorithm, x0[:2], lp0, g0,
+                                          s.stream_state[:2], step, np.ones(d), 1, 1),
+                  "reference.continuous", factor=n * steps / 2),
+        numpy=Side(lambda: numpy_fn(x0.copy(), step, steps, rng, gauss_logp_grad),
+                   f"hand-written NumPy {cls.__name__}"))
+
+
+@case("continuous", "mcmc-rwm-gauss100", unit="chain-step", sides=("twin", "numpy"))
+def _rwm(quick, n_threads):
+    from heatbath import continuous as C
+
+    return _gauss100(C.RWM, 2.38 / np.sqrt(100), numpy_rwm, quick, n_threads)[2]
+
+
+@case("continuous", "mcmc-ula-gauss100", unit="chain-step", sides=("twin", "numpy"))
+def _ula(quick, n_threads):
+    from heatbath import continuous as C
+
+    return _gauss100(C.ULA, 0.1, numpy_ula, quick, n_threads)[2]
+
+
+@case("continuous", "mcmc-mala-gauss100", unit="chain-step", sides=("twin", "numpy", "blackjax"))
+def _mala(quick, n_threads):
+    from heatbath import continuous as C
+
+    n = 50 if quick else 1000
+    step = _tuned_mala(100, n, quick)[1]
+    x0, steps, sides = _gauss100(C.MALA, step, numpy_mala, quick, n_threads)
     jax, blackjax = peer("jax"), peer("blackjax")
     if jax is not None and blackjax is not None:
         import jax.numpy as jnp

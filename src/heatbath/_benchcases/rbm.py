@@ -132,19 +132,20 @@ def _gibbs(quick, n_threads):
                 numpy=Side(lambda: block_gibbs(W, a, b, Vn, rng), "NumPy block Gibbs"))
 
 
-@case("rbm", "rbm-fit-vs-sklearn-64x256", unit="sample", sides=("sklearn",))
-def _sklearn(quick, n_threads):
-    """heatbath's fit against scikit-learn's BernoulliRBM.fit at its own shape (digits)."""
+def _sklearn_case(nh, dtype, quick, n_threads):
+    """heatbath's fit against scikit-learn's BernoulliRBM.fit at its own shape (digits):
+    64 visible, PCD-1, batch 10, 10 epochs; both fit data of ``dtype``."""
     sklearn_rbm = peer("sklearn.neural_network")
     datasets = peer("sklearn.datasets")
-    nh, epochs = (16, 1) if quick else (256, 10)
+    nh, epochs = (16, 1) if quick else (nh, 10)
     if datasets is not None:
-        X = (datasets.load_digits().data >= 8).astype(np.float64)
+        X = (datasets.load_digits().data >= 8).astype(dtype)
     else:
-        X = _data(1797, 64, np.float64)
-    model = _model(64, nh, np.float64)
+        X = _data(1797, 64, dtype)
+    model = _model(64, nh, dtype)
     sides = dict(work=epochs * X.shape[0],
-                 title=f"fit PCD-1, digits 64x{nh}, batch 10, {epochs} epochs, float64",
+                 title=f"fit PCD-1, digits 64x{nh}, batch 10, {epochs} epochs, "
+                       f"{np.dtype(dtype).name}",
                  heatbath=lambda: model.fit(X, epochs=epochs, batch_size=10, method="pcd",
                                             learning_rate=0.1, seed=0, n_threads=n_threads))
     if sklearn_rbm is not None:
@@ -152,6 +153,26 @@ def _sklearn(quick, n_threads):
             n_components=nh, n_iter=epochs, batch_size=10, learning_rate=0.1,
             random_state=0).fit(X), "sklearn BernoulliRBM")
     return sides
+
+
+@case("rbm", "rbm-fit-vs-sklearn-64x64", unit="sample", sides=("sklearn",))
+def _sklearn_64(quick, n_threads):
+    return _sklearn_case(64, np.float64, quick, n_threads)
+
+
+@case("rbm", "rbm-fit-vs-sklearn-64x64-f32", unit="sample", sides=("sklearn",))
+def _sklearn_64_f32(quick, n_threads):
+    return _sklearn_case(64, np.float32, quick, n_threads)
+
+
+@case("rbm", "rbm-fit-vs-sklearn-64x256", unit="sample", sides=("sklearn",))
+def _sklearn_256(quick, n_threads):
+    return _sklearn_case(256, np.float64, quick, n_threads)
+
+
+@case("rbm", "rbm-fit-vs-sklearn-64x256-f32", unit="sample", sides=("sklearn",))
+def _sklearn_256_f32(quick, n_threads):
+    return _sklearn_case(256, np.float32, quick, n_threads)
 
 
 def _numpy_ais(W, a, b, a0, betas, rng, n_runs=100):

@@ -6,9 +6,12 @@
 - :func:`add_deprecated`: an old flag spelling that still works for one
   release, with a one-line notice on stderr.
 - :class:`HelpFormatter`: every option's help shows its default.
+- :func:`add_dask_options` / :func:`dask_client`: ``--dask-workers N`` and
+  ``--scheduler ADDRESS`` (blocks on Dask, :mod:`heatbath.distributed`).
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -19,7 +22,8 @@ import numpy as np
 from heatbath._format import fmt, table  # noqa: F401  (re-exported for the commands)
 
 __all__ = ["CommandError", "HelpFormatter", "add_deprecated", "check_writable", "dumps",
-           "is_tty", "positive_int", "nonnegative_int", "finite_float", "temperature"]
+           "is_tty", "positive_int", "nonnegative_int", "finite_float", "temperature",
+           "add_dask_options", "dask_client"]
 
 
 class CommandError(Exception):
@@ -78,6 +82,48 @@ nonnegative_int = _number(int, "integer", lambda v: v >= 0, "an integer >= 0")
 finite_float = _number(float, "number", math.isfinite, "a finite number")
 temperature = _number(float, "temperature", lambda v: v > 0,
                       "a temperature > 0 (a number, or inf for the uniform distribution)")
+
+
+positive_float = _number(float, "number", lambda v: math.isfinite(v) and v > 0,
+                         "a number > 0")
+
+
+def add_dask_options(parser, what="chains"):
+    """``--dask-workers N``, ``--scheduler ADDRESS``, ``--scheduler-timeout`` and ``--block-size``."""
+    g = parser.add_argument_group("distributed runs (Dask; pip install 'heatbath[dask]')")
+    g.add_argument("--dask-workers", type=positive_int, default=None, metavar="N",
+                   help=f"run the {what} in blocks on a local Dask cluster of N processes "
+                        "(the same numbers as without)")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help=f"run the {what} in blocks on the Dask cluster at ADDRESS "
+                        "(tcp://host:8786)")
+    g.add_argument("--scheduler-timeout", type=positive_float, default=10.0, metavar="SECONDS",
+                   help="give up on --scheduler after this long")
+    g.add_argument("--block-size", type=positive_int, default=None,
+                   help=f"{what} per block (default: one block per worker)")
+
+
+@contextlib.contextmanager
+def dask_client(args):
+    """None without --dask-workers / --scheduler; else a checked Dask client (one-line errors)."""
+    workers, address = getattr(args, "dask_workers", None), getattr(args, "scheduler", None)
+    if workers is not None and address is not None:
+        raise CommandError("--dask-workers starts a local cluster and --scheduler joins one: "
+                           "give one of them")
+    if workers is None and address is None:
+        if getattr(args, "block_size", None) is not None:
+            raise CommandError("--block-size needs --dask-workers or --scheduler")
+        yield None
+        return
+    from heatbath.distributed import connect
+
+    with contextlib.ExitStack() as stack:
+        try:
+            client = stack.enter_context(connect(address, workers,
+                                                 timeout=args.scheduler_timeout))
+        except (ImportError, OSError, RuntimeError) as exc:
+            raise CommandError(str(exc)) from None
+        yield client
 
 
 def is_tty(args):

@@ -30,6 +30,7 @@ def add_parser(subparsers):
                    help="AIS seed; default: fresh entropy, recorded in --json output")
     p.add_argument("--n-threads", type=c.positive_int, default=None, help="default: all cores")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_dask_options(p, "AIS runs")
     c.add_deprecated(p, "--threads", "--n-threads")
     return p
 
@@ -65,7 +66,17 @@ def run(args):
         if method == "reverse_ais":
             kw["data"], kw["base_data"] = X, base
     try:
-        log_z = model.log_partition(method, **kw)
+        with c.dask_client(args) as client:
+            if client is None:
+                log_z = model.log_partition(method, **kw)
+            elif method != "ais":
+                raise c.CommandError(f"--dask-workers / --scheduler run AIS (--method ais), "
+                                     f"not {method}")
+            else:
+                from heatbath import distributed
+
+                log_z = distributed.ais(model, executor=client, block_size=args.block_size,
+                                        **kw)
     except ValueError as exc:
         if method == "exact" and "method='ais'" in str(exc):
             raise c.CommandError(str(exc).split(". Use")[0] + "; use --method ais "

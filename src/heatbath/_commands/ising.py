@@ -44,6 +44,7 @@ def add_parser(subparsers):
                    help="sweeps between checkpoints")
     p.add_argument("--resume", action="store_true",
                    help="continue from --checkpoint if it exists (bit for bit)")
+    c.add_dask_options(p, "chains")
     c.add_deprecated(p, "--sweeps", "--n-sweeps")
     c.add_deprecated(p, "--chains", "--n-chains")
     c.add_deprecated(p, "--threads", "--n-threads")
@@ -53,18 +54,27 @@ def add_parser(subparsers):
 def run(args):
     from heatbath.spin.study import run_ising
 
+    distributed = args.dask_workers is not None or args.scheduler is not None
     if args.temperatures is not None:
+        if distributed:
+            raise c.CommandError("--temperatures (replica exchange) runs in one process: "
+                                 "drop --dask-workers / --scheduler")
         return _tempering(args)
     if args.resume and args.checkpoint is None:
         raise c.CommandError("--resume needs --checkpoint PATH")
+    if distributed and args.checkpoint is not None:
+        raise c.CommandError("--checkpoint is for one-process runs; with --dask-workers or "
+                             "--scheduler a lost block is rerun by Dask")
     c.check_writable(args.checkpoint, "--checkpoint")
-    result = run_ising(args.size, dim=args.dim, temperature=args.temperature,
-                       n_sweeps=args.n_sweeps, burn_in=args.burn_in, n_chains=args.n_chains,
-                       algorithm=args.algorithm, seed=args.seed, n_threads=args.n_threads,
-                       coupling=args.coupling, field=args.field, periodic=not args.open,
-                       clusters_per_sweep=args.clusters_per_sweep, verbose=c.is_tty(args),
-                       checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                       resume=args.resume)
+    with c.dask_client(args) as client:
+        result = run_ising(args.size, dim=args.dim, temperature=args.temperature,
+                           n_sweeps=args.n_sweeps, burn_in=args.burn_in,
+                           n_chains=args.n_chains, algorithm=args.algorithm, seed=args.seed,
+                           n_threads=args.n_threads, coupling=args.coupling, field=args.field,
+                           periodic=not args.open, clusters_per_sweep=args.clusters_per_sweep,
+                           verbose=c.is_tty(args), checkpoint=args.checkpoint,
+                           checkpoint_every=args.checkpoint_every, resume=args.resume,
+                           executor=client, block_size=args.block_size)
     if not args.json:
         print(report(result))
         return 0

@@ -38,6 +38,7 @@ def add_parser(subparsers):
                    help="default: fresh entropy, recorded in --json output")
     p.add_argument("--n-threads", type=c.positive_int, default=None, help="default: all cores")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_dask_options(p, "chains (the burn-in tunes here, the recorded steps run in blocks)")
     return p
 
 
@@ -71,8 +72,19 @@ def run(args):
     sampler = cls(target, n_chains=args.n_chains, seed=args.seed, n_threads=args.n_threads,
                   step_size=args.step_size)
     t0 = time.perf_counter()
-    trace = sampler.run(args.n_steps, burn_in=args.burn_in, thin=args.thin,
-                        verbose=c.is_tty(args))
+    with c.dask_client(args) as client:
+        if client is None:
+            trace = sampler.run(args.n_steps, burn_in=args.burn_in, thin=args.thin,
+                                verbose=c.is_tty(args))
+        else:
+            from heatbath.distributed import BlockSampler
+
+            # Tuning pools every chain's acceptance: it runs here, then the frozen
+            # kernel runs in blocks (the same numbers as one local run).
+            sampler.run(0, burn_in=args.burn_in, verbose=c.is_tty(args))
+            blocks = BlockSampler.wrap(sampler, executor=client, block_size=args.block_size,
+                                       n_threads=args.n_threads)
+            trace = blocks.run(args.n_steps, thin=args.thin, verbose=c.is_tty(args))
     seconds = time.perf_counter() - t0
     s = C.summary(trace)
     samples = trace.info["samples"]

@@ -57,6 +57,7 @@ def add_parser(subparsers):
     p.add_argument("--resume", action="store_true",
                    help="continue from --checkpoint if it exists (bit for bit)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_dask_options(p, "chains (sampling and local energies; the SR solve runs here)")
     return p
 
 
@@ -68,15 +69,18 @@ def run(args):
         raise c.CommandError("--resume needs --checkpoint PATH")
     c.check_writable(args.checkpoint, "--checkpoint")
     try:
-        r = run_vmc(args.hamiltonian, args.size, args.dim, args.field, args.coupling,
-                    args.delta, args.marshall_sign, args.alpha, args.dtype, args.symmetric,
-                    s["n_samples"], args.n_chains, s["iterations"], args.optimizer,
-                    s["learning_rate"], s["diag_shift"], args.seed, args.n_threads,
-                    args.checkpoint, args.resume, args.eval_samples, verbose=c.is_tty(args),
-                    learning_rate_final=s["learning_rate_final"],
-                    diag_shift_final=s["diag_shift_final"],
-                    decay_iterations=s["decay_iterations"],
-                    final_iterations=s["final_iterations"], final_samples=s["final_samples"])
+        with c.dask_client(args) as client:
+            r = run_vmc(args.hamiltonian, args.size, args.dim, args.field, args.coupling,
+                        args.delta, args.marshall_sign, args.alpha, args.dtype, args.symmetric,
+                        s["n_samples"], args.n_chains, s["iterations"], args.optimizer,
+                        s["learning_rate"], s["diag_shift"], args.seed, args.n_threads,
+                        args.checkpoint, args.resume, args.eval_samples,
+                        verbose=c.is_tty(args), executor=client, block_size=args.block_size,
+                        learning_rate_final=s["learning_rate_final"],
+                        diag_shift_final=s["diag_shift_final"],
+                        decay_iterations=s["decay_iterations"],
+                        final_iterations=s["final_iterations"],
+                        final_samples=s["final_samples"])
     except (ValueError, TypeError, FloatingPointError) as exc:
         raise c.CommandError(str(exc)) from None
     if args.json:

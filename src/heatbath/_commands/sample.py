@@ -22,6 +22,7 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=c.nonnegative_int, default=None,
                    help="default: fresh entropy, printed so that the run can be repeated")
     p.add_argument("--n-threads", type=c.positive_int, default=None, help="default: all cores")
+    c.add_dask_options(p, "chains")
     c.add_deprecated(p, "--chains", "--n-chains")
     c.add_deprecated(p, "--steps", "--n-sweeps")
     c.add_deprecated(p, "--every", "--thin")
@@ -43,13 +44,19 @@ def run(args):
     sampler = model.gibbs_sampler(n_chains=args.n_chains, temperature=args.temperature,
                                   seed=int(seed.entropy), n_threads=args.n_threads)
     verbose = c.is_tty(args)
-    if args.thin:
-        trace = sampler.run(args.n_sweeps, burn_in=args.burn_in, thin=args.thin,
-                            record_states=True, verbose=verbose)
-        out = trace.info["states"]
-    else:
-        sampler.run(0, burn_in=args.burn_in + args.n_sweeps, verbose=verbose)
-        out = sampler.visible
+    with c.dask_client(args) as client:
+        if client is not None:
+            from heatbath.distributed import BlockSampler
+
+            sampler = BlockSampler.wrap(sampler, executor=client, block_size=args.block_size,
+                                        n_threads=args.n_threads)
+        if args.thin:
+            trace = sampler.run(args.n_sweeps, burn_in=args.burn_in, thin=args.thin,
+                                record_states=True, verbose=verbose)
+            out = trace.info["states"]
+        else:
+            out = sampler.run(0, burn_in=args.burn_in + args.n_sweeps,
+                              verbose=verbose).final_state
     atomic_write(args.out, lambda f: np.save(f, out), suffix=".npy")
     seed_text = "" if args.seed is not None else f" (seed {int(seed.entropy)}; --seed repeats it)"
     print(f"wrote {out.shape} samples to {args.out}{seed_text}")

@@ -9,6 +9,12 @@ Every chain draws from its own stream (row ``c`` of ``states``), in a fixed
 order per step: the ``d`` normals of the proposal (or momentum), then one
 uniform for the accept test (none for ULA). Sums run in coordinate order
 inside one chain, so the bits do not depend on the thread count.
+
+Temperature: chain ``c`` samples p^beta_c. The target function returns the
+untempered log p and gradient (kept in ``lp`` and ``g``); beta enters where
+they are used, as ``(step * beta) * m_i * g_i`` in the drift and
+``beta * (log p' - log p)`` in the accept test, so that beta = 1 gives the
+bits of the untempered kernel (1.0 * v == v, and step * 1.0 == step).
 """
 
 import numpy as np
@@ -18,7 +24,7 @@ from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_IsValid
 from libc.math cimport exp, log, sqrt, INFINITY, NAN
 from libc.stdint cimport int64_t, uint64_t
 
-from heatbath._random cimport rng_t, rng_load, rng_store, rng_double, rng_normal
+from heatbath._random cimport rng_t, rng_load, rng_store, rng_double, rng_normals
 from heatbath.continuous._target cimport logp_grad_t, LOGP_GRAD_CAPSULE
 
 # Algorithm codes (samplers.py maps names to these).
@@ -252,8 +258,8 @@ cdef inline double _accept_prob(double log_ratio) noexcept nogil:
 
 
 cdef void _chain(int alg, logp_grad_t fn, const void* params, Py_ssize_t d,
-                 double* x, double* lp, double* g, uint64_t* state,
-                 double step, const double* m, const double* sm, Py_ssize_t n_leap,
+                 double* x, double* lp, double* g, uint64_t* state, double beta,
+                 double step, const double* m, const double* sm, bint unit, Py_ssize_t n_leap,
                  Py_ssize_t n_steps, double* w, double* acc_prob, int64_t* n_acc,
                  Py_ssize_t thin, double* rec_x, double* rec_lp,
                  Py_ssize_t stride) noexcept nogil:
@@ -265,16 +271,24 @@ cdef void _chain(int alg, logp_grad_t fn, const void* params, Py_ssize_t d,
     cdef rng_t r
     cdef Py_ssize_t s, i, n_rec = 0
     cdef double noise = sqrt(2.0 * step)
+    cdef double drift = step * beta
+    cdef double* z = w + 2 * d
     rng_load(&r, state)
     for s in range(n_steps):
         if alg == ULA:
-            for i in range(d):
-                x[i] = x[i] + step * m[i] * g[i] + noise * sm[i] * rng_normal(&r)
+            _draw(&r, z, d)
+            if unit:
+                for i in range(d):
+                    x[i] = x[i] + drift * g[i] + noise * z[i]
+            else:
+                for i in range(d):
+                    x[i] = x[i] + drift * m[i] * g[i] + noise * sm[i] * z[i]
             lp[0] = fn(params, x, g, d)
             acc_prob[0] = acc_prob[0] + 1.0
             n_acc[0] = n_acc[0] + 1
         else:
-            _mh_step(alg, fn, params, d, x, lp, g, &r, step, m, sm, n_leap, w, acc_prob, n_acc)
+            _mh_step(alg, fn, params, d, x, lp, g, &r, beta, step, m, sm, unit, n_leap, w,
+                     acc_prob, n_acc)
         if rec_lp != NULL and (s + 1) % thin == 0:
             if rec_x != NULL:
                 for i in range(d):
@@ -284,55 +298,112 @@ cdef void _chain(int alg, logp_grad_t fn, const void* params, Py_ssize_t d,
     rng_store(&r, state)
 
 
+# Speed notes (issue 16), none of which changes a bit:
+# - the d normals of a step are drawn first, by a function of its own; the
+#   arithmetic then runs in element-wise loops that the compiler vectorises at
+#   the baseline ISA (SSE2), sums (MALA's and HMC's kinetic terms) in
+#   coordinate order as before;
+# - the draw function is called through a pointer so that the compiler does
+#   not inline it into the chain loop (there, short of registers, it kept the
+#   table addresses and the output pointer on the stack: 48 instructions per
+#   draw), and it copies the stream into a local so that the state stays in
+#   registers across the rare calls of exp/log1p of the ziggurat's slow path;
+#   it keeps no float across iterations (a float live across those calls
+#   would live on the stack: a store-to-load chain per draw);
+# - with a unit preconditioner (m = 1, the default and any untuned run) the
+#   products by m and sqrt(m) and the division by m are left out: they are
+#   exact (v * 1.0 == v, v / 1.0 == v), so the bits are those of the general
+#   loops.
+ctypedef void (*draw_t)(rng_t* r, double* z, Py_ssize_t d) noexcept nogil
+
+
+cdef void _draw_impl(rng_t* r, double* z, Py_ssize_t d) noexcept nogil:
+    cdef rng_t local = r[0]
+    rng_normals(&local, z, d)
+    r[0] = local
+
+
+cdef draw_t _draw = _draw_impl
+
+
 cdef void _mh_step(int alg, logp_grad_t fn, const void* params, Py_ssize_t d,
-                   double* x, double* lp, double* g, rng_t* rr,
-                   double step, const double* m, const double* sm, Py_ssize_t n_leap,
-                   double* w, double* acc_prob, int64_t* n_acc) noexcept nogil:
+                   double* x, double* lp, double* g, rng_t* rr, double beta,
+                   double step, const double* m, const double* sm, bint unit,
+                   Py_ssize_t n_leap, double* w, double* acc_prob,
+                   int64_t* n_acc) noexcept nogil:
     """One Metropolis-Hastings step (RWM, MALA or HMC) of one chain."""
     cdef Py_ssize_t i, l
     cdef double* xp = w
     cdef double* gp = w + d
-    cdef double* mom = w + 2 * d
-    cdef double lpp, z, fwd, rev, t, a, k0, k1
+    cdef double* mom = w + 2 * d      # HMC's momentum; the draws of RWM and MALA
+    cdef double* z = w + 2 * d
+    cdef double lpp, fwd, rev, t, a, k0, k1
     cdef double noise = sqrt(2.0 * step)
-    cdef double half = 0.5 * step
+    cdef double drift = step * beta          # tempered drift (== step at beta = 1)
+    cdef double half = (0.5 * step) * beta   # tempered half kick (== 0.5 step at beta = 1)
     if alg == RWM:
-        for i in range(d):
-            xp[i] = x[i] + step * sm[i] * rng_normal(rr)
+        _draw(rr, z, d)
+        if unit:
+            for i in range(d):
+                xp[i] = x[i] + step * z[i]
+        else:
+            for i in range(d):
+                xp[i] = x[i] + step * sm[i] * z[i]
         lpp = fn(params, xp, gp, d)
-        a = _accept_prob(lpp - lp[0])
+        a = _accept_prob(beta * (lpp - lp[0]))
     elif alg == MALA:
+        _draw(rr, z, d)
         fwd = 0.0
-        for i in range(d):
-            z = rng_normal(rr)
-            fwd = fwd + z * z
-            xp[i] = x[i] + step * m[i] * g[i] + noise * sm[i] * z
+        if unit:
+            for i in range(d):
+                fwd = fwd + z[i] * z[i]
+                xp[i] = x[i] + drift * g[i] + noise * z[i]
+        else:
+            for i in range(d):
+                fwd = fwd + z[i] * z[i]
+                xp[i] = x[i] + drift * m[i] * g[i] + noise * sm[i] * z[i]
         lpp = fn(params, xp, gp, d)
         rev = 0.0
-        for i in range(d):
-            t = x[i] - xp[i] - step * m[i] * gp[i]
-            rev = rev + t * t / m[i]
-        a = _accept_prob(lpp - lp[0] - rev / (4.0 * step) + 0.5 * fwd)
+        if unit:
+            for i in range(d):
+                t = x[i] - xp[i] - drift * gp[i]
+                rev = rev + t * t
+        else:
+            for i in range(d):
+                t = x[i] - xp[i] - drift * m[i] * gp[i]
+                rev = rev + t * t / m[i]
+        a = _accept_prob(beta * (lpp - lp[0]) - rev / (4.0 * step) + 0.5 * fwd)
     else:  # HMC: p ~ N(0, diag(1/m)), kinetic energy sum m p^2 / 2
+        _draw(rr, mom, d)
         k0 = 0.0
         for i in range(d):
-            z = rng_normal(rr)
-            k0 = k0 + z * z
-            mom[i] = z / sm[i]
+            k0 = k0 + mom[i] * mom[i]
             xp[i] = x[i]
             gp[i] = g[i]
+        if not unit:
+            for i in range(d):
+                mom[i] = mom[i] / sm[i]
         lpp = lp[0]
         for l in range(n_leap):
-            for i in range(d):
-                mom[i] = mom[i] + half * gp[i]
-                xp[i] = xp[i] + step * m[i] * mom[i]
+            if unit:
+                for i in range(d):
+                    mom[i] = mom[i] + half * gp[i]
+                    xp[i] = xp[i] + step * mom[i]
+            else:
+                for i in range(d):
+                    mom[i] = mom[i] + half * gp[i]
+                    xp[i] = xp[i] + step * m[i] * mom[i]
             lpp = fn(params, xp, gp, d)
             for i in range(d):
                 mom[i] = mom[i] + half * gp[i]
         k1 = 0.0
-        for i in range(d):
-            k1 = k1 + m[i] * mom[i] * mom[i]
-        a = _accept_prob((lpp - 0.5 * k1) - (lp[0] - 0.5 * k0))
+        if unit:
+            for i in range(d):
+                k1 = k1 + mom[i] * mom[i]
+        else:
+            for i in range(d):
+                k1 = k1 + m[i] * mom[i] * mom[i]
+        a = _accept_prob((beta * lpp - 0.5 * k1) - (beta * lp[0] - 0.5 * k0))
     acc_prob[0] = acc_prob[0] + a
     if rng_double(rr) < a:
         for i in range(d):
@@ -347,6 +418,7 @@ def run_chains(CTarget t, int algorithm,
                double[::1] lp,            # IN/OUT (n_chains,) log densities at x
                double[:, ::1] g,          # IN/OUT (n_chains, dim) gradients at x
                uint64_t[:, ::1] states,   # IN/OUT stream states
+               const double[::1] beta,    # IN (n_chains,) inverse temperatures (finite T)
                double step,
                const double[::1] inv_mass,   # IN (dim,) diagonal preconditioner m
                Py_ssize_t n_leapfrog,
@@ -363,6 +435,7 @@ def run_chains(CTarget t, int algorithm,
     cdef logp_grad_t fn = t.fn
     cdef const void* params = t.params
     cdef double[::1] sm = np.sqrt(np.asarray(inv_mass))
+    cdef bint unit = bool((np.asarray(inv_mass) == 1.0).all())
     cdef Py_ssize_t n_chains = x.shape[0]
     cdef double* rx = NULL
     cdef double* rl = NULL
@@ -371,8 +444,8 @@ def run_chains(CTarget t, int algorithm,
         if rec_x.shape[0] > 0:
             rx = &rec_x[0, 0, 0]
     for c in prange(n_chains, schedule="static", num_threads=n_threads, nogil=True):
-        _chain(algorithm, fn, params, d, &x[c, 0], &lp[c], &g[c, 0], &states[c, 0],
-               step, &inv_mass[0], &sm[0], n_leapfrog, n_steps, &work[c, 0],
+        _chain(algorithm, fn, params, d, &x[c, 0], &lp[c], &g[c, 0], &states[c, 0], beta[c],
+               step, &inv_mass[0], &sm[0], unit, n_leapfrog, n_steps, &work[c, 0],
                &acc_prob[c], &n_accepted[c], thin,
                (rx + c * d) if rx != NULL else NULL, (rl + c) if rl != NULL else NULL,
                n_chains)

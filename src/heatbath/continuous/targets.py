@@ -75,6 +75,21 @@ class Target:
     def __repr__(self):
         return f"{type(self).__name__}(dim={self.dim})"
 
+    # Pickling (heatbath.distributed sends targets to other processes): the compiled
+    # target is a C pointer, so it is left out and rebuilt from the attributes by
+    # ``_compile`` (which every built-in target has; a CythonTarget cannot travel).
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if state.pop("_ctarget", None) is not None and not hasattr(self, "_compile"):
+            raise TypeError(f"a {type(self).__name__} holds a compiled function from a capsule "
+                            "and cannot be sent to another process")
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if hasattr(self, "_compile"):
+            self._ctarget = self._compile()
+
 
 class PythonTarget(Target):
     """A target given as Python callables vectorised over chains.
@@ -204,13 +219,16 @@ class Gaussian(Target):
             raise ValueError("cov must be positive definite") from None
         self.dim, self.mean, self.cov = d, mean.copy(), cov.copy()
         self.variance = np.diag(cov).copy()
-        if np.count_nonzero(cov - np.diag(np.diag(cov))) == 0:
-            self._ctarget = _builtin("gauss_diag", d, np.concatenate([mean, 1 / np.diag(cov)]))
-        else:
+        if np.count_nonzero(cov - np.diag(np.diag(cov))) != 0:
             prec = np.linalg.inv(cov)
-            prec = 0.5 * (prec + prec.T)
-            self.precision = prec
-            self._ctarget = _builtin("gauss_full", d, np.concatenate([mean, prec.ravel()]))
+            self.precision = 0.5 * (prec + prec.T)
+        self._ctarget = self._compile()
+
+    def _compile(self):
+        d, mean, cov = self.dim, self.mean, self.cov
+        if np.count_nonzero(cov - np.diag(np.diag(cov))) == 0:
+            return _builtin("gauss_diag", d, np.concatenate([mean, 1 / np.diag(cov)]))
+        return _builtin("gauss_full", d, np.concatenate([mean, self.precision.ravel()]))
 
     def sample(self, n, seed=None):
         """Exact draws (n, dim) with numpy (for tests)."""
@@ -255,9 +273,13 @@ class GaussianMixture(Target):
         self.dim, self.weights, self.means, self.sigmas = d, w, mu.copy(), s.copy()
         self.mean = w @ mu
         self.variance = w @ (s**2 + mu**2) - self.mean**2
+        self._ctarget = self._compile()
+
+    def _compile(self):
+        w, mu, s = self.weights, self.means, self.sigmas
         a = np.log(w) - np.log(s).sum(axis=1)
-        self._ctarget = _builtin("mixture", d, np.concatenate([a, mu.ravel(), (1 / s**2).ravel()]),
-                                 k=k)
+        return _builtin("mixture", self.dim, np.concatenate([a, mu.ravel(), (1 / s**2).ravel()]),
+                        k=mu.shape[0])
 
     def convolved(self, sigma):
         """This mixture convolved with N(0, sigma^2 I): the noised density of a VE diffusion."""
@@ -308,7 +330,10 @@ class DoubleWell(Target):
         m = np.trapezoid(grid * dens, grid)
         v = np.trapezoid((grid - m) ** 2 * dens, grid)
         self.mean, self.variance = np.full(self.dim, m), np.full(self.dim, v)
-        self._ctarget = _builtin("double_well", self.dim, s0=self.barrier, s1=self.tilt)
+        self._ctarget = self._compile()
+
+    def _compile(self):
+        return _builtin("double_well", self.dim, s0=self.barrier, s1=self.tilt)
 
     def _grid(self, n=200_001):
         grid = np.linspace(-6, 6, n)
@@ -358,8 +383,11 @@ class Phi4(Target):
         if self.lam == 0:
             self.mean = np.zeros(self.dim)
             self.variance = np.full(self.dim, self.exact_phi2())
-        self._ctarget = _builtin("phi4", self.dim, nb=self.neighbours, k=2 * self.lattice_dim,
-                                 s0=self.kappa, s1=self.lam)
+        self._ctarget = self._compile()
+
+    def _compile(self):
+        return _builtin("phi4", self.dim, nb=self.neighbours, k=2 * self.lattice_dim,
+                        s0=self.kappa, s1=self.lam)
 
     def _free_propagator(self):
         if self.lam != 0:
@@ -400,7 +428,12 @@ class RBMMarginal(Target):
         if a.size != d or b.size != k:
             raise ValueError(f"visible_bias must have {d} entries and hidden_bias {k}")
         self.dim, self.weights, self.visible_bias, self.hidden_bias = d, W, a, b
-        self._ctarget = _builtin("rbm_marginal", d, np.concatenate([a, b, W.ravel()]), k=k)
+        self._ctarget = self._compile()
+
+    def _compile(self):
+        W, a, b = self.weights, self.visible_bias, self.hidden_bias
+        return _builtin("rbm_marginal", self.dim, np.concatenate([a, b, W.ravel()]),
+                        k=W.shape[1])
 
     @classmethod
     def from_rbm(cls, rbm):

@@ -69,7 +69,8 @@ def run_vmc(hamiltonian="tfim", size=20, dim=1, field=1.0, coupling=1.0, delta=1
             learning_rate_final=RECIPE["learning_rate_final"],
             diag_shift_final=RECIPE["diag_shift_final"],
             decay_iterations=RECIPE["decay_iterations"],
-            final_iterations=RECIPE["final_iterations"], final_samples=RECIPE["final_samples"]):
+            final_iterations=RECIPE["final_iterations"], final_samples=RECIPE["final_samples"],
+            executor=None, block_size=None):
     """Optimise, evaluate and compare; returns a dict (the ``--json`` object).
 
     The defaults are :data:`RECIPE`: SR with step 0.05 (NetKet's learning rate
@@ -77,6 +78,10 @@ def run_vmc(hamiltonian="tfim", size=20, dim=1, field=1.0, coupling=1.0, delta=1
     ``decay_iterations`` = 600, 600 iterations of 1008 samples. ``learning_rate_final``
     decays the step the same way; ``final_iterations`` > 0 adds a second phase
     at the final values with ``final_samples`` per iteration.
+
+    With ``executor`` (an Executor or a Dask client) the chains sample in
+    blocks of ``block_size`` on it and the SR solve runs here
+    (:func:`heatbath.distributed.distribute_vmc`): the same numbers.
 
     Keys: ``energy``, ``energy_stderr``, ``energy_variance`` (of the separate
     evaluation), ``exact_energy`` and ``relative_error`` (or None),
@@ -107,6 +112,10 @@ def run_vmc(hamiltonian="tfim", size=20, dim=1, field=1.0, coupling=1.0, delta=1
               seed=seed, n_threads=n_threads)
     if resume and checkpoint is not None and os.path.exists(checkpoint):
         vmc.load_checkpoint(checkpoint)
+    if executor is not None:
+        from heatbath.distributed import distribute_vmc
+
+        distribute_vmc(vmc, executor, block_size=block_size)
     total = iterations + final_iterations
     todo = max(0, total - vmc.iteration)
     t0 = time.perf_counter()

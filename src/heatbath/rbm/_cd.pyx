@@ -45,11 +45,26 @@ cdef extern from *:
     #include <stdint.h>
     #include <string.h>
 
+    /* Runtime dispatch (x86-64 Linux, glibc): the sigmoid and the row sums are
+       compiled twice, for the baseline ISA and for AVX2 (4 doubles or 8 floats a
+       vector instead of 2 or 4), and the loader picks the one the CPU runs (an
+       ifunc). Element-wise operations in the same order, no multiply-add
+       (-ffp-contract=off, and the avx2 target has no FMA): both give the same bits.
+       Measured with callgrind at 64 x 64, float64, PCD-1, batch 10: row sums 91k ->
+       56k and sigmoid 74k -> 27k instructions per update. The update is not cloned:
+       its AVX2 clone (out of line, spilling its accumulators) took 125k against
+       about 95k inlined at the baseline. */
+    #if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && !defined(HB_NO_CLONES)
+    #define HB_CLONES __attribute__((target_clones("avx2", "default")))
+    #else
+    #define HB_CLONES
+    #endif
+
     /* x[i] = 1 / (1 + exp(-x[i])).  exp(t) = 2^m (q + p) / (q - p) with
        t = m ln2 + r, |r| <= ln2 / 2 (Cephes exp.c); the sigmoid is then
        (q - p) / ((q - p) + 2^m (q + p)), one division. 2^m is added to the
        exponent bits: m sits in the low bits of k = t log2(e) + 1.5 2^52. */
-    static void hb_sigmoid_d(double *restrict x, Py_ssize_t n) {
+    HB_CLONES static void hb_sigmoid_d(double *restrict x, Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) {
             double t = -x[i];
             t = t < -700.0 ? -700.0 : t;
@@ -75,7 +90,7 @@ cdef extern from *:
     /* float: Cephes expf (degree-5 polynomial), 1 / (1 + e). The constants are
        double literals rounded to float, as numpy.float32(constant) rounds them. */
     #define HBF(c) ((float)(c))
-    static void hb_sigmoid_f(float *restrict x, Py_ssize_t n) {
+    HB_CLONES static void hb_sigmoid_f(float *restrict x, Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) {
             float t = -x[i];
             t = t < HBF(-87.0) ? HBF(-87.0) : t;
@@ -100,7 +115,7 @@ cdef extern from *:
        blocks of BLK columns held in registers across the rows (each element still
        sees bias, then the rows in the order of idx). */
     #define HB_ROWS(T, NAME, BLK)                                                         \\
-    static void NAME(T *restrict out, const T *restrict bias, const T *restrict W,       \\
+    HB_CLONES static void NAME(T *restrict out, const T *restrict bias, const T *restrict W,       \\
                      const Py_ssize_t *restrict idx, Py_ssize_t m, const T *restrict s,   \\
                      Py_ssize_t n) {                                                      \\
         Py_ssize_t j0 = 0;                                                                \\

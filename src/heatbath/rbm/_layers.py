@@ -158,6 +158,16 @@ SMALL_PRODUCT = 1 << 21
 #: parts of at most this many rows or columns (fixed by the shapes alone).
 BLOCK = 2048
 
+#: Rows per BLAS call where each row must get the same bits whatever rows share
+#: the call: OpenBLAS sums a row of a product differently by the number of rows
+#: and the row's place among them, so rows go in fixed tiles counted from row 0,
+#: and blocks that start at a multiple of the tile reproduce the whole run
+#: (heatbath.distributed). AIS runs go in tiles of ROW_TILE, Gibbs chains in
+#: tiles of GIBBS_TILE (larger: many chains of a small model would otherwise pay
+#: the per-call overhead many times per step).
+ROW_TILE = 128
+GIBBS_TILE = 1024
+
 
 def _cuts(n, size, even):
     count = -(-n // size)
@@ -180,7 +190,7 @@ def _operand(X):
     return X, False, max(1, X.shape[1])
 
 
-def matmul(A, B, n_threads=1, out=None, alpha=1.0, beta=0.0):
+def matmul(A, B, n_threads=1, out=None, alpha=1.0, beta=0.0, row_tile=None):
     """``A @ B`` (2-D, one float dtype), the same bits for any ``n_threads``.
 
     One BLAS call per output block; the blocks are fixed by the shapes (the
@@ -189,6 +199,8 @@ def matmul(A, B, n_threads=1, out=None, alpha=1.0, beta=0.0):
     (:mod:`heatbath.rbm._blas`). BLAS itself is kept on one thread.
     With ``alpha`` and ``beta`` it is BLAS's ``out = alpha A @ B + beta out``
     (``out`` given, C-contiguous, of the product's dtype), one pass over ``out``.
+    With ``row_tile``, rows go in tiles of that many from row 0, each a product
+    of its own (see :data:`ROW_TILE`).
     """
     dt = np.result_type(A, B)
     A = np.asarray(A, dtype=dt)
@@ -199,6 +211,10 @@ def matmul(A, B, n_threads=1, out=None, alpha=1.0, beta=0.0):
         if beta != 0.0:
             raise ValueError("matmul: beta != 0 needs out")
         out = np.empty((M, N), dtype=dt)
+    if row_tile is not None and M > row_tile:
+        for a in range(0, M, row_tile):
+            matmul(A[a:a + row_tile], B, n_threads, out[a:a + row_tile], alpha, beta)
+        return out
     if dt not in (np.float32, np.float64) or min(M, N, K) == 0:
         if beta == 0.0:
             np.matmul(A, B, out=out)

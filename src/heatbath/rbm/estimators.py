@@ -35,12 +35,12 @@ from heatbath import _random
 from heatbath._openmp import effective_n_threads
 from heatbath._sampler import progress
 from heatbath._validation import MAX_ELEMENTS, check_int, check_real_array
-from heatbath.rbm._layers import (_row_blocks, matmul, run_parallel, sample_,
+from heatbath.rbm._layers import (ROW_TILE, _row_blocks, matmul, run_parallel, sample_,
                                   single_threaded_blas)
 from heatbath.rbm.units import Bernoulli, Gaussian, Poisson, Softmax, softplus
 
 __all__ = ["Estimate", "MAX_EXACT_STATES", "exact_log_partition", "ais", "reverse_ais",
-           "ais_schedule", "log_likelihood", "pseudo_likelihood"]
+           "ais_schedule", "base_rate_bias", "log_likelihood", "pseudo_likelihood"]
 
 #: The most states :func:`exact_log_partition` enumerates (25 binary units).
 MAX_EXACT_STATES = 2**25
@@ -64,6 +64,10 @@ class Estimate(float):
     n_runs, n_betas : int
     log_weights : ndarray or None
         Log importance weights of the runs (AIS methods).
+    base_log_z : float or None
+        Exact log Z of the base-rate model (AIS methods): with ``log_weights``
+        it makes the estimate, so that :meth:`concatenate` can join blocks of
+        runs.
 
     Examples
     --------
@@ -74,10 +78,11 @@ class Estimate(float):
     """
 
     def __new__(cls, value, stderr=0.0, ess=float("nan"), method="exact", n_runs=0,
-                n_betas=0, log_weights=None):
+                n_betas=0, log_weights=None, base_log_z=None):
         obj = super().__new__(cls, value)
         obj.stderr, obj.ess, obj.method = float(stderr), float(ess), method
         obj.n_runs, obj.n_betas, obj.log_weights = int(n_runs), int(n_betas), log_weights
+        obj.base_log_z = base_log_z
         return obj
 
     def __repr__(self):
@@ -85,7 +90,45 @@ class Estimate(float):
 
     def __reduce__(self):
         return (Estimate, (float(self), self.stderr, self.ess, self.method, self.n_runs,
-                           self.n_betas, self.log_weights))
+                           self.n_betas, self.log_weights, self.base_log_z))
+
+    @classmethod
+    def concatenate(cls, estimates):
+        """Join AIS estimates made of disjoint blocks of runs into the estimate of all the runs.
+
+        The blocks must come from the same model, base-rate biases and
+        schedule (so the same ``base_log_z`` and ``n_betas``), in the order of
+        their runs; the result equals, bit for bit, one call that ran every
+        run (:mod:`heatbath.distributed` relies on it).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heatbath import RBM
+        >>> from heatbath.rbm.estimators import Estimate, ais
+        >>> rbm = RBM(6, 3, seed=0)
+        >>> ss = np.random.SeedSequence(5)
+        >>> whole = ais(rbm, n_runs=4, n_betas=50, seed=5)
+        >>> parts = [ais(rbm, n_runs=2, n_betas=50, seed=np.random.SeedSequence(
+        ...     ss.entropy, n_children_spawned=k)) for k in (0, 2)]
+        >>> float(Estimate.concatenate(parts)) == float(whole)
+        True
+        """
+        estimates = list(estimates)
+        if not estimates or not all(isinstance(e, Estimate) for e in estimates):
+            raise TypeError("estimates must be a non-empty sequence of Estimate objects")
+        first = estimates[0]
+        for e in estimates:
+            if e.method not in ("ais", "reverse_ais") or e.log_weights is None \
+                    or e.base_log_z is None:
+                raise ValueError(f"only AIS estimates with their log weights join; got a "
+                                 f"{e.method!r} estimate")
+            if (e.method, e.n_betas, e.base_log_z) != (first.method, first.n_betas,
+                                                       first.base_log_z):
+                raise ValueError("the estimates differ in method, n_betas or base model: they "
+                                 "are not blocks of one AIS run")
+        log_w = np.concatenate([np.asarray(e.log_weights, dtype=float) for e in estimates])
+        return _estimate(first.method, first.base_log_z, log_w, first.n_betas)
 
 
 # -- exact enumeration -------------------------------------------------------
@@ -231,7 +274,10 @@ class _Path:
         independent, so the split changes no number).
         """
         m_new, m_old = self.a0 + new * self.da, self.a0 + old * self.da
-        out = v @ (m_new - m_old)
+        # A row-wise sum, not v @ (...): BLAS gemv sums a row differently by its
+        # position (vector body or tail), and runs split in blocks over workers
+        # must give each run the same bits (heatbath.distributed).
+        out = np.multiply(v, m_new - m_old).sum(axis=1)
         if self.gaussian:
             out -= 0.5 * (m_new @ m_new - m_old @ m_old)
         hidden = self.model.hidden
@@ -250,11 +296,11 @@ class _Path:
         ones = np.ones(v.shape[0])
         x = np.ascontiguousarray((beta * (self.b + c)).astype(dt))
         sample_(x, h, m.hidden, ones, streams, self.n_threads)
-        x = matmul(h, self.W.T, self.n_threads)
+        x = matmul(h, self.W.T, self.n_threads, row_tile=ROW_TILE)
         x *= dt.type(beta)
         x += (self.a0 + beta * self.da).astype(dt)
         sample_(x, v, m.visible, ones, streams, self.n_threads)
-        return matmul(v, self.W, self.n_threads)
+        return matmul(v, self.W, self.n_threads, row_tile=ROW_TILE)
 
 
 def _summary(log_w):
@@ -266,7 +312,27 @@ def _summary(log_w):
     return float(logsumexp(log_w) - np.log(n)), float(stderr), float(r.sum() ** 2 / (r @ r))
 
 
-def _base_bias(model, data):
+def _estimate(method, log_z0, log_w, n_betas):
+    """The Estimate of log Z from the runs' log weights (AIS: low; reverse AIS: high)."""
+    value, stderr, ess = _summary(log_w)
+    log_z = log_z0 + value if method == "ais" else log_z0 - value
+    return Estimate(log_z, stderr, ess, method, log_w.size, n_betas, log_w, base_log_z=log_z0)
+
+
+def base_rate_bias(model, data=None):
+    """Visible biases of the AIS base-rate model: matched to ``data``'s unit means.
+
+    Without data they are the model's own visible biases. :func:`ais` computes
+    them from ``data``; pass them as ``base_bias`` to avoid shipping the data
+    (as :func:`heatbath.distributed.ais` does).
+
+    Examples
+    --------
+    >>> from heatbath import RBM
+    >>> from heatbath.rbm.estimators import base_rate_bias
+    >>> base_rate_bias(RBM(2, 1), [[1, 0], [1, 0], [1, 1]]).round(3)
+    array([ 1.946, -0.511])
+    """
     if data is None:
         return model.visible_bias.astype(float)
     V = model._check_layer(data, "visible", "data")
@@ -274,7 +340,7 @@ def _base_bias(model, data):
 
 
 def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=None,
-        n_threads=None, verbose=False):
+        n_threads=None, verbose=False, *, base_bias=None):
     """log Z by annealed importance sampling from a base-rate model.
 
     Parameters
@@ -293,6 +359,9 @@ def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=No
         BLAS threads for the products (the result does not depend on it).
     verbose : bool
         Progress bar.
+    base_bias : array_like (n_visible,), optional
+        The base model's visible biases, instead of ``data``
+        (:func:`base_rate_bias`).
 
     Returns
     -------
@@ -314,7 +383,16 @@ def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=No
         raise ValueError("n_runs is too large for this model")
     betas = ais_schedule(n_betas, schedule)
     n_threads = effective_n_threads(n_threads)
-    path = _Path(model, _base_bias(model, data), n_threads)
+    if base_bias is None:
+        base_bias = base_rate_bias(model, data)
+    elif data is not None:
+        raise ValueError("give data or base_bias, not both")
+    else:
+        base_bias = check_real_array(base_bias, "base_bias", ndim=1).astype(float)
+        if base_bias.shape != (model.n_visible,):
+            raise ValueError(f"base_bias must have shape ({model.n_visible},), got "
+                             f"{base_bias.shape}")
+    path = _Path(model, base_bias, n_threads)
     dt = model.dtype
     streams = _random.spawn_states(seed, n_runs)
     v = np.empty((n_runs, model.n_visible), dtype=dt)
@@ -325,14 +403,13 @@ def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=No
     log_w = np.zeros(n_runs)
     with progress(verbose, betas.size - 1, unit="beta", desc="AIS") as bar, \
             single_threaded_blas(), np.errstate(over="ignore"):
-        c = matmul(v, path.W, n_threads)
+        c = matmul(v, path.W, n_threads, row_tile=ROW_TILE)
         for k in range(1, betas.size):
             log_w += path.increment(betas[k], betas[k - 1], v, c)
             if k < betas.size - 1:
                 c = path.gibbs(betas[k], v, c, h, streams)
             bar.update(1)
-    value, stderr, ess = _summary(log_w)
-    return Estimate(path.log_z0 + value, stderr, ess, "ais", n_runs, betas.size, log_w)
+    return _estimate("ais", path.log_z0, log_w, betas.size)
 
 
 def _reverse_runs(model, V, betas, base, seed, n_threads, verbose):
@@ -345,7 +422,7 @@ def _reverse_runs(model, V, betas, base, seed, n_threads, verbose):
     log_w = np.zeros(V.shape[0])
     with progress(verbose, betas.size - 1, unit="beta", desc="reverse AIS") as bar, \
             single_threaded_blas(), np.errstate(over="ignore"):
-        c = matmul(v, path.W, n_threads)
+        c = matmul(v, path.W, n_threads, row_tile=ROW_TILE)
         for k in range(betas.size - 1, 0, -1):
             c = path.gibbs(betas[k], v, c, h, streams)
             log_w += path.increment(betas[k - 1], betas[k], v, c)
@@ -398,12 +475,10 @@ def reverse_ais(model, data, n_runs=None, n_betas=10000, schedule="sigmoid", bas
                 V.shape[0], n_runs, replace=False)
             V = V[np.sort(rows)]
     betas = ais_schedule(n_betas, schedule)
-    base = _base_bias(model, V if base_data is None else base_data)
+    base = base_rate_bias(model, V if base_data is None else base_data)
     path, log_w = _reverse_runs(model, V, betas, base, run_seed,
                                 effective_n_threads(n_threads), verbose)
-    value, stderr, ess = _summary(log_w)
-    return Estimate(path.log_z0 - value, stderr, ess, "reverse_ais", V.shape[0], betas.size,
-                    log_w)
+    return _estimate("reverse_ais", path.log_z0, log_w, betas.size)
 
 
 def log_likelihood(model, X, method="exact", **kwargs):
@@ -448,7 +523,7 @@ def log_likelihood(model, X, method="exact", **kwargs):
     if kwargs:
         raise TypeError(f"unexpected arguments for reverse_ais: {sorted(kwargs)}")
     betas = ais_schedule(n_betas, schedule)
-    base = _base_bias(model, V if base_data is None else base_data)
+    base = base_rate_bias(model, V if base_data is None else base_data)
     path, log_w = _reverse_runs(model, V, betas, base, seed, effective_n_threads(n_threads),
                                 verbose)
     per_row = neg_free - path.log_z0 + log_w

@@ -10,7 +10,8 @@ from heatbath._openmp import effective_n_threads
 from heatbath._sampler import Sampler
 from heatbath._validation import (MAX_ELEMENTS, check_2d, check_int, check_real_array,
                                   check_temperature)
-from heatbath.rbm._layers import matmul, means_, preactivation, sample_, single_threaded_blas
+from heatbath.rbm._layers import (GIBBS_TILE, matmul, means_, preactivation, sample_,
+                                  single_threaded_blas)
 from heatbath.rbm.units import Gaussian, as_unit, check_joint
 
 __all__ = ["RBM", "GibbsSampler"]
@@ -660,9 +661,10 @@ class GibbsSampler(Sampler):
         k = 0
         with single_threaded_blas():
             for t in range(burn_in + n_sweeps):
-                model._gibbs_step(self._v, self._h, self._beta, self._streams, n_threads)
+                self._step(n_threads)
                 if t >= burn_in and (t - burn_in + 1) % thin == 0:
-                    free[k] = model.free_energy(self._v, n_threads=n_threads)
+                    for r in self._tiles():
+                        free[k, r] = model.free_energy(self._v[r], n_threads=n_threads)
                     k += 1
         steps = np.full(self.n_chains, (burn_in + n_sweeps) * model.n_visible, dtype=np.int64)
         # Gibbs updates are always accepted.
@@ -683,9 +685,19 @@ class GibbsSampler(Sampler):
         with self._guard():
             n_threads = self.n_threads if n_threads is None else n_threads
             with single_threaded_blas():
-                self.model._gibbs_step(self._v, self._h, self._beta, self._streams,
-                                       effective_n_threads(n_threads))
+                self._step(effective_n_threads(n_threads))
             self.n_sweeps_done += 1
+
+    def _tiles(self):
+        # Chains in fixed tiles of GIBBS_TILE (each its own BLAS products): a chain's
+        # bits do not depend on how many chains the sampler has, so blocks of
+        # chains on several workers give the same bits (heatbath.distributed).
+        return [slice(a, a + GIBBS_TILE) for a in range(0, self.n_chains, GIBBS_TILE)]
+
+    def _step(self, n_threads):
+        for r in self._tiles():
+            self.model._gibbs_step(self._v[r], self._h[r], self._beta[r], self._streams[r],
+                                   n_threads)
 
 
 def _register():

@@ -94,15 +94,20 @@ def _accept_prob(log_ratio):
     return math.exp(log_ratio)
 
 
-def run_chains(target, algorithm, x, lp, g, states, step, inv_mass, n_leapfrog, n_steps):
-    """Twin of ``_kernels.run_chains``: returns (x, lp, g, states, acc_prob, n_accepted)."""
+def run_chains(target, algorithm, x, lp, g, states, step, inv_mass, n_leapfrog, n_steps,
+               beta=None):
+    """Twin of ``_kernels.run_chains``: returns (x, lp, g, states, acc_prob, n_accepted).
+
+    ``beta`` (n_chains,): inverse temperatures (default 1); chain c samples p^beta_c.
+    """
     fn, t = _spec(target)
     r, k, w, f = _ziggurat_tables("normal")
     tab = (r, [int(v) for v in k], list(w), list(f))
     m = [float(v) for v in inv_mass]
     sm = [math.sqrt(v) for v in m]
-    noise, half = math.sqrt(2.0 * step), 0.5 * step
+    noise = math.sqrt(2.0 * step)
     gens = bit_generators(states)
+    betas = [1.0] * len(gens) if beta is None else [float(b) for b in beta]
     X, LP, G = np.array(x, dtype=float), np.array(lp, dtype=float), np.array(g, dtype=float)
     acc = np.zeros(len(gens))
     nacc = np.zeros(len(gens), dtype=np.int64)
@@ -112,10 +117,12 @@ def run_chains(target, algorithm, x, lp, g, states, step, inv_mass, n_leapfrog, 
             return int(bg.random_raw())
         xc, gc, lc = X[c].tolist(), G[c].tolist(), float(LP[c])
         ap, na = 0.0, 0
+        b = betas[c]
+        drift, half = step * b, (0.5 * step) * b
         for _ in range(n_steps):
             if algorithm == "ula":
                 for i in range(d):
-                    xc[i] = xc[i] + step * m[i] * gc[i] + noise * sm[i] * _normal(draw, *tab)
+                    xc[i] = xc[i] + drift * m[i] * gc[i] + noise * sm[i] * _normal(draw, *tab)
                 lc, gc = fn(t, xc)
                 ap, na = ap + 1.0, na + 1
                 continue
@@ -124,19 +131,19 @@ def run_chains(target, algorithm, x, lp, g, states, step, inv_mass, n_leapfrog, 
                 for i in range(d):
                     xp[i] = xc[i] + step * sm[i] * _normal(draw, *tab)
                 lpp, gp = fn(t, xp)
-                a = _accept_prob(lpp - lc)
+                a = _accept_prob(b * (lpp - lc))
             elif algorithm == "mala":
                 fwd = 0.0
                 for i in range(d):
                     z = _normal(draw, *tab)
                     fwd = fwd + z * z
-                    xp[i] = xc[i] + step * m[i] * gc[i] + noise * sm[i] * z
+                    xp[i] = xc[i] + drift * m[i] * gc[i] + noise * sm[i] * z
                 lpp, gp = fn(t, xp)
                 rev = 0.0
                 for i in range(d):
-                    tt = xc[i] - xp[i] - step * m[i] * gp[i]
+                    tt = xc[i] - xp[i] - drift * m[i] * gp[i]
                     rev = rev + tt * tt / m[i]
-                a = _accept_prob(lpp - lc - rev / (4.0 * step) + 0.5 * fwd)
+                a = _accept_prob(b * (lpp - lc) - rev / (4.0 * step) + 0.5 * fwd)
             else:
                 k0, mom = 0.0, [0.0] * d
                 for i in range(d):
@@ -154,7 +161,7 @@ def run_chains(target, algorithm, x, lp, g, states, step, inv_mass, n_leapfrog, 
                 k1 = 0.0
                 for i in range(d):
                     k1 = k1 + m[i] * mom[i] * mom[i]
-                a = _accept_prob((lpp - 0.5 * k1) - (lc - 0.5 * k0))
+                a = _accept_prob((b * lpp - 0.5 * k1) - (b * lc - 0.5 * k0))
             ap = ap + a
             if (draw() >> 11) * _TWO53 < a:
                 xc, gc, lc = list(xp), list(gp), lpp

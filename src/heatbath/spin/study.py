@@ -270,22 +270,6 @@ def _settings(**kw):
     return {k: str(v) for k, v in kw.items()}
 
 
-def _trace_state(trace):
-    return {"observables": trace.observables, "counts": trace.counts,
-            "acceptance_rate": trace.acceptance_rate, "final_state": trace.final_state,
-            "temperature": trace.temperature, "n_units": trace.n_units}
-
-
-def _trace_from_state(state):
-    from heatbath.diagnostics import Trace
-
-    counts = {k: np.asarray(v) for k, v in state["counts"].items()}
-    rate = None if "attempted" in counts else np.asarray(state["acceptance_rate"])
-    return Trace({k: np.asarray(v) for k, v in state["observables"].items()}, rate,
-                 np.asarray(state["final_state"]), np.asarray(state["temperature"]),
-                 int(state["n_units"]), counts=counts)
-
-
 def _run_pieces(sampler, n_sweeps, burn_in, verbose, checkpoint, every, resume, settings):
     """``sampler.run(n_sweeps, burn_in)``, in pieces of ``every`` sweeps saved to ``checkpoint``.
 
@@ -310,7 +294,7 @@ def _run_pieces(sampler, n_sweeps, burn_in, verbose, checkpoint, every, resume, 
         if isinstance(sampler, WolffSampler):
             sampler.clusters_per_sweep = int(state["clusters_per_sweep"])
         if int(state["burn_in_done"]) + int(state["sweeps_done"]) > 0:
-            trace = _trace_from_state(state["trace"])
+            trace = Trace.from_state(state["trace"])
         done_burn, done = int(state["burn_in_done"]), int(state["sweeps_done"])
     bar = None
     if verbose:
@@ -326,7 +310,7 @@ def _run_pieces(sampler, n_sweeps, burn_in, verbose, checkpoint, every, resume, 
             done_burn, done = done_burn + b, done + m
             io.save_state(checkpoint, {
                 "settings": settings, "sampler": sampler.get_state(),
-                "trace": _trace_state(trace), "burn_in_done": done_burn,
+                "trace": trace.to_state(), "burn_in_done": done_burn,
                 "sweeps_done": done,
                 "clusters_per_sweep": getattr(sampler, "clusters_per_sweep", 0)})
             if bar is not None:
@@ -367,7 +351,7 @@ def mixing_warnings(rhat, tau_int, n_sweeps, algorithm):
 def run_ising(size, *, dim=2, temperature=2.269, n_sweeps=1000, burn_in=200, n_chains=8,
               algorithm="metropolis", seed=None, n_threads=None, coupling=1.0, field=0.0,
               periodic=True, clusters_per_sweep=None, verbose=False, checkpoint=None,
-              checkpoint_every=1000, resume=False):
+              checkpoint_every=1000, resume=False, executor=None, block_size=None):
     """Run an Ising simulation; return observables, diagnostics and exact values.
 
     Parameters
@@ -400,6 +384,11 @@ def run_ising(size, *, dim=2, temperature=2.269, n_sweeps=1000, burn_in=200, n_c
         ``checkpoint_every`` sweeps.
     resume : bool
         Continue an existing ``checkpoint`` bit for bit.
+    executor : Executor or dask.distributed.Client, optional
+        Run the chains in blocks of ``block_size`` on it
+        (:class:`heatbath.distributed.BlockSampler`): the same numbers. The
+        Wolff pilot runs here. Not with ``checkpoint`` (Dask reschedules a
+        lost block).
 
     Returns
     -------
@@ -425,6 +414,9 @@ def run_ising(size, *, dim=2, temperature=2.269, n_sweeps=1000, burn_in=200, n_c
     if checkpoint is not None:
         checkpoint_every = _validation.check_int(checkpoint_every, "checkpoint_every",
                                                  minimum=1)
+        if executor is not None:
+            raise ValueError("checkpoint and executor: a distributed run is not checkpointed "
+                             "here (Dask reschedules a lost block); drop one of them")
     seed_sequence = np.random.SeedSequence(seed)
     shape = (size,) * dim
     model = Ising(shape, J=coupling, h=field, periodic=periodic)
@@ -436,6 +428,11 @@ def run_ising(size, *, dim=2, temperature=2.269, n_sweeps=1000, burn_in=200, n_c
     resuming = bool(resume and checkpoint and os.path.exists(checkpoint))
     if algorithm == "wolff" and clusters_per_sweep is None and not resuming:
         _size_wolff_sweep(sampler)
+    if executor is not None:
+        from heatbath.distributed import BlockSampler
+
+        sampler = BlockSampler.wrap(sampler, executor=executor, block_size=block_size,
+                                    n_threads=n_threads)
     if checkpoint is None:
         trace = sampler.run(n_sweeps, burn_in=burn_in, verbose=verbose)
     else:
