@@ -70,9 +70,10 @@ _CHECKED: dict[int, frozenset] = {}
 # State fields of the samplers: split along the chains, per 64-chain word block
 # (multispin), or the same for every block. A field in none of these is an
 # error (never a silent wrong merge): add it here with the sampler that has it.
-_PER_CHAIN = {"stream_state", "temperature", "spins", "visible", "hidden", "x"}
+# (continuous samplers repeat their diagonal mass matrix once per chain in the state)
+_PER_CHAIN = {"stream_state", "temperature", "spins", "visible", "hidden", "x", "inv_mass"}
 _PER_WORD = {"words"}
-_SHARED = {"format_version", "kind", "n_sweeps_done", "algorithm", "step_size", "inv_mass"}
+_SHARED = {"format_version", "kind", "n_sweeps_done", "algorithm", "step_size"}
 # Trace.info entries of continuous samplers: per chain along this axis; other
 # info entries must agree between blocks.
 _INFO_CHAIN_AXIS = {"samples": 1, "mean_accept_prob": 0}
