@@ -9,6 +9,7 @@ threads; heatbath's ``heatbath.rbm._layers.matmul`` on 2 threads with its blocks
 numpy's bundled OpenBLAS (the default where found) and by scipy's.
 """
 
+import contextlib
 import sys
 import time
 
@@ -41,7 +42,7 @@ def main(rounds=30):
                     else:
                         _blas._use_ilp64(*(numpy_blas if s == sides[1] else (0, 0)))
                         call = lambda: matmul(A, B, 2, out=out)   # noqa: E731
-                    with single_threaded_blas() if s != sides[0] else _nothing():
+                    with single_threaded_blas() if s != sides[0] else contextlib.nullcontext():
                         for _ in range(3):
                             t = time.perf_counter()
                             call()
@@ -56,14 +57,6 @@ def main(rounds=30):
             print(row)
     _blas._use_ilp64(*numpy_blas)
     print("best / median of", rounds * 3, "calls per side, interleaved")
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 if __name__ == "__main__":

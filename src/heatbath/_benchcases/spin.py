@@ -28,12 +28,17 @@ def _ising(L, n_chains, n_sweeps, n_threads, twin_sweeps):
                   "reference.spin", n_sweeps / twin_sweeps),
         numpy=Side(lambda: [ours.sweep() for _ in range(n_sweeps)],
                    "NumPy checkerboard"))
+    _add_shared_sublattice(sides, start, T, n_sweeps)
+    return sides
+
+
+def _add_shared_sublattice(sides, start, T, n_sweeps):
+    """The shared baselines' NumPy checkerboard (``Sublattice``), where it is present."""
     shared = load_shared("ising_numpy")
     if shared is not None:
         theirs = shared.Sublattice(start.astype(np.int8), T, np.random.default_rng(0))
         sides["shared_sublattice"] = Side(lambda: [theirs.sweep() for _ in range(n_sweeps)],
                                           "shared Sublattice")
-    return sides
 
 
 _SIDES = ("twin", "numpy", "shared_sublattice")
@@ -85,11 +90,7 @@ def _multispin(L, n_blocks, n_sweeps, n_threads):
               f"{n_sweeps} sweeps",
         heatbath=lambda: sampler.run(n_sweeps, thin=n_sweeps),
         numpy=Side(lambda: [ours.sweep() for _ in range(n_sweeps)], "NumPy checkerboard"))
-    shared = load_shared("ising_numpy")
-    if shared is not None:
-        theirs = shared.Sublattice(start.astype(np.int8), T, np.random.default_rng(0))
-        sides["shared_sublattice"] = Side(lambda: [theirs.sweep() for _ in range(n_sweeps)],
-                                          "shared Sublattice")
+    _add_shared_sublattice(sides, start, T, n_sweeps)
     return sides
 
 

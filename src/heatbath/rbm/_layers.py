@@ -19,16 +19,17 @@ shapes alone, which OpenMP threads run (one BLAS call each,
 make the same calls and get the same bits. The blocks run on numpy's own
 OpenBLAS where numpy bundles it (:func:`_numpy_ilp64_blas`), else on
 scipy's. Against NumPy's threaded matmul on 2 threads, float32, best of 90
-interleaved calls on the shared 2-core bench machine (bench/products.py):
-100x784 @ 784x500 604 against 743 us, 100x500 @ 500x784 620 against 741,
-the training gradient [V; V']^T [H; H'] (784x200 @ 200x500) 1056 against
-1135, and 784x100 @ 100x500 611 against 567 (8% behind; training does not
-use that shape). Layer
+interleaved calls on an idle 2-core bench machine (bench/products.py,
+2026-11-30): 100x784 @ 784x500 671 against 756 us, 100x500 @ 500x784 563
+against 578, the training gradient [V; V']^T [H; H'] (784x200 @ 200x500)
+1023 against 1019, and 784x100 @ 100x500 549 against 516 (6% behind;
+training does not use that shape). Layer
 sampling splits rows across Python threads only for very large layers: each
 row draws from its own stream, so the split changes no number.
 """
 
 import ctypes
+import glob
 import os
 
 import numpy as np
@@ -52,7 +53,6 @@ def _numpy_ilp64_blas():
         if blas.get("name") != "scipy-openblas" or \
                 "USE64BITINT" not in blas.get("openblas configuration", ""):
             return 0, 0
-        import glob
         root = os.path.dirname(os.path.dirname(np.__file__))
         libs = sorted(glob.glob(os.path.join(root, "numpy.libs", "libscipy_openblas64_*")))
         if len(libs) != 1:
