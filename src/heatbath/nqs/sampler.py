@@ -164,7 +164,12 @@ class MetropolisSampler(Sampler):
         H = self.hamiltonian
         if H is None:
             return 0, np.zeros((0, 2), dtype=np.int32), 0.0, 0.0
-        return H.code, H.lattice.bonds, float(H._diag_coef), float(H.off_diagonal)
+        # Lattice.bonds builds its array at each call: kept per lattice geometry.
+        key = (H.lattice.shape, H.lattice.periodic)
+        cached = getattr(self, "_bonds_of", None)
+        if cached is None or cached[0] != key:
+            self._bonds_of = cached = (key, H.lattice.bonds)
+        return H.code, cached[1], float(H._diag_coef), float(H.off_diagonal)
 
     def _kernel(self, burn_in, n_sweeps, thin, n_threads):
         wf = self.model
