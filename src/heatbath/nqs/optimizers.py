@@ -151,9 +151,17 @@ class RBMJacobian:
                         G=np.empty((n, (M + 1) * (M + 2) // 2), dtype=self.dtype),
                         S=np.empty((P, P), dtype=self.dtype, order="F"),
                         mean=np.empty(P, dtype=self.dtype))
-        U, G = self.pair_products(n_threads, (work["U"], work["G"]))
-        R = pair_moments(U, G, n_threads)
-        _sr._scatter(R, N, M, 1.0 / n, float(diag_shift), work["mean"], work["S"], n_threads)
+        U, G = work["U"], work["G"]
+        s, t = np.ascontiguousarray(self.s, dtype=np.int8), np.ascontiguousarray(self.t)
+
+        def fill(rows):
+            # each block's pair products in its own task (one thread each, GIL released)
+            _sr._spin_pairs(s[rows], U[rows], 1)
+            _sr._tanh_pairs(t[rows], G[rows], 1)
+
+        R = pair_moments(U, G, n_threads, fill)
+        # one thread: ~0.2 ms, and one parallel region fewer per step on a busy machine
+        _sr._scatter(R, N, M, 1.0 / n, float(diag_shift), work["mean"], work["S"], 1)
         return work["S"], work["mean"]
 
     def force(self, eloc):
@@ -424,23 +432,37 @@ def _solve_lower(S, F):
 GRAM_ROWS = 512
 
 
-def pair_moments(U, G, n_threads=1):
+def pair_moments(U, G, n_threads=1, fill=None):
     """R = U^T G (U real (n, K1), G (n, K2) real or complex) over the fixed row blocks of
     :func:`gram`, summed in block order: the same bits for any n_threads.
 
     A complex G is multiplied as its (n, 2 K2) real view (one real GEMM, not a complex one).
+    ``fill(rows)``, if given, is called first in each block's task (to compute that block
+    of U and G there: no separate parallel pass, and the block is still in cache).
     """
-    n = U.shape[0]
     cplx = np.iscomplexobj(G)
     Gr = G.view(np.float64) if cplx else G
+
+    def block(c):
+        if fill is not None:
+            fill(c)
+        return np.dot(U[c].T, Gr[c])
+
+    out = _block_sum(block, U.shape[0], n_threads)
+    return out.view(np.complex128) if cplx else out
+
+
+def _block_sum(block, n, n_threads):
+    """sum of block(rows) over the fixed row blocks of n rows (GRAM_ROWS each at most),
+    computed on up to ``n_threads`` threads with BLAS on one, added in block order."""
     count = max(1, -(-n // GRAM_ROWS))
     cuts = [slice(n * i // count, n * (i + 1) // count) for i in range(count)]
     with single_threaded_blas():
-        parts = run_parallel([lambda c=c: np.dot(U[c].T, Gr[c]) for c in cuts], n_threads)
+        parts = run_parallel([lambda c=c: block(c) for c in cuts], n_threads)
     out = parts[0]
     for part in parts[1:]:
         out += part
-    return out.view(np.complex128) if cplx else out
+    return out
 
 
 def gram(A, n_threads=1):
@@ -449,17 +471,9 @@ def gram(A, n_threads=1):
     Each block is one single-threaded BLAS call (syrk for real A); the blocks
     run on up to ``n_threads`` threads and are summed in a fixed order.
     """
-    n = A.shape[0]
-    count = max(1, -(-n // GRAM_ROWS))
-    cuts = [slice(n * i // count, n * (i + 1) // count) for i in range(count)]
 
     def block(c):
         B = A[c]
         return np.dot(B.T, B) if not np.iscomplexobj(B) else np.dot(B.conj().T, B)
 
-    with single_threaded_blas():
-        parts = run_parallel([lambda c=c: block(c) for c in cuts], n_threads)
-    out = parts[0]
-    for part in parts[1:]:
-        out += part
-    return out
+    return _block_sum(block, A.shape[0], n_threads)
