@@ -5,6 +5,7 @@ Environment switches (read at build time):
 HEATBATH_NO_OPENMP=1       build serial kernels even if OpenMP is available.
 HEATBATH_FAIL_NO_OPENMP=1  make a missing OpenMP a build error (release builds).
 HEATBATH_CYTHON_DEBUG=1    turn boundscheck, wraparound and initializedcheck on.
+HEATBATH_BUILD_JOBS=N      compile N extensions at once (default: the CPU count).
 """
 
 import os
@@ -97,6 +98,12 @@ class BuildExt(build_ext):
         # build with other flags (OpenMP or not, debug or not) would otherwise
         # be taken as up to date. (Set after finalize: it copies build's value.)
         self.force = True
+        # Compile the extensions in parallel (pip passes no -j): the kernels are
+        # independent, and CI builds the package three times. HEATBATH_BUILD_JOBS
+        # overrides the count (1 builds serially).
+        if not self.parallel:
+            jobs = os.environ.get("HEATBATH_BUILD_JOBS", "").strip()
+            self.parallel = int(jobs) if jobs.isdigit() and int(jobs) > 0 else (os.cpu_count() or 1)
 
     def build_extensions(self):
         flags = None
