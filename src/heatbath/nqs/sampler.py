@@ -58,7 +58,8 @@ class MetropolisSampler(Sampler):
     n_chains : int, default=16
     seed : None, int, SeedSequence or Generator
     n_threads : int or None
-        OpenMP threads over chains (None: all cores); results do not depend on it.
+        Threads over chains (None: all cores): groups of chains on heatbath's
+        thread pool, the kernel on one thread each; results do not depend on it.
 
     Examples
     --------
