@@ -178,7 +178,7 @@ def check_executor(executor, n_probes=None):
     return n
 
 
-_WORKER_VERSION = []
+_WORKER_VERSION: list[str] = []
 
 
 def _checked_block(fn, version, shared, task):

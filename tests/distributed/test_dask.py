@@ -21,8 +21,8 @@ from heatbath.cli import main  # noqa: E402
 
 # Sizes of the killed blocks: each runs a few seconds on one thread, so that a
 # worker can be killed mid-block (RBM visible x hidden x betas; MALA dim x steps).
-AIS_SIZE = (200, 100, 600)
-MALA_SIZE = (200, 400000)
+AIS_SIZE = (100, 60, 400)
+MALA_SIZE = (100, 200000)
 
 
 @pytest.fixture(scope="module")
@@ -271,16 +271,19 @@ def _kill_mid_block(folder, prefix, total, run):
 
 
 def _killed_chains(name):
-    """(class, model, keywords, sweeps, thin) of a block of chains that runs a few seconds."""
+    """(class, model, keywords, sweeps, thin) of a block of chains that runs a few seconds.
+
+    One thread: the bits do not depend on it, and on a loaded machine OpenMP threads
+    waiting for each other make the local runs many times slower."""
     from heatbath.continuous import MALA, Gaussian
     from heatbath.spin import Ising, MetropolisSampler
 
     if name == "metropolis":
-        return MetropolisSampler, Ising((64, 64)), dict(temperature=2.3, n_chains=4, seed=1), \
-            3000, 10
+        kw = dict(temperature=2.3, n_chains=4, seed=1, n_threads=1)
+        return MetropolisSampler, Ising((64, 64)), kw, 3000, 10
     dim, n_steps = MALA_SIZE         # a compiled target: the continuous checkpoints
-    return MALA, Gaussian(np.zeros(dim), np.linspace(0.5, 2.0, dim)), \
-        dict(n_chains=4, seed=3, adapt=False, step_size=0.3), n_steps, n_steps // 40
+    kw = dict(n_chains=4, seed=3, adapt=False, step_size=0.3, n_threads=1)
+    return MALA, Gaussian(np.zeros(dim), np.linspace(0.5, 2.0, dim)), kw, n_steps, n_steps // 40
 
 
 @pytest.mark.parametrize("name", ["metropolis", "mala"])
@@ -304,7 +307,7 @@ def test_kill_a_worker_mid_ais(cluster, tmp_path):
     _, client = cluster
     rbm = RBM(AIS_SIZE[0], AIS_SIZE[1], seed=0).set_parameters(
         weights=0.1 * np.random.default_rng(1).normal(size=AIS_SIZE[:2]))
-    kw = dict(n_runs=256, n_betas=AIS_SIZE[2], seed=2)
+    kw = dict(n_runs=256, n_betas=AIS_SIZE[2], seed=2, n_threads=1)
     est = _kill_mid_block(tmp_path, "ais-0-128", AIS_SIZE[2] - 1, lambda: distributed.ais(
         rbm, executor=client, block_size=128, checkpoint_dir=tmp_path,
         checkpoint_every=AIS_SIZE[2] // 20, **kw))
