@@ -311,3 +311,23 @@ def test_demo_section_skips_with_a_line(monkeypatch):
     lines = section.run("unused", True)
     assert lines[0].startswith("Distributed runs") and lines[0].endswith(
         "skipped (the worker processes could not start: OSError: no processes here)")
+
+
+def test_every_sampler_checkpoints_and_resumes(case, tmp_path, monkeypatch, same_trace,
+                                               same_state):
+    # Spin (single-spin, multispin, clusters), RBM Gibbs, continuous and NQS chains:
+    # the first block dies mid-run, the rerun resumes it from its checkpoint, same bits.
+    cls, model, kw, n, sizes, run_kw = case
+    local = cls(model, n_chains=n, seed=11, **kw)
+    expected = local.run(12, burn_in=3, thin=2, **run_kw)
+    undo = _failing(monkeypatch, cls, "run", 3)
+    blocks = BlockSampler(cls, model, n_chains=n, seed=11, block_size=sizes[0],
+                          checkpoint_dir=tmp_path, checkpoint_every=4, **kw)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        blocks.run(12, burn_in=3, thin=2, **run_kw)
+    undo()
+    same_trace(blocks.run(12, burn_in=3, thin=2, **run_kw), expected)
+    same_state(blocks.get_state(), local.get_state())
+    first = _one_checkpoint(tmp_path, "chains-0-")[0]
+    # pieces: burn-in 3, then 4 at a time; it died in the 3rd, the rerun ran the last 8
+    assert (first["resumes"], first["resumed_at"], first["attempt_work"]) == (1, 7, 8)
