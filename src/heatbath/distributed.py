@@ -61,8 +61,9 @@ from heatbath._validation import check_int
 from heatbath._version import __version__
 from heatbath.diagnostics import Trace
 
-__all__ = ["BlockSampler", "run_chains", "BlockReplicaExchange", "ais", "scan_ising", "fit_rbms", "distribute_vmc",
-           "connect", "check_workers", "check_executor", "worker_threads", "SCHEDULER_TIMEOUT"]
+__all__ = ["BlockSampler", "run_chains", "BlockReplicaExchange", "ais", "scan_ising", "fit_rbms",
+           "distribute_vmc", "connect", "check_workers", "check_executor", "worker_threads",
+           "SCHEDULER_TIMEOUT"]
 
 #: Seconds :func:`connect` waits for a scheduler before it gives up.
 SCHEDULER_TIMEOUT = 10.0
