@@ -179,3 +179,39 @@ def test_errors():
     with pytest.raises(ValueError, match="missing"):
         s.set_state({"words": state["words"]})
     np.testing.assert_array_equal(s.words, state["words"])
+
+
+@pytest.mark.parametrize("model, temperature, n_chains, algorithm", [
+    (Ising((6, 6), h=0.3), [1.5] * 64 + [np.inf] * 64 + [2.5] * 70, 198, "metropolis"),
+    (Ising((4, 4, 4)), [4.0] * 64 + [np.inf] * 64 + [1.0] * 64 + [4.5] * 84, 276, "metropolis"),
+    (Ising((3, 4, 5), periodic=False), 2.0, 300, "heat_bath"),
+    (Ising((5, 6), periodic=False), 2.0, 200, "metropolis"),
+], ids=lambda x: repr(x)[:40])
+def test_vector_kernel_equals_one_block_kernel(monkeypatch, model, temperature, n_chains,
+                                               algorithm):
+    # The kernel updates groups of up to 4 blocks at once (AVX2 or the baseline
+    # ISA); each block must get the bits of the one-block kernel, whatever the
+    # grouping (set by the thread count), the ISA and the blocks' tables
+    # (temperatures with different threshold groups in one group of blocks).
+    from heatbath.spin import _multispin
+    from heatbath.spin import multispin
+
+    kernel = _multispin._multispin_sweeps
+
+    def run(vector, avx2, n_threads):
+        monkeypatch.setattr(multispin, "resolve",
+                            lambda name: lambda *a: kernel(*a, vector=vector))
+        _multispin._select_isa(avx2)
+        s = MultispinSampler(model, temperature=temperature, n_chains=n_chains, seed=5,
+                             algorithm=algorithm, n_threads=n_threads)
+        tr = s.run(4, burn_in=2)
+        return (tr["energy"], tr["magnetization"], s.words, s.get_state()["stream_state"],
+                tr.info["draws"], tr.acceptance_rate)
+
+    try:
+        expected = run(False, True, 1)
+        for avx2, n_threads in [(True, 1), (True, 2), (True, 3), (False, 1), (False, 3)]:
+            for a, b in zip(run(True, avx2, n_threads), expected):
+                np.testing.assert_array_equal(a, b)
+    finally:
+        _multispin._select_isa(True)
