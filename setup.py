@@ -42,6 +42,9 @@ EXTENSIONS = [
 # Poisson draws are replayed in Python floats (heatbath.reference.random.poisson).
 FP_CONTRACT_OFF = {"heatbath.rbm._cd", "heatbath.rbm._gibbs"}
 
+# C headers an extension includes (a change rebuilds it).
+DEPENDS = {"heatbath.rbm._cd": ["src/heatbath/rbm/_cd_epoch.h"]}
+
 OPENMP_PROBE = textwrap.dedent(
     """
     #include <omp.h>
@@ -147,6 +150,7 @@ def extensions():
             [src],
             include_dirs=[np.get_include(), "src/heatbath"],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+            depends=DEPENDS.get(name, []),
         )
         for name, src in EXTENSIONS
     ]
