@@ -11,7 +11,13 @@
    in the same order as the scalar description in _cd.pyx and its NumPy twin
    (heatbath.reference.rbm.fused_epoch): the instruction set changes the width of the
    vectors and the register blocking, never the order of the operations an element sees
-   (no multiply-add: -ffp-contract=off and no FMA in the avx2 target). */
+   (no multiply-add: -ffp-contract=off and no FMA in the avx2 target).
+
+   Measured with callgrind (instructions per update, digits 64 x 64, PCD-1, batch 10, the
+   AVX2 code): float64 271k -> 176k, float32 448k -> 135k against the previous kernel (row
+   sums and sigmoid cloned, update and draws at the baseline). What is left: the serial
+   SFC64 draws (about 17 instructions each, 1280 an update), the sigmoid (about 10 a
+   value), the update's scalar stores into the transposed copy of W. */
 
 #define HB_CAT_(a, b) a##_##b
 #define HB_CAT(a, b) HB_CAT_(a, b)
