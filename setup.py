@@ -33,6 +33,7 @@ EXTENSIONS = [
     ("heatbath.rbm._cd", "src/heatbath/rbm/_cd.pyx"),
     ("heatbath.rbm._blas", "src/heatbath/rbm/_blas.pyx"),
     ("heatbath.nqs._metropolis", "src/heatbath/nqs/_metropolis.pyx"),
+    ("heatbath.nqs._sr", "src/heatbath/nqs/_sr.pyx"),
     ("heatbath.continuous._kernels", "src/heatbath/continuous/_kernels.pyx"),
 ]
 
@@ -41,7 +42,8 @@ EXTENSIONS = [
 # -fno-trapping-math changes no value; it lets gcc vectorise loops with
 # comparisons (the sigmoid's clamps) into selects. heatbath.rbm._gibbs: its
 # Poisson draws are replayed in Python floats (heatbath.reference.random.poisson).
-FP_CONTRACT_OFF = {"heatbath.rbm._cd", "heatbath.rbm._gibbs"}
+# heatbath.nqs._sr: S = R / n - conj(m_p) m_q, twinned in NumPy.
+FP_CONTRACT_OFF = {"heatbath.rbm._cd", "heatbath.rbm._gibbs", "heatbath.nqs._sr"}
 
 # C headers an extension includes (a change rebuilds it).
 DEPENDS = {"heatbath.rbm._cd": ["src/heatbath/rbm/_cd_epoch.h"]}

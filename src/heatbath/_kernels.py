@@ -20,6 +20,8 @@ Layouts:
 - ``"fused"``: a whole Bernoulli-Bernoulli CD/PCD epoch in one kernel (and the
   per-epoch reconstruction of the models it trains);
 - ``"enumerate"``: exact sums over every state;
+- ``"pair_products"``: the SR matrix of a plain RBM from the products of pairs of
+  [1, s] and of [1, tanh theta] (:mod:`heatbath.nqs._sr`);
 - ``"compiled"``: a continuous target as a C function (built-in or a user's
   ``cdef`` target) called inside the kernel's loop over chains (Python
   targets take the NumPy path of :mod:`heatbath.continuous.samplers`, which
@@ -114,6 +116,14 @@ KERNELS = {
     ("continuous", "log_prob", "compiled"): Kernel(
         "heatbath.continuous._kernels:evaluate", "heatbath.reference.continuous:log_prob_and_grad",
         _CONT_TEST),
+    # SR for the plain RBM: S and F from the pair products of [1, s] and [1, tanh theta]
+    **{("nqs_rbm", update, "pair_products"): Kernel(
+        f"heatbath.nqs._sr:{kernel}", f"heatbath.reference.nqs:{twin}",
+        "tests/nqs/test_sr_kernels.py::test_kernels_equal_numpy_twins_bit_for_bit")
+       for update, kernel, twin in (("sr_pairs_spins", "_spin_pairs", "pairs"),
+                                    ("sr_pairs_tanh", "_tanh_pairs", "pairs"),
+                                    ("sr_matrix", "_scatter", "scatter"),
+                                    ("sr_force", "_force", "force"))},
     ("nqs_rbm", "local_energy", "lookup_table"): Kernel(
         "heatbath.nqs._metropolis:_measure", "heatbath.reference.nqs:measure",
         "tests/nqs/test_sampler.py::test_kernel_equals_numpy_twin_bit_for_bit"),

@@ -193,6 +193,13 @@ def _nqs(kind, t):
                       n_threads=t, optimizer=nqs.SR(0.05, nqs.optimizers.Decay(0.1, 0.01, 3)))
         vmc.run(3)
         return _bytes(vmc.wavefunction.parameters, np.array(vmc.history["energy"]))
+    if kind == "pairs":
+        # SR from the pair products (dense S P x P, real): heatbath.nqs._sr
+        H = nqs.TransverseFieldIsing(9, h=1.0)
+        vmc = nqs.VMC(H, nqs.RBM(9, alpha=1, seed=23), n_samples=700, n_chains=14, seed=24,
+                      n_threads=t, optimizer=nqs.SR(0.02, 0.01))
+        vmc.run(3)
+        return _bytes(vmc.wavefunction.parameters, np.array(vmc.history["energy"]))
     H = nqs.Heisenberg(10)
     vmc = nqs.VMC(H, nqs.RBM(10, alpha=1, dtype="complex128", seed=19), n_samples=600,
                   n_chains=11, seed=20, n_threads=t, optimizer=nqs.SR(0.01, 0.01), burn_in=5)
@@ -230,6 +237,7 @@ CASES = {
     "nqs Metropolis flips, TFIM 4x3": lambda t: _nqs("sampler", t),
     "nqs VMC SR complex, Heisenberg exchange": lambda t: _nqs("vmc", t),
     "nqs VMC SR sample space, factored RBM": lambda t: _nqs("factored", t),
+    "nqs VMC SR pair products, TFIM": lambda t: _nqs("pairs", t),
     "continuous RWM phi4": lambda t: _continuous("rwm", t),
     "continuous MALA phi4": lambda t: _continuous("mala", t),
     "continuous ULA phi4": lambda t: _continuous("ula", t),

@@ -26,10 +26,16 @@ For the plain RBM the log-derivatives have a product structure, O = [s, t, s (x)
 the n x (N + M + N M) matrix. Its sample Gram matrix is
 O O^H = s s^T + t t^H + (s s^T) o (t t^H) (o: elementwise), and centring is
 C (O O^H) C / N_s with C = I - 1 1^T / N_s, so T costs O(N_s^2 (N + M)) instead of
-O(N_s^2 N M), and \delta = \bar O^\dagger y is one product s^T (z o t^*). With a
-:class:`RBMJacobian`, ``solver="auto"`` compares the flop counts of the two forms
-(the dense form at N = 20, alpha = 1 and 1008 samples; the kernel form from
-N = 40 on, or at alpha = 2).
+O(N_s^2 N M), and \delta = \bar O^\dagger y is one product s^T (z o t^*). The dense
+form does not build O either: O_p = s'_alpha t'_beta with s' = [1, s], t' = [1, t], so
+<O_p^* O_q> = sum_n s'_g s'_h conj(t'_b) t'_d / n is symmetric in (g, h) and Hermitian in
+(b, d), and one GEMM of the pair products U (n x (N+1)(N+2)/2) and G
+(n x (M+1)(M+2)/2) gives every entry of S (:meth:`RBMJacobian.sr_matrix`, kernels in
+:mod:`heatbath.nqs._sr`): n (N+1)(N+2)(M+1)(M+2)/4 multiply-adds instead of n P^2 / 2
+(54 M instead of 98 M at N = M = 20, 1008 samples; one real GEMM for complex t), then a
+Cholesky factor of S in place. With a :class:`RBMJacobian`, ``solver="auto"`` compares
+the flop counts of the two forms (the dense form at N = 20, alpha = 1 and 1008 samples;
+the kernel form from N = 40 on, or at alpha = 2).
 
 The products run in single-threaded BLAS, whose reduction order is fixed; the
 Gram matrix is a sum over fixed blocks of samples (:func:`gram`), which threads
@@ -45,7 +51,7 @@ import scipy.linalg
 from heatbath._validation import check_int
 from heatbath._threads import run_parallel, single_threaded_blas
 
-__all__ = ["SR", "SGD", "Adam", "Decay", "RBMJacobian", "centered", "gram"]
+__all__ = ["SR", "SGD", "Adam", "Decay", "RBMJacobian", "centered", "gram", "pair_moments"]
 
 
 def _positive(value, name, allow_zero=False):
@@ -112,6 +118,70 @@ class RBMJacobian:
         g += rows.mean()
         g *= 1.0 / n
         return g
+
+    def pair_products(self, n_threads=1, out=None):
+        """(U, G): the pair products of s' = [1, s] and t' = [1, t] (see :mod:`heatbath.nqs._sr`).
+
+        U[n] = [s'_a s'_b for a <= b] (float64), G[n] = [conj(t'_a) t'_b for a <= b];
+        ``out`` = (U, G) buffers of the right shapes to fill, or None.
+        """
+        from heatbath.nqs import _sr
+
+        n, N, M = self.s.shape[0], self.s.shape[1], self.t.shape[1]
+        if out is None:
+            out = (np.empty((n, (N + 1) * (N + 2) // 2)),
+                   np.empty((n, (M + 1) * (M + 2) // 2), dtype=self.dtype))
+        U, G = out
+        _sr._spin_pairs(np.ascontiguousarray(self.s, dtype=np.int8), U, n_threads)
+        _sr._tanh_pairs(np.ascontiguousarray(self.t), G, n_threads)
+        return U, G
+
+    def sr_matrix(self, diag_shift, n_threads=1, work=None):
+        """(S + diag_shift I, <O>) from the pair products, without the n x P matrix.
+
+        S = <O^* O> - <O^*><O> is written into the LOWER triangle of a
+        Fortran-ordered (P, P) array (what a lower Cholesky reads; the upper
+        triangle is left as it was). ``work`` is a dict that keeps the buffers
+        between calls (shapes permitting). Costs n K1 K2 multiply-adds,
+        K1 = (N + 1)(N + 2)/2, K2 = (M + 1)(M + 2)/2, instead of n P^2 / 2.
+        """
+        from heatbath.nqs import _sr
+
+        n, P = self.shape
+        N, M = self.s.shape[1], self.t.shape[1]
+        work = {} if work is None else work
+        key = (n, N, M, self.dtype)
+        if work.get("key") != key:
+            work.clear()
+            work.update(key=key, U=np.empty((n, (N + 1) * (N + 2) // 2)),
+                        G=np.empty((n, (M + 1) * (M + 2) // 2), dtype=self.dtype),
+                        S=np.empty((P, P), dtype=self.dtype, order="F"),
+                        mean=np.empty(P, dtype=self.dtype))
+        U, G = work["U"], work["G"]
+        s, t = np.ascontiguousarray(self.s, dtype=np.int8), np.ascontiguousarray(self.t)
+
+        def fill(rows):
+            # each block's pair products in its own task (one thread each, GIL released)
+            _sr._spin_pairs(s[rows], U[rows], 1)
+            _sr._tanh_pairs(t[rows], G[rows], 1)
+
+        R = pair_moments(U, G, n_threads, fill)
+        # one thread: ~0.2 ms, and one parallel region fewer per step on a busy machine
+        _sr._scatter(R, N, M, 1.0 / n, float(diag_shift), work["mean"], work["S"], 1)
+        return work["S"], work["mean"]
+
+    def force(self, eloc):
+        """F = <O^* E_loc> - <O^*><E_loc> = sum_n conj(O(s_n)) (E_loc - <E_loc>)_n / n, (P,)."""
+        from heatbath.nqs import _sr
+
+        n, P = self.shape
+        e = np.asarray(eloc, dtype=self.dtype)
+        e = e - e.mean()
+        e *= 1.0 / n
+        out = np.empty(P, dtype=self.dtype)
+        _sr._force(np.ascontiguousarray(self.s, dtype=np.int8), np.ascontiguousarray(self.t),
+                   e, out, np.empty(self.t.shape[1], dtype=self.dtype))
+        return out
 
     def adjoint_times(self, y):
         """O_bar^H y for a vector y (n,)."""
@@ -297,6 +367,7 @@ class SR(SGD):
         if solver not in ("auto", "dense", "kernel"):
             raise ValueError(f"solver must be 'auto', 'dense' or 'kernel', got {solver!r}")
         self.solver = solver
+        self._work = {}                      # buffers reused between steps (not state)
 
     def __repr__(self):
         return (f"SR(learning_rate={self.learning_rate}, diag_shift={self.diag_shift}, "
@@ -314,7 +385,8 @@ class SR(SGD):
         if structure is None:
             return n < p
         N, M = structure
-        dense = n * p * p / 2 + p ** 3 / 3
+        # S from the pair products (RBMJacobian.sr_matrix), then its Cholesky factor
+        dense = n * ((N + 1) * (N + 2) // 2) * ((M + 1) * (M + 2) // 2) + p ** 3 / 3
         kernel = n * n * (N + M) / 2 + 4 * n * n + n ** 3 / 3 + 2 * n * N * M
         return kernel < dense
 
@@ -328,6 +400,8 @@ class SR(SGD):
                 e = eloc - eloc.mean()
                 e *= 1.0 / np.sqrt(n)
                 return O.adjoint_times(_solve_pd(T, e))
+            S, _ = O.sr_matrix(shift, n_threads, self._work)
+            return _solve_lower(S, O.force(eloc))
         Ob, eb = centered(O, eloc)
         n, p = Ob.shape
         if self.uses_kernel(n, p):
@@ -348,8 +422,53 @@ def _solve_pd(A, b):
         return scipy.linalg.cho_solve(c, b, check_finite=False)
 
 
+def _solve_lower(S, F):
+    """Solve S x = F from the lower triangle of a Fortran-ordered Hermitian PD S (overwritten)."""
+    potrf, potrs = scipy.linalg.get_lapack_funcs(("potrf", "potrs"), (S,))
+    with single_threaded_blas():
+        c, info = potrf(S, lower=1, overwrite_a=1, clean=0)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"S + diag_shift I is not positive definite "
+                                        f"(potrf info {info})")
+        x, info = potrs(c, F, lower=1)
+    return x
+
+
 #: Rows per block of :func:`gram` (the blocks depend on the shape only).
 GRAM_ROWS = 512
+
+
+def pair_moments(U, G, n_threads=1, fill=None):
+    """R = U^T G (U real (n, K1), G (n, K2) real or complex) over the fixed row blocks of
+    :func:`gram`, summed in block order: the same bits for any n_threads.
+
+    A complex G is multiplied as its (n, 2 K2) real view (one real GEMM, not a complex one).
+    ``fill(rows)``, if given, is called first in each block's task (to compute that block
+    of U and G there: no separate parallel pass, and the block is still in cache).
+    """
+    cplx = np.iscomplexobj(G)
+    Gr = G.view(np.float64) if cplx else G
+
+    def block(c):
+        if fill is not None:
+            fill(c)
+        return np.dot(U[c].T, Gr[c])
+
+    out = _block_sum(block, U.shape[0], n_threads)
+    return out.view(np.complex128) if cplx else out
+
+
+def _block_sum(block, n, n_threads):
+    """sum of block(rows) over the fixed row blocks of n rows (GRAM_ROWS each at most),
+    computed on up to ``n_threads`` threads with BLAS on one, added in block order."""
+    count = max(1, -(-n // GRAM_ROWS))
+    cuts = [slice(n * i // count, n * (i + 1) // count) for i in range(count)]
+    with single_threaded_blas():
+        parts = run_parallel([lambda c=c: block(c) for c in cuts], n_threads)
+    out = parts[0]
+    for part in parts[1:]:
+        out += part
+    return out
 
 
 def gram(A, n_threads=1):
@@ -358,17 +477,9 @@ def gram(A, n_threads=1):
     Each block is one single-threaded BLAS call (syrk for real A); the blocks
     run on up to ``n_threads`` threads and are summed in a fixed order.
     """
-    n = A.shape[0]
-    count = max(1, -(-n // GRAM_ROWS))
-    cuts = [slice(n * i // count, n * (i + 1) // count) for i in range(count)]
 
     def block(c):
         B = A[c]
         return np.dot(B.T, B) if not np.iscomplexobj(B) else np.dot(B.conj().T, B)
 
-    with single_threaded_blas():
-        parts = run_parallel([lambda c=c: block(c) for c in cuts], n_threads)
-    out = parts[0]
-    for part in parts[1:]:
-        out += part
-    return out
+    return _block_sum(block, A.shape[0], n_threads)

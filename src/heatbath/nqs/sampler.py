@@ -14,6 +14,7 @@ import numpy as np
 from heatbath import _random
 from heatbath._openmp import effective_n_threads
 from heatbath._sampler import Sampler
+from heatbath._threads import run_parallel
 from heatbath._validation import MAX_ELEMENTS, check_int
 from heatbath.nqs import _metropolis
 from heatbath.nqs.hamiltonians import _Hamiltonian
@@ -57,7 +58,8 @@ class MetropolisSampler(Sampler):
     n_chains : int, default=16
     seed : None, int, SeedSequence or Generator
     n_threads : int or None
-        OpenMP threads over chains (None: all cores); results do not depend on it.
+        Threads over chains (None: all cores): groups of chains on heatbath's
+        thread pool, the kernel on one thread each; results do not depend on it.
 
     Examples
     --------
@@ -164,7 +166,12 @@ class MetropolisSampler(Sampler):
         H = self.hamiltonian
         if H is None:
             return 0, np.zeros((0, 2), dtype=np.int32), 0.0, 0.0
-        return H.code, H.lattice.bonds, float(H._diag_coef), float(H.off_diagonal)
+        # Lattice.bonds builds its array at each call: kept per lattice geometry.
+        key = (H.lattice.shape, H.lattice.periodic)
+        cached = getattr(self, "_bonds_of", None)
+        if cached is None or cached[0] != key:
+            self._bonds_of = cached = (key, H.lattice.bonds)
+        return H.code, cached[1], float(H._diag_coef), float(H.off_diagonal)
 
     def _kernel(self, burn_in, n_sweeps, thin, n_threads):
         wf = self.model
@@ -181,10 +188,22 @@ class MetropolisSampler(Sampler):
         accepted = np.zeros(self.n_chains, dtype=np.int64)
         attempted = np.zeros(self.n_chains, dtype=np.int64)
         work = np.zeros((self.n_chains, 2 * M), dtype=dt)
-        _metropolis._sample(self._spins, X, Y, am, ap, eb, work, self._streams,
-                            MOVES[self.move], self._pairs, ham, bonds, c_diag, c_off,
-                            burn_in, n_sweeps, thin, s_out, eloc, tanh, accepted,
-                            attempted, n_threads)
+
+        def chains(c):
+            _metropolis._sample(self._spins[c], X, Y, am, ap, eb, work[c], self._streams[c],
+                                MOVES[self.move], self._pairs, ham, bonds, c_diag, c_off,
+                                burn_in, n_sweeps, thin, s_out[c], eloc[c], tanh[c],
+                                accepted[c], attempted[c], 1)
+
+        # Groups of chains on heatbath's thread pool (the kernel on one thread each, GIL
+        # released), not an OpenMP team: the VMC step's other parallel part (the SR
+        # products) runs on the same pool, and an OpenMP team's threads would spin-wait
+        # between the sampling calls, on the cores the pool needs. Each chain has its own
+        # stream, so any grouping gives the same bits.
+        count = min(n_threads, self.n_chains)
+        cuts = [slice(self.n_chains * i // count, self.n_chains * (i + 1) // count)
+                for i in range(count)]
+        run_parallel([lambda c=c: chains(c) for c in cuts], count)
         return s_out, eloc, tanh, accepted, attempted
 
     def sample(self, n_sweeps, burn_in=0, thin=1):

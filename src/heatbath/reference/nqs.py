@@ -1,4 +1,4 @@
-"""NumPy twin of the NQS Metropolis kernel (heatbath.nqs._metropolis), bit for bit.
+"""NumPy twins of the NQS kernels (heatbath.nqs._metropolis, heatbath.nqs._sr), bit for bit.
 
 One Python loop per chain, on Python floats or complexes, doing the kernel's
 operations in the kernel's order: the look-up tables E_j = exp(2 theta_j)
@@ -14,7 +14,7 @@ import numpy as np
 from heatbath.reference.random import bit_generators, states_of
 from heatbath.reference.spin import _bounded
 
-__all__ = ["tables", "sample", "measure"]
+__all__ = ["tables", "sample", "measure", "pairs", "scatter", "force"]
 
 TFIM, XXZ = 1, 2
 
@@ -171,3 +171,94 @@ def measure(spins, X, Y, am, ap, eb, ham, bonds, c_diag, c_off):
         eloc[c] = ch.local_energy(s, ham, bonds, c_diag, c_off)
         tanh[c] = ch.tanh()
     return eloc, tanh
+
+
+def _index(p, N, M):
+    """(alpha_p, beta_p) of parameter p (order a, b, W): O_p = s'_alpha t'_beta."""
+    if p < N:
+        return p + 1, 0
+    if p < N + M:
+        return 0, p - N + 1
+    return (p - N - M) // M + 1, (p - N - M) % M + 1
+
+
+def _pair(a, b, K):
+    return a * K - (a * (a - 1)) // 2 + (b - a)
+
+
+def pairs(x):
+    """Twin of ``_sr._spin_pairs`` / ``_sr._tanh_pairs``: [conj(x'_a) x'_b, a <= b], x' = [1, x].
+
+    int8 spins give float64; complex x gives (ar br + ai bi) + (ar bi - ai br) i.
+    """
+    x = np.asarray(x)
+    n, K = x.shape
+    xp = np.concatenate([np.ones((n, 1), dtype=float if x.dtype.kind != "c" else x.dtype),
+                         x.astype(float) if x.dtype.kind != "c" else x], axis=1)
+    a, b = np.triu_indices(K + 1)
+    xa, xb = xp[:, a], xp[:, b]
+    if xp.dtype.kind != "c":
+        out = xa * xb
+    else:
+        out = np.empty(xa.shape, dtype=np.complex128)
+        out.real = xa.real * xb.real + xa.imag * xb.imag
+        out.imag = xa.real * xb.imag - xa.imag * xb.real
+    # the kernel writes x' itself for the pairs (0, b) (no product by 1)
+    out[:, :K + 1] = xp
+    return out
+
+
+def scatter(R, N, M, scale, shift):
+    """Twin of ``_sr._scatter``: (mean (P,), S (P, P)) with S's lower triangle filled
+    (S[p, q] = R_pq scale - conj(m_p) m_q, + shift on the diagonal) and zeros above."""
+    P, K1, K2 = N + M + N * M, N + 1, M + 1
+    cplx = np.iscomplexobj(R)
+    ab = [_index(p, N, M) for p in range(P)]
+    mean = np.array([R[_pair(0, a, K1), _pair(0, b, K2)] * scale for a, b in ab])
+    S = np.zeros((P, P), dtype=R.dtype)
+    for q in range(P):
+        aq, bq = ab[q]
+        mq = mean[q]
+        for p in range(q, P):
+            ap, bp = ab[p]
+            mp = mean[p]
+            g, h = min(ap, aq), max(ap, aq)
+            if not cplx:
+                v = R[_pair(g, h, K1), _pair(min(bp, bq), max(bp, bq), K2)] * scale - mp * mq
+            else:
+                if bp <= bq:
+                    r = R[_pair(g, h, K1), _pair(bp, bq, K2)]
+                    vr, vi = r.real, r.imag
+                else:
+                    r = R[_pair(g, h, K1), _pair(bq, bp, K2)]
+                    vr, vi = r.real, -r.imag
+                v = complex(vr * scale - (mp.real * mq.real + mp.imag * mq.imag),
+                            vi * scale - (mp.real * mq.imag - mp.imag * mq.real))
+            if p == q:
+                v = v + shift
+            S[p, q] = v
+    return mean, S
+
+
+def force(s, t, e):
+    """Twin of ``_sr._force``: F = sum_n conj(O(s_n)) e_n, O = [s, t, s (x) t], samples in order."""
+    s = np.asarray(s)
+    n, N = s.shape
+    M = t.shape[1]
+    cplx = np.iscomplexobj(t)
+    fa = np.zeros(N, dtype=t.dtype)
+    fb = np.zeros(M, dtype=t.dtype)
+    fw = np.zeros((N, M), dtype=t.dtype)
+    for r in range(n):
+        er = e[r]
+        if cplx:
+            w = np.empty(M, dtype=np.complex128)
+            w.real = t[r].real * er.real + t[r].imag * er.imag
+            w.imag = t[r].real * er.imag - t[r].imag * er.real
+        else:
+            w = t[r] * er
+        fb = fb + w
+        sign = s[r] > 0
+        fa = np.where(sign, fa + er, fa - er)
+        fw = np.where(sign[:, None], fw + w[None, :], fw - w[None, :])
+    return np.concatenate([fa, fb, fw.ravel()])
