@@ -45,6 +45,9 @@ EXTENSIONS = [
 # heatbath.nqs._sr: S = R / n - conj(m_p) m_q, twinned in NumPy.
 FP_CONTRACT_OFF = {"heatbath.rbm._cd", "heatbath.rbm._gibbs", "heatbath.nqs._sr"}
 
+# C headers an extension includes (a change rebuilds it).
+DEPENDS = {"heatbath.rbm._cd": ["src/heatbath/rbm/_cd_epoch.h"]}
+
 OPENMP_PROBE = textwrap.dedent(
     """
     #include <omp.h>
@@ -160,6 +163,7 @@ def extensions():
             [src],
             include_dirs=[np.get_include(), "src/heatbath"],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+            depends=DEPENDS.get(name, []),
         )
         for name, src in EXTENSIONS
     ]

@@ -17,7 +17,8 @@ Layouts:
 - ``"bits"``: multispin coding, bit b of a uint64 word is one site of replica b
   (any lattice through its neighbour table);
 - ``"dense"``: RBM layers and Markov transition matrices as dense arrays;
-- ``"fused"``: a whole Bernoulli-Bernoulli CD/PCD epoch in one kernel;
+- ``"fused"``: a whole Bernoulli-Bernoulli CD/PCD epoch in one kernel (and the
+  per-epoch reconstruction of the models it trains);
 - ``"enumerate"``: exact sums over every state;
 - ``"pair_products"``: the SR matrix of a plain RBM from the products of pairs of
   [1, s] and of [1, tanh theta] (:mod:`heatbath.nqs._sr`);
@@ -88,6 +89,9 @@ KERNELS = {
     ("rbm", "cd", "fused"): Kernel(
         "heatbath.rbm._cd:_bernoulli_epoch", "heatbath.reference.rbm:fused_epoch",
         "tests/rbm/test_fused.py::test_fused_epoch_equals_twin_bit_for_bit"),
+    ("rbm", "reconstruction", "fused"): Kernel(
+        "heatbath.rbm._cd:_reconstruct", "heatbath.reference.rbm:fused_reconstruction",
+        "tests/rbm/test_fused.py::test_fused_reconstruction_equals_twin_bit_for_bit"),
     ("rbm", "ais", "dense"): Kernel(
         "heatbath.rbm.estimators:ais", "heatbath.reference.rbm:ais_log_weights",
         "tests/rbm/test_estimators.py::test_ais_equals_numpy_twin_and_is_thread_count_independent"),

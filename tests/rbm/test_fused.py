@@ -27,9 +27,13 @@ def _run_kernel(W, a, b, velocity, X, order, batch_size, k, lr, momentum, decay,
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("method, k", [("cd", 1), ("cd", 3), ("pcd", 1), ("pcd", 2)])
 @pytest.mark.parametrize("probabilities", [False, True])
-def test_fused_epoch_equals_twin_bit_for_bit(dtype, method, k, probabilities):
+# (13, 11): single vectors and scalar tails only; (37, 70): the register blocks too.
+@pytest.mark.parametrize("nv, nh", [(13, 11), (37, 70)])
+# The AVX2 code (where the CPU has it) and the baseline code give the same bits.
+@pytest.mark.parametrize("baseline", [False, True])
+def test_fused_epoch_equals_twin_bit_for_bit(dtype, method, k, probabilities, nv, nh, baseline):
     rng = np.random.default_rng(4)
-    nv, nh, n, batch = 13, 11, 53, 10      # odd sizes: vector tails; a short last batch
+    n, batch = 53, 10      # a short last batch
     X = rng.random((n, nv))
     X = (X if probabilities else X < 0.3).astype(dtype)
     if probabilities:
@@ -42,7 +46,12 @@ def test_fused_epoch_equals_twin_bit_for_bit(dtype, method, k, probabilities):
     chains = X[:7].copy() if method == "pcd" else None
     streams = _random.spawn_states(5, 7 if method == "pcd" else batch)
     args = (W, a, b, velocity, X, order, batch, k, 0.1, 0.5, 1e-3, streams, chains)
-    got, want = _run_kernel(*args), ref.fused_epoch(*args)
+    previous = _cd._baseline_only(baseline)
+    try:
+        got = _run_kernel(*args)
+    finally:
+        _cd._baseline_only(previous)
+    want = ref.fused_epoch(*args)
     for g, w in zip(got[:3] + tuple(got[3]) + got[4:], want[:3] + tuple(want[3]) + want[4:]):
         if w is not None:
             np.testing.assert_array_equal(g, w)
@@ -68,3 +77,26 @@ def test_fused_sigmoid_kernel_equals_twin():
     for dtype in (np.float64, np.float32):
         t = np.concatenate([rng.normal(scale=30, size=10001), [-1e4, 1e4, 0, -0.0]]).astype(dtype)
         np.testing.assert_array_equal(_cd._sigmoid_array(t.copy()), ref.fused_sigmoid(t))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("nv, nh", [(13, 11), (37, 70)])
+@pytest.mark.parametrize("baseline", [False, True])
+def test_fused_reconstruction_equals_twin_bit_for_bit(dtype, nv, nh, baseline):
+    rng = np.random.default_rng(6)
+    X = (rng.random((9, nv)) < 0.3).astype(dtype)
+    X[-2:] = rng.random((2, nv))                   # probability rows too
+    X[-1, 0], X[-1, 1] = 0, 1
+    W = rng.normal(scale=0.5, size=(nv, nh)).astype(dtype)
+    a, b = rng.normal(size=nv).astype(dtype), rng.normal(size=nh).astype(dtype)
+    R = np.full_like(X, np.nan)
+    previous = _cd._baseline_only(baseline)
+    try:
+        _cd._reconstruct(W, a, b, X, R)
+    finally:
+        _cd._baseline_only(previous)
+    np.testing.assert_array_equal(R, ref.fused_reconstruction(W, a, b, X))
+    # and it is the reconstruction: within float rounding of the plain NumPy one
+    H = 1 / (1 + np.exp(-(b.astype(float) + X @ W.astype(float))))
+    want = 1 / (1 + np.exp(-(a.astype(float) + H @ W.T.astype(float))))
+    np.testing.assert_allclose(R, want, rtol=1e-5 if dtype == np.float32 else 1e-12)

@@ -2,23 +2,29 @@
 
 For small models (scikit-learn's default shape: 64 x 64, minibatches of 10)
 the cost of a NumPy update is Python overhead, not arithmetic. This kernel
-runs a whole epoch in C, and every inner loop is a contiguous, unit-stride
-loop over one row that the compiler vectorises at the baseline ISA (SSE2 on
-x86-64, NEON on aarch64):
+runs a whole epoch in one C function (rbm/_cd_epoch.h, compiled once per
+dtype for the baseline ISA and once for AVX2, picked at run time), written
+on 32-byte vectors (GCC/Clang vector extensions: 4 doubles or 8 floats, two
+SSE2 or NEON registers at the baseline, one AVX2 register):
 
 - a {0,1} row times W is the sum of the rows of W it selects (an index list
   of the ones, built without branches); data given as probabilities in
   [0, 1] add ``x_i * W[i]`` instead (the same bits for x_i = 1);
-- each row sum keeps a block of outputs (16 doubles or 32 floats) in
-  registers across the selected rows;
+- each row sum keeps a block of outputs (4 vectors at the baseline, 8 under
+  AVX2) in registers across the selected rows;
 - W h for the visible means adds rows of a transposed copy of W;
 - the update is one pass over W, row by row: momentum, weight decay, the
   gradient rows (the hidden rows of the minibatch rows that select this
   visible unit, gathered by a counting sort), W += velocity, and the new
   row written into the transposed copy;
+- the draws run SFC64 on a state held in registers (heatbath._random's
+  rng_next, the same numbers);
 - the sigmoid is a branch-free Cody-Waite / Pade form (Cephes' exp, with the
   division of the sigmoid folded into it), within 2 ulp of
   1 / (1 + exp(-t)), that vectorises; libm's exp does not.
+
+:func:`_reconstruct` gives the per-epoch reconstruction of the models this
+kernel trains with the same arithmetic (a serial loop, no BLAS call).
 
 Every output element sees the same operations in the same order as in
 :func:`heatbath.reference.rbm.fused_epoch`, which reproduces the kernel bit
@@ -37,7 +43,6 @@ from libc.stdint cimport int64_t, uint64_t
 
 import numpy as np
 
-from heatbath._random cimport rng_t, rng_load, rng_store, rng_double, rng_float
 
 
 cdef extern from *:
@@ -45,17 +50,14 @@ cdef extern from *:
     #include <stdint.h>
     #include <string.h>
 
-    /* Runtime dispatch (x86-64 Linux, glibc): the sigmoid and the row sums are
-       compiled twice, for the baseline ISA and for AVX2 (4 doubles or 8 floats a
-       vector instead of 2 or 4), and the loader picks the one the CPU runs (an
-       ifunc). Element-wise operations in the same order, no multiply-add
-       (-ffp-contract=off, and the avx2 target has no FMA): both give the same bits.
-       Measured with callgrind at 64 x 64, float64, PCD-1, batch 10: row sums 91k ->
-       56k and sigmoid 74k -> 27k instructions per update. The update is not cloned:
-       its AVX2 clone (out of line, spilling its accumulators) took 125k against
-       about 95k inlined at the baseline. */
+    /* Runtime dispatch (x86-64 Linux, glibc): the epoch kernel and the sigmoid are
+       compiled for the baseline ISA and for AVX2 (vectors of 32 bytes either way; one
+       register instead of two), and the code the CPU runs is picked at run time.
+       Element-wise operations in the same order, no multiply-add (-ffp-contract=off,
+       and the avx2 target has no FMA): both give the same bits (tested: _baseline_only). */
     #if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && !defined(HB_NO_CLONES)
     #define HB_CLONES __attribute__((target_clones("avx2", "default")))
+    #define HB_CLONES_ON 1
     #else
     #define HB_CLONES
     #endif
@@ -64,7 +66,8 @@ cdef extern from *:
        t = m ln2 + r, |r| <= ln2 / 2 (Cephes exp.c); the sigmoid is then
        (q - p) / ((q - p) + 2^m (q + p)), one division. 2^m is added to the
        exponent bits: m sits in the low bits of k = t log2(e) + 1.5 2^52. */
-    HB_CLONES static void hb_sigmoid_d(double *restrict x, Py_ssize_t n) {
+    static inline __attribute__((always_inline)) void hb_sigmoid_d_body(double *restrict x,
+                                                                     Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) {
             double t = -x[i];
             t = t < -700.0 ? -700.0 : t;
@@ -90,7 +93,8 @@ cdef extern from *:
     /* float: Cephes expf (degree-5 polynomial), 1 / (1 + e). The constants are
        double literals rounded to float, as numpy.float32(constant) rounds them. */
     #define HBF(c) ((float)(c))
-    HB_CLONES static void hb_sigmoid_f(float *restrict x, Py_ssize_t n) {
+    static inline __attribute__((always_inline)) void hb_sigmoid_f_body(float *restrict x,
+                                                                    Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) {
             float t = -x[i];
             t = t < HBF(-87.0) ? HBF(-87.0) : t;
@@ -111,98 +115,145 @@ cdef extern from *:
         }
     }
 
-    /* out = bias + sum over t of [s[idx[t]] *] W[idx[t], :] (rows of length n), in
-       blocks of BLK columns held in registers across the rows (each element still
-       sees bias, then the rows in the order of idx). */
-    #define HB_ROWS(T, NAME, BLK)                                                         \\
-    HB_CLONES static void NAME(T *restrict out, const T *restrict bias, const T *restrict W,       \\
-                     const Py_ssize_t *restrict idx, Py_ssize_t m, const T *restrict s,   \\
-                     Py_ssize_t n) {                                                      \\
-        Py_ssize_t j0 = 0;                                                                \\
-        for (; j0 + BLK <= n; j0 += BLK) {                                                \\
-            T acc[BLK];                                                                   \\
-            for (int u = 0; u < BLK; u++) acc[u] = bias[j0 + u];                          \\
-            if (s) {                                                                      \\
-                for (Py_ssize_t t = 0; t < m; t++) {                                      \\
-                    const T *restrict row = W + idx[t] * n + j0;                          \\
-                    T st = s[idx[t]];                                                     \\
-                    for (int u = 0; u < BLK; u++) acc[u] += st * row[u];                  \\
-                }                                                                         \\
-            } else {                                                                      \\
-                for (Py_ssize_t t = 0; t < m; t++) {                                      \\
-                    const T *restrict row = W + idx[t] * n + j0;                          \\
-                    for (int u = 0; u < BLK; u++) acc[u] += row[u];                       \\
-                }                                                                         \\
-            }                                                                             \\
-            for (int u = 0; u < BLK; u++) out[j0 + u] = acc[u];                           \\
-        }                                                                                 \\
-        if (j0 == n) return;                                                              \\
-        for (Py_ssize_t j = j0; j < n; j++) out[j] = bias[j];                             \\
-        for (Py_ssize_t t = 0; t < m; t++) {                                              \\
-            const T *restrict row = W + idx[t] * n;                                       \\
-            T st = s ? s[idx[t]] : (T)1;                                                  \\
-            for (Py_ssize_t j = j0; j < n; j++) out[j] += s ? st * row[j] : row[j];       \\
-        }                                                                                 \\
-    }
-    HB_ROWS(double, hb_rows_d, 16)
-    HB_ROWS(float, hb_rows_f, 32)
+    HB_CLONES static void hb_sigmoid_d(double *restrict x, Py_ssize_t n) { hb_sigmoid_d_body(x, n); }
+    HB_CLONES static void hb_sigmoid_f(float *restrict x, Py_ssize_t n) { hb_sigmoid_f_body(x, n); }
 
-    /* The gradient step, one pass over W row by row (i), BLK columns in registers:
-       vel[i] = mom vel[i] - dec W[i] + sum over the data rows r that have x_ri != 0
-       of x_ri Hp[r] + sum over the negative rows r with v_ri = 1 of Hn[r] (r in
-       order); W[i] += vel[i]; WT[:, i] = W[i]. The rows of each i come as lists
-       (pstart/prow/pval, nstart/nrow), in r order. */
-    #define HB_UPDATE_BLOCK(T, W_, V_, WT_, J0, NB)                                       \\
-        {                                                                                 \\
-            T acc[NB];                                                                    \\
-            for (int u = 0; u < NB; u++)                                                  \\
-                acc[u] = mom * V_[J0 + u] - dec * W_[J0 + u];                             \\
-            for (Py_ssize_t q = pstart[i]; q < pstart[i + 1]; q++) {                      \\
-                const T *restrict h = Hp + prow[q] * nh + J0;                             \\
-                T x = pval[q];                                                            \\
-                for (int u = 0; u < NB; u++) acc[u] += x * h[u];                          \\
-            }                                                                             \\
-            for (Py_ssize_t q = nstart[i]; q < nstart[i + 1]; q++) {                      \\
-                const T *restrict h = Hn + nrow[q] * nh + J0;                             \\
-                for (int u = 0; u < NB; u++) acc[u] += h[u];                              \\
-            }                                                                             \\
-            for (int u = 0; u < NB; u++) {                                                \\
-                T w = W_[J0 + u] + acc[u];                                                \\
-                V_[J0 + u] = acc[u];                                                      \\
-                W_[J0 + u] = w;                                                           \\
-                WT_[(J0 + u) * nv] = w;                                                   \\
-            }                                                                             \\
-        }
-    #define HB_UPDATE(T, NAME, BLK)                                                       \\
-    static void NAME(T *restrict W, T *restrict vel, T *restrict WT, const T *restrict Hp,\\
-                     const Py_ssize_t *restrict pstart, const Py_ssize_t *restrict prow,  \\
-                     const T *restrict pval, const T *restrict Hn,                        \\
-                     const Py_ssize_t *restrict nstart, const Py_ssize_t *restrict nrow,  \\
-                     T mom, T dec, Py_ssize_t nv, Py_ssize_t nh) {                        \\
-        for (Py_ssize_t i = 0; i < nv; i++) {                                             \\
-            T *restrict Wi = W + i * nh, *restrict Vi = vel + i * nh, *restrict WTi = WT + i;\\
-            Py_ssize_t j0 = 0;                                                            \\
-            for (; j0 + BLK <= nh; j0 += BLK) HB_UPDATE_BLOCK(T, Wi, Vi, WTi, j0, BLK)    \\
-            for (; j0 < nh; j0++) HB_UPDATE_BLOCK(T, Wi, Vi, WTi, j0, 1)                  \\
-        }                                                                                 \\
+    typedef struct {
+        void *W, *a, *b, *vW, *va, *vb;
+        const void *X;
+        const int64_t *order;
+        Py_ssize_t n, nv, nh, batch_size;
+        int k, persistent;
+        double lr, momentum, weight_decay;
+        void *chains;
+        Py_ssize_t n_chains;
+        uint64_t *streams;
+        void *H0, *Hs, *Vs, *Pv, *WT, *hbuf, *XB, *PX;
+        Py_ssize_t *IX, *MX, *IV, *MV, *IH, *PS, *NS, *PR, *NR;
+    } hb_epoch_args;
+
+    typedef struct {
+        const void *W, *WT, *a, *b, *X;
+        void *R, *hbuf;
+        Py_ssize_t n, nv, nh;
+        Py_ssize_t *IX;
+        const Py_ssize_t *ALL;
+    } hb_reconstruct_args;
+
+    /* The epoch kernel (rbm/_cd_epoch.h), instantiated for double and float at the
+       baseline ISA and, on x86-64 with GCC or Clang, for AVX2 with twice the register
+       blocking; hb_epoch_d/_f pick one at run time. Vectors are 32 bytes (GCC vector
+       extensions: two SSE2 or NEON registers at the baseline, one AVX2 register). */
+    #if defined(__GNUC__) || defined(__clang__)
+    #define HB_VEC 1
+    #else
+    #define HB_VEC 0
+    #endif
+    #define HB_TARGET
+    #define HB_T double
+    #define HB_L (HB_VEC ? 4 : 1)
+    #define HB_NB 4
+    #define HB_NAME d
+    #include "rbm/_cd_epoch.h"
+    #undef HB_T
+    #undef HB_L
+    #undef HB_NAME
+    #define HB_T float
+    #define HB_L (HB_VEC ? 8 : 1)
+    #define HB_NAME f
+    #include "rbm/_cd_epoch.h"
+    #undef HB_T
+    #undef HB_L
+    #undef HB_NAME
+    #undef HB_NB
+    #undef HB_TARGET
+    #if defined(HB_CLONES_ON)
+    #define HB_TARGET __attribute__((target("avx2")))
+    #define HB_NB 8
+    #define HB_T double
+    #define HB_L 4
+    #define HB_NAME d_avx2
+    #include "rbm/_cd_epoch.h"
+    #undef HB_T
+    #undef HB_L
+    #undef HB_NAME
+    #define HB_T float
+    #define HB_L 8
+    #define HB_NAME f_avx2
+    #include "rbm/_cd_epoch.h"
+    #undef HB_T
+    #undef HB_L
+    #undef HB_NAME
+    #undef HB_NB
+    #undef HB_TARGET
+    #endif
+
+    static int hb_baseline_only = 0;   /* tests: run the baseline code on any CPU */
+    static Py_ssize_t hb_epoch_run(const hb_epoch_args *args, int single) {
+    #if defined(HB_CLONES_ON)
+        if (!hb_baseline_only && __builtin_cpu_supports("avx2")) return single ? hb_epoch_f_avx2(args) : hb_epoch_d_avx2(args);
+    #endif
+        return single ? hb_epoch_f(args) : hb_epoch_d(args);
     }
-    HB_UPDATE(double, hb_update_d, 16)
-    HB_UPDATE(float, hb_update_f, 32)
+
+    static void hb_reconstruct_run(const hb_reconstruct_args *args, int single) {
+    #if defined(HB_CLONES_ON)
+        if (!hb_baseline_only && __builtin_cpu_supports("avx2")) {
+            if (single) hb_reconstruct_f_avx2(args); else hb_reconstruct_d_avx2(args);
+            return;
+        }
+    #endif
+        if (single) hb_reconstruct_f(args); else hb_reconstruct_d(args);
+    }
     """
     void hb_sigmoid_d(double* x, Py_ssize_t n) noexcept nogil
     void hb_sigmoid_f(float* x, Py_ssize_t n) noexcept nogil
-    void hb_rows_d(double* out, const double* bias, const double* W, const Py_ssize_t* idx,
-                   Py_ssize_t m, const double* s, Py_ssize_t n) noexcept nogil
-    void hb_rows_f(float* out, const float* bias, const float* W, const Py_ssize_t* idx,
-                   Py_ssize_t m, const float* s, Py_ssize_t n) noexcept nogil
-    void hb_update_d(double* W, double* vel, double* WT, const double* Hp,
-                     const Py_ssize_t* pstart, const Py_ssize_t* prow, const double* pval,
-                     const double* Hn, const Py_ssize_t* nstart, const Py_ssize_t* nrow,
-                     double mom, double dec, Py_ssize_t nv, Py_ssize_t nh) noexcept nogil
-    void hb_update_f(float* W, float* vel, float* WT, const float* Hp,
-                     const Py_ssize_t* pstart, const Py_ssize_t* prow, const float* pval,
-                     const float* Hn, const Py_ssize_t* nstart, const Py_ssize_t* nrow,
-                     float mom, float dec, Py_ssize_t nv, Py_ssize_t nh) noexcept nogil
+    ctypedef struct hb_epoch_args:
+        void* W
+        void* a
+        void* b
+        void* vW
+        void* va
+        void* vb
+        const void* X
+        const int64_t* order
+        Py_ssize_t n, nv, nh, batch_size
+        int k, persistent
+        double lr, momentum, weight_decay
+        void* chains
+        Py_ssize_t n_chains
+        uint64_t* streams
+        void* H0
+        void* Hs
+        void* Vs
+        void* Pv
+        void* WT
+        void* hbuf
+        void* XB
+        void* PX
+        Py_ssize_t* IX
+        Py_ssize_t* MX
+        Py_ssize_t* IV
+        Py_ssize_t* MV
+        Py_ssize_t* IH
+        Py_ssize_t* PS
+        Py_ssize_t* NS
+        Py_ssize_t* PR
+        Py_ssize_t* NR
+    Py_ssize_t hb_epoch_run(const hb_epoch_args* args, int single) noexcept nogil
+    int hb_baseline_only
+    ctypedef struct hb_reconstruct_args:
+        const void* W
+        const void* WT
+        const void* a
+        const void* b
+        const void* X
+        void* R
+        void* hbuf
+        Py_ssize_t n, nv, nh
+        Py_ssize_t* IX
+        const Py_ssize_t* ALL
+    void hb_reconstruct_run(const hb_reconstruct_args* args, int single) noexcept nogil
 
 
 cdef inline void _sigmoid(floating* x, Py_ssize_t n) noexcept nogil:
@@ -210,126 +261,6 @@ cdef inline void _sigmoid(floating* x, Py_ssize_t n) noexcept nogil:
         hb_sigmoid_f(x, n)
     else:
         hb_sigmoid_d(x, n)
-
-
-cdef inline void _rows(floating* out, const floating* bias, const floating* W,
-                       const Py_ssize_t* idx, Py_ssize_t m, const floating* s,
-                       Py_ssize_t n) noexcept nogil:
-    """out = sigmoid(bias + the rows of W (length n) that idx selects [times s])."""
-    if floating is float:
-        hb_rows_f(out, bias, W, idx, m, s, n)
-        hb_sigmoid_f(out, n)
-    else:
-        hb_rows_d(out, bias, W, idx, m, s, n)
-        hb_sigmoid_d(out, n)
-
-
-cdef inline void _update(floating* W, floating* vel, floating* WT, const floating* Hp,
-                         const Py_ssize_t* pstart, const Py_ssize_t* prow, const floating* pval,
-                         const floating* Hn, const Py_ssize_t* nstart, const Py_ssize_t* nrow,
-                         floating mom, floating dec, Py_ssize_t nv, Py_ssize_t nh) noexcept nogil:
-    if floating is float:
-        hb_update_f(W, vel, WT, Hp, pstart, prow, pval, Hn, nstart, nrow, mom, dec, nv, nh)
-    else:
-        hb_update_d(W, vel, WT, Hp, pstart, prow, pval, Hn, nstart, nrow, mom, dec, nv, nh)
-
-
-cdef void _by_column(const Py_ssize_t* idx, const Py_ssize_t* counts, Py_ssize_t n_rows,
-                     Py_ssize_t stride, const floating* values, Py_ssize_t nv,
-                     Py_ssize_t* start, Py_ssize_t* rows, floating* vals) noexcept nogil:
-    """From per-row lists of nonzero columns (idx[r * stride:][:counts[r]]), the
-    per-column lists of rows, in row order (a counting sort); vals[q] the value
-    values[r * nv + i] when values is not NULL."""
-    cdef Py_ssize_t r, t, i, q
-    for i in range(nv + 1):
-        start[i] = 0
-    for r in range(n_rows):
-        for t in range(counts[r]):
-            start[idx[r * stride + t] + 1] += 1
-    for i in range(nv):
-        start[i + 1] += start[i]
-    for r in range(n_rows):
-        for t in range(counts[r]):
-            i = idx[r * stride + t]
-            q = start[i]
-            rows[q] = r
-            if values != NULL:
-                vals[q] = values[r * nv + i]
-            start[i] = q + 1
-    for i in range(nv, 0, -1):
-        start[i] = start[i - 1]
-    start[0] = 0
-
-
-cdef inline Py_ssize_t _nonzero(const floating* x, Py_ssize_t* idx, Py_ssize_t n,
-                                bint* binary) noexcept nogil:
-    """Indices of the nonzeros of x, without branches; binary: all of them are 1."""
-    cdef Py_ssize_t i, m = 0
-    cdef bint ones = True
-    for i in range(n):
-        idx[m] = i
-        m += x[i] != 0
-        ones &= (x[i] == 0) | (x[i] == 1)
-    binary[0] = ones
-    return m
-
-
-cdef Py_ssize_t _draw(const floating* p, floating* out, Py_ssize_t* idx, Py_ssize_t n,
-                      rng_t* r) noexcept nogil:
-    """out = (u < p) from one uniform per unit (p and out may be the same row);
-    returns the number of ones, their indices in idx."""
-    cdef Py_ssize_t i = 0, j, m, ones = 0
-    cdef floating ubuf[64]
-    while i < n:
-        m = min(64, n - i)
-        for j in range(m):
-            if floating is float:
-                ubuf[j] = rng_float(r)
-            else:
-                ubuf[j] = rng_double(r)
-        for j in range(m):
-            out[i + j] = ubuf[j] < p[i + j]
-        i += m
-    for i in range(n):
-        idx[ones] = i
-        ones += out[i] != 0
-    return ones
-
-
-cdef void _transpose(const floating* W, floating* WT, Py_ssize_t nv, Py_ssize_t nh) noexcept nogil:
-    """WT (nh, nv) = W (nv, nh) transposed, in 8 x 8 tiles."""
-    cdef Py_ssize_t i0, j0, i, j
-    for i0 in range(0, nv, 8):
-        for j0 in range(0, nh, 8):
-            for i in range(i0, min(i0 + 8, nv)):
-                for j in range(j0, min(j0 + 8, nh)):
-                    WT[j * nv + i] = W[i * nh + j]
-
-
-cdef inline void _momentum(floating* vel, const floating* p, Py_ssize_t n, floating momentum,
-                           floating decay) noexcept nogil:
-    """vel = momentum vel - decay p (decay is lr * weight_decay)."""
-    cdef Py_ssize_t i
-    for i in range(n):
-        vel[i] = momentum * vel[i] - decay * p[i]
-
-
-cdef inline void _axpy(floating* y, floating s, const floating* x, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n):
-        y[i] += s * x[i]
-
-
-cdef inline void _add(floating* y, const floating* x, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n):
-        y[i] += x[i]
-
-
-cdef inline void _scale(floating* x, Py_ssize_t n, floating s) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n):
-        x[i] *= s
 
 
 def _bernoulli_epoch(floating[:, ::1] W, floating[::1] a, floating[::1] b,
@@ -356,15 +287,8 @@ def _bernoulli_epoch(floating[:, ::1] W, floating[::1] a, floating[::1] b,
     vW[i] += Hn_r for each v_i = 1; va = momentum va, += c+ x_r, += c- v_r;
     vb = momentum vb, += H0_r, += Hn_r; then W += vW, a += va, b += vb.
     """
-    cdef Py_ssize_t n = order.shape[0], nv = W.shape[0], nh = W.shape[1]
-    cdef Py_ssize_t start, B, Bn, r, i, step, updates = 0, mh
-    cdef const floating* x
-    cdef floating* V          # the negative samples: Vs or the chains, rows of nv
-    cdef floating* WT = &G[0, 0]
-    cdef rng_t rng
-    cdef bint bin_row
-    cdef floating c_pos, c_neg
-    cdef floating f_mom = <floating>momentum, f_decay = <floating>(lr * weight_decay)
+    cdef Py_ssize_t nv = W.shape[0], nh = W.shape[1], updates
+    cdef hb_epoch_args args
     dt = np.float32 if floating is float else np.float64
     rows = max(H0.shape[0], Hs.shape[0])
     cdef Py_ssize_t[:, ::1] IX = np.empty((H0.shape[0], nv), dtype=np.intp)
@@ -379,75 +303,55 @@ def _bernoulli_epoch(floating[:, ::1] W, floating[::1] a, floating[::1] b,
     cdef Py_ssize_t[::1] PR = np.empty(H0.shape[0] * nv + 1, dtype=np.intp)
     cdef floating[::1] PX = np.empty(H0.shape[0] * nv + 1, dtype=dt)
     cdef Py_ssize_t[::1] NR = np.empty(rows * nv + 1, dtype=np.intp)
+    if order.shape[0] == 0:
+        return 0
+    args.W, args.a, args.b = &W[0, 0], &a[0], &b[0]
+    args.vW, args.va, args.vb = &vW[0, 0], &va[0], &vb[0]
+    args.X, args.order = &X[0, 0], &order[0]
+    args.n, args.nv, args.nh, args.batch_size = order.shape[0], nv, nh, batch_size
+    args.k, args.persistent = k, persistent
+    args.lr, args.momentum, args.weight_decay = lr, momentum, weight_decay
+    args.chains, args.n_chains = &chains[0, 0], chains.shape[0]
+    args.streams = &streams[0, 0]
+    args.H0, args.Hs, args.Vs, args.Pv, args.WT = &H0[0, 0], &Hs[0, 0], &Vs[0, 0], &Pv[0, 0], &G[0, 0]
+    args.hbuf, args.XB, args.PX = &hbuf[0], &XB[0, 0], &PX[0]
+    args.IX, args.MX, args.IV, args.MV, args.IH = &IX[0, 0], &MX[0], &IV[0, 0], &MV[0], &IH[0]
+    args.PS, args.NS, args.PR, args.NR = &PS[0], &NS[0], &PR[0], &NR[0]
     with nogil:
-        _transpose(&W[0, 0], WT, nv, nh)    # then kept in step by each update
-        start = 0
-        while start < n:
-            B = min(batch_size, n - start)
-            # positive phase: hidden means of the data rows (copied together)
-            for r in range(B):
-                x = &X[order[start + r], 0]
-                for i in range(nv):
-                    XB[r, i] = x[i]
-                MX[r] = _nonzero(&XB[r, 0], &IX[r, 0], nv, &bin_row)
-                _rows(&H0[r, 0], &b[0], &W[0, 0], &IX[r, 0], MX[r],
-                      <const floating*>NULL if bin_row else &XB[r, 0], nh)
-            # negative phase
-            if not persistent:
-                Bn = B
-                for r in range(B):
-                    rng_load(&rng, &streams[r, 0])
-                    mh = _draw(&H0[r, 0], &hbuf[0], &IH[0], nh, &rng)
-                    _rows(&Pv[r, 0], &a[0], WT, &IH[0], mh, <const floating*>NULL, nv)
-                    MV[r] = _draw(&Pv[r, 0], &Vs[r, 0], &IV[r, 0], nv, &rng)
-                    for step in range(k - 1):
-                        _rows(&hbuf[0], &b[0], &W[0, 0], &IV[r, 0], MV[r], <const floating*>NULL, nh)
-                        mh = _draw(&hbuf[0], &hbuf[0], &IH[0], nh, &rng)
-                        _rows(&Pv[r, 0], &a[0], WT, &IH[0], mh, <const floating*>NULL, nv)
-                        MV[r] = _draw(&Pv[r, 0], &Vs[r, 0], &IV[r, 0], nv, &rng)
-                    rng_store(&rng, &streams[r, 0])
-                V = &Vs[0, 0]
-            else:
-                Bn = chains.shape[0]
-                for r in range(Bn):
-                    rng_load(&rng, &streams[r, 0])
-                    # the chains start from data rows, which may be probabilities
-                    MV[r] = _nonzero(&chains[r, 0], &IV[r, 0], nv, &bin_row)
-                    for step in range(k):
-                        _rows(&hbuf[0], &b[0], &W[0, 0], &IV[r, 0], MV[r],
-                              <const floating*>NULL if bin_row else &chains[r, 0], nh)
-                        bin_row = True
-                        mh = _draw(&hbuf[0], &hbuf[0], &IH[0], nh, &rng)
-                        _rows(&Pv[r, 0], &a[0], WT, &IH[0], mh, <const floating*>NULL, nv)
-                        MV[r] = _draw(&Pv[r, 0], &chains[r, 0], &IV[r, 0], nv, &rng)
-                    rng_store(&rng, &streams[r, 0])
-                V = &chains[0, 0]
-            # hidden means of the negative samples
-            for r in range(Bn):
-                _rows(&Hs[r, 0], &b[0], &W[0, 0], &IV[r, 0], MV[r], <const floating*>NULL, nh)
-            # gradient into the velocity, then the update (which refreshes WT)
-            c_pos = <floating>(lr / B)
-            c_neg = <floating>(-lr / Bn)
-            _scale(&H0[0, 0], B * nh, c_pos)
-            _scale(&Hs[0, 0], Bn * nh, c_neg)
-            _by_column(&IX[0, 0], &MX[0], B, nv, &XB[0, 0], nv, &PS[0], &PR[0], &PX[0])
-            _by_column(&IV[0, 0], &MV[0], Bn, nv, <const floating*>NULL, nv, &NS[0], &NR[0],
-                       <floating*>NULL)
-            _update(&W[0, 0], &vW[0, 0], WT, &H0[0, 0], &PS[0], &PR[0], &PX[0], &Hs[0, 0],
-                    &NS[0], &NR[0], f_mom, f_decay, nv, nh)
-            _momentum(&va[0], &a[0], nv, f_mom, 0)
-            _momentum(&vb[0], &b[0], nh, f_mom, 0)
-            for r in range(B):
-                _axpy(&va[0], c_pos, &XB[r, 0], nv)
-                _add(&vb[0], &H0[r, 0], nh)
-            for r in range(Bn):
-                _axpy(&va[0], c_neg, V + r * nv, nv)
-                _add(&vb[0], &Hs[r, 0], nh)
-            _add(&a[0], &va[0], nv)
-            _add(&b[0], &vb[0], nh)
-            updates += 1
-            start += B
+        updates = hb_epoch_run(&args, floating is float)
     return updates
+
+
+def _reconstruct(const floating[:, ::1] W, const floating[::1] a, const floating[::1] b,
+                 const floating[:, ::1] V,   # IN rows (n, nv), in [0, 1]
+                 floating[:, ::1] R):        # OUT (n, nv)
+    """R = the visible means of the hidden means of the rows of V, with the epoch
+    kernel's arithmetic: sigmoid(a + sum over j of h_j W[:, j]) in j order, where
+    h = sigmoid(b + v W) (the rows of W that v selects, in order, times v_i where v
+    is not binary). Twin: :func:`heatbath.reference.rbm.fused_reconstruction`."""
+    cdef Py_ssize_t nv = W.shape[0], nh = W.shape[1]
+    cdef hb_reconstruct_args args
+    dt = np.float32 if floating is float else np.float64
+    cdef floating[:, ::1] WT = np.ascontiguousarray(np.asarray(W).T)
+    cdef floating[::1] hbuf = np.empty(nh, dtype=dt)
+    cdef Py_ssize_t[::1] IX = np.empty(nv, dtype=np.intp)
+    cdef Py_ssize_t[::1] ALL = np.arange(nh, dtype=np.intp)
+    if V.shape[0] == 0:
+        return
+    args.W, args.WT, args.a, args.b, args.X, args.R = &W[0, 0], &WT[0, 0], &a[0], &b[0], &V[0, 0], &R[0, 0]
+    args.hbuf, args.IX, args.ALL = &hbuf[0], &IX[0], &ALL[0]
+    args.n, args.nv, args.nh = V.shape[0], nv, nh
+    with nogil:
+        hb_reconstruct_run(&args, floating is float)
+
+
+def _baseline_only(bint flag):
+    """Run the epoch kernel's baseline-ISA code even where AVX2 is there (for tests:
+    both must give the same bits); returns the previous setting."""
+    global hb_baseline_only
+    previous = hb_baseline_only != 0
+    hb_baseline_only = flag
+    return previous
 
 
 def _sigmoid_array(floating[::1] x):

@@ -17,7 +17,7 @@ from heatbath.rbm.units import BERNOULLI, BINOMIAL, GAUSSIAN, POISSON, SOFTMAX, 
 from heatbath.reference.random import bit_generators, poisson, states_of
 
 __all__ = ["sample_layer", "layer_means", "cd_update", "ais_log_weights", "exact_log_partition",
-           "fused_sigmoid", "fused_epoch"]
+           "fused_sigmoid", "fused_epoch", "fused_reconstruction"]
 
 
 
@@ -292,6 +292,20 @@ def fused_epoch(W, a, b, velocity, X, order, batch_size, k, lr, momentum, weight
         a += va
         b += vb
     return W, a, b, [vW, va, vb], streams, chains
+
+
+def fused_reconstruction(W, a, b, V):
+    """heatbath.rbm._cd._reconstruct, bit for bit: for each row v of V, the visible
+    means sigmoid(a + sum over j of h_j W[:, j]), j in order, of its hidden means
+    h = sigmoid(b + v W) (the fused kernel's sigmoid and row sums)."""
+    R = np.empty_like(V)
+    for r, v in enumerate(V):
+        h = fused_sigmoid(_row_sum(b, W, v))
+        out = a.copy()
+        for j in range(h.size):
+            out += h[j] * W[:, j]
+        R[r] = fused_sigmoid(out)
+    return R
 
 
 def _values(kind, param):
