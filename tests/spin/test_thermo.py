@@ -174,6 +174,42 @@ def test_symmetric_model_is_symmetric():
         thermo.train_rbm(data["states"], 4, epochs=1, visible="bernoulli")
 
 
+def _shifted(S, dx, dy):
+    return np.roll(S.reshape(-1, L, L), (dx, dy), axis=(1, 2)).reshape(-1, N)
+
+
+def test_translation_tie_is_an_orthogonal_projection():
+    tie = thermo._TranslationTie(N, 2 * N)
+    W = np.random.default_rng(0).standard_normal((N, 2 * N))
+    P = tie(W.copy())
+    np.testing.assert_allclose(tie(P.copy()), P, rtol=0, atol=1e-15)
+    assert abs(np.sum((W - P) * P)) < 1e-10 * np.sum(W * W)
+    # Two filters, each the same 16 numbers moved over the torus.
+    assert np.unique(np.round(P, 12)).size == 2 * N
+    rbm = RBM(N, 2 * N, visible="spin", hidden="spin").set_parameters(weights=P)
+    S = np.where(np.random.default_rng(1).random((20, N)) < 0.5, -1.0, 1.0)
+    for dx, dy in ((1, 0), (0, 1), (2, 3)):
+        np.testing.assert_allclose(rbm.free_energy(_shifted(S, dx, dy)), rbm.free_energy(S),
+                                   rtol=1e-12)
+    # The unprojected weights are not translation invariant (the check has teeth).
+    rbm.set_parameters(weights=W)
+    assert not np.allclose(rbm.free_energy(_shifted(S, 1, 0)), rbm.free_energy(S))
+
+
+def test_translation_invariant_training_keeps_the_symmetries():
+    data = thermo.ising_dataset(L, 2.5, 500, n_chains=50, seed=3)
+    rbm = thermo.train_rbm(data["states"], N, epochs=2, seed=4, translation_invariant=True)
+    assert not rbm.visible_bias.any() and not rbm.hidden_bias.any()
+    S = np.where(np.random.default_rng(0).random((20, N)) < 0.5, -1.0, 1.0)
+    F = rbm.free_energy(S)
+    np.testing.assert_allclose(rbm.free_energy(-S), F, rtol=1e-12)
+    np.testing.assert_allclose(rbm.free_energy(_shifted(S, 1, 2)), F, rtol=1e-12)
+    with pytest.raises(ValueError, match="multiple"):
+        thermo.train_rbm(data["states"], 3, epochs=1, translation_invariant=True)
+    with pytest.raises(ValueError, match="square"):
+        thermo.train_rbm(np.ones((4, 12)), 12, epochs=1, translation_invariant=True)
+
+
 def test_learn_thermodynamics_rows():
     rows = thermo.learn_thermodynamics(L, [2.5], n_hidden=8, n_samples=1000, n_test=200,
                                        epochs=4, n_chains=20, burn_in=20, n_sweeps=80, seed=0)

@@ -57,6 +57,9 @@ RECIPE = {
     "weight_decay": 0.0,
     "schedule": ((2 / 3, 0.05), (1 / 3, 0.01)),
     "symmetric": True,
+    "translation_invariant": False,
+    "average": 0.0,
+    "init": "random",
 }
 
 _OBSERVABLES = ("energy_per_spin", "abs_magnetization", "specific_heat", "susceptibility")
@@ -198,6 +201,15 @@ def train_rbm(states, n_hidden, *, epochs=60, seed=None, n_threads=None, **recip
         callback = _zero_biases
     else:
         rbm.init_visible_bias(V)
+    tied = settings["translation_invariant"]
+    if tied:
+        if not settings["symmetric"]:
+            raise ValueError("translation_invariant=True needs symmetric=True")
+        tie = _TranslationTie(X.shape[1], n_hidden)
+        tie(rbm.weights)
+        if settings["init"] == "correlation":
+            tie.add_correlation_filter(rbm.weights, X)
+        return _fit_tied(rbm, V, epochs, settings, tie, root.spawn(1)[0], n_threads)
     done = 0
     for i, ((fraction, lr), stage_seed) in enumerate(zip(settings["schedule"], stage_seeds)):
         last = i == len(settings["schedule"]) - 1
@@ -210,6 +222,108 @@ def train_rbm(states, n_hidden, *, epochs=60, seed=None, n_threads=None, **recip
                 weight_decay=settings["weight_decay"],
                 n_persistent_chains=settings["n_persistent_chains"], seed=stage_seed,
                 n_threads=n_threads, callback=callback)
+    return rbm
+
+
+def _stage_epochs(schedule, epochs):
+    """Epochs per stage of a ``((fraction, learning_rate), ...)`` schedule (sum = epochs)."""
+    counts, done = [], 0
+    for i, (fraction, _) in enumerate(schedule):
+        n = epochs - done if i == len(schedule) - 1 else int(round(fraction * epochs))
+        counts.append(max(0, n))
+        done += max(0, n)
+    return counts
+
+
+class _TranslationTie:
+    """Project spin-RBM weights onto the translation-invariant (convolutional) subspace.
+
+    Hidden unit ``f * N + t`` is filter ``f`` moved by lattice translation
+    ``t``: ``W[(i + t), f N + t] = w_f[i]``. The projection averages each
+    filter over its N copies (the orthogonal projection onto tied weights).
+    """
+
+    def __init__(self, n_spins, n_hidden):
+        size = int(round(np.sqrt(n_spins)))
+        if size * size != n_spins:
+            raise ValueError(f"translation_invariant needs a square lattice; got {n_spins} spins")
+        if n_hidden % n_spins:
+            raise ValueError(f"translation_invariant needs n_hidden a multiple of the "
+                             f"{n_spins} spins, got {n_hidden}")
+        x, y = np.divmod(np.arange(n_spins), size)
+        # shifted[t, i]: site i moved by translation t = (x_t, y_t).
+        shifted = ((x[None, :] + x[:, None]) % size) * size + (y[None, :] + y[:, None]) % size
+        n_filters = n_hidden // n_spins
+        self.rows = np.broadcast_to(shifted, (n_filters, n_spins, n_spins))
+        cols = np.arange(n_filters)[:, None, None] * n_spins + np.arange(n_spins)[None, :, None]
+        self.cols = np.broadcast_to(cols, self.rows.shape)
+
+    def add_correlation_filter(self, W, X, scale=0.2):
+        """Add ``scale * (C(r) - min C) / (1 - min C)`` to every filter, centred on its unit.
+
+        ``C(r)`` is the data's spin-spin correlation at lattice displacement r
+        (1 at r = 0): a data-dependent start, the same for every seed, that is
+        a local bump, invariant under the lattice's point group.
+        """
+        shifted = self.rows[0]
+        corr = np.array([np.mean(X * X[:, shifted[t]]) for t in range(shifted.shape[0])])
+        bump = (corr - corr.min()) / max(1.0 - corr.min(), 1e-12)
+        W[self.rows, self.cols] += scale * bump[None, None, :]
+        return W
+
+    def __call__(self, W):
+        filters = W[self.rows, self.cols].mean(axis=1, keepdims=True)
+        W[self.rows, self.cols] = filters
+        return W
+
+
+def _fit_tied(rbm, V, epochs, settings, tie, seed, n_threads):
+    """PCD with the weights projected by ``tie`` after every minibatch, biases held at 0.
+
+    One set of persistent chains and one velocity for the whole schedule;
+    the learning rate changes per stage.
+    """
+    from heatbath._openmp import effective_n_threads
+    from heatbath.rbm._layers import single_threaded_blas
+    from heatbath import _random
+    from heatbath.rbm.train import Trainer, _swap, cd_step
+
+    n_threads = effective_n_threads(n_threads)
+    V = np.ascontiguousarray(V, dtype=rbm.dtype)
+    batch = settings["batch_size"]
+    method = settings["method"]
+    trainer = Trainer(rbm, V, batch, method, settings["k"], settings["schedule"][0][1],
+                      settings["momentum"], settings["weight_decay"],
+                      settings["n_persistent_chains"], None, True, seed)
+    n_swaps = 0
+    n = V.shape[0]
+    average_from = epochs - int(round(settings["average"] * epochs))
+    total, count, epoch = np.zeros_like(rbm.weights), 0, 0
+    with single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
+        for n_epochs, (_, lr) in zip(_stage_epochs(settings["schedule"], epochs),
+                                     settings["schedule"]):
+            for _ in range(n_epochs):
+                rows = trainer.order_rng.permutation(n)
+                for b0 in range(0, n, batch):
+                    cd_step(rbm, np.ascontiguousarray(V[rows[b0:b0 + batch]]), settings["k"],
+                            trainer.batch_streams, trainer.velocity, lr, settings["momentum"],
+                            settings["weight_decay"], trainer.persistent, n_threads)
+                    if method == "pt":
+                        u = _random.random(trainer.swap_streams, trainer.n_replicas - 1)
+                        _swap(rbm, trainer.persistent, trainer.n_replicas, u, n_swaps % 2)
+                        n_swaps += 1
+                    tie(rbm.weights)
+                    rbm.visible_bias[...] = 0.0
+                    rbm.hidden_bias[...] = 0.0
+                    if epoch >= average_from:
+                        total += rbm.weights
+                        count += 1
+                if not np.isfinite(rbm.weights).all():
+                    raise FloatingPointError(f"training diverged (learning rate {lr}); "
+                                             "lower the learning rates in the schedule")
+                epoch += 1
+    if count:
+        rbm.weights[...] = total / count
     return rbm
 
 
