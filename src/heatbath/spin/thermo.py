@@ -218,11 +218,8 @@ def train_rbm(states, n_hidden, *, epochs=60, seed=None, n_threads=None, **recip
         if settings["init"] == "correlation":
             tie.add_correlation_filter(rbm.weights, X)
         return _fit_tied(rbm, V, epochs, settings, tie, root.spawn(1)[0], n_threads)
-    done = 0
-    for i, ((fraction, lr), stage_seed) in enumerate(zip(settings["schedule"], stage_seeds)):
-        last = i == len(settings["schedule"]) - 1
-        n = epochs - done if last else int(round(fraction * epochs))
-        done += n
+    for n, (_, lr), stage_seed in zip(_stage_epochs(settings["schedule"], epochs),
+                                      settings["schedule"], stage_seeds):
         if n <= 0:
             continue
         rbm.fit(V, epochs=n, batch_size=settings["batch_size"], method=settings["method"],
