@@ -15,6 +15,7 @@ is checked against the local one, bit for bit.
 """
 
 import argparse
+import os
 import pickle
 import statistics
 import time
@@ -74,6 +75,7 @@ def main(argv=None):
         return distributed.ais(rbm, n_runs=n_runs, n_betas=n_betas, seed=1, executor=client,
                                block_size=n_runs // 2)
 
+    load = [os.getloadavg()]
     rows = []
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster) as client:
@@ -93,6 +95,7 @@ def main(argv=None):
                 assert same(a, b), f"{name}: the distributed result differs"
                 t_local.append(t1)
                 t_dask.append(t2)
+            load.append(os.getloadavg())
             rows.append((name, min(t_local), statistics.median(t_local), min(t_dask),
                          statistics.median(t_dask)))
 
@@ -133,6 +136,9 @@ def main(argv=None):
     ts, tp = min(t_solve), min(t_sample)
     records = n * (N + 8 * psi.n_hidden + 8)
 
+    load.append(os.getloadavg())
+    print("load average (1, 5, 15 min) at the start, after each workload and at the end: "
+          + "; ".join(" ".join(f"{x:.1f}" for x in la) for la in load))
     print(f"{'workload':<52} {'local 2 threads':>17} {'2 Dask workers':>17} {'efficiency':>11}")
     print(f"{'':<52} {'best / median s':>17} {'best / median s':>17} {'best':>11}")
     for name, lb, lm, db, dm in rows:

@@ -42,6 +42,9 @@ def test_demo_quick(tmp_path):
     assert "sklearn BernoulliRBM" in text and "AIS" in text
     assert "for independent Poisson pixels" in text
     assert "Neural-network quantum state" in text and "relative error" in text
+    # the distributed section: three kinds of work on 2 worker processes, the same bits
+    section = text.split("Distributed runs: ", 1)[1].split("Runs this short", 1)[0]
+    assert section.count(" yes\n") == 3 and " NO\n" not in section
     names = sorted(os.listdir(tmp_path / "plots"))
     assert names == sorted(["ising_observables.png", "ising_snapshot.png", "rbm_filters.png",
                             "rbm_samples.png", "learning_curves.png",

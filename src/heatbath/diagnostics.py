@@ -444,14 +444,17 @@ class Trace:
         >>> bool((again["energy"] == trace["energy"]).all())
         True
         """
+        aliases = self._state_aliases()
         info = {k: v for k, v in self.info.items()
-                if k not in self.counts and k not in _RATIOS and k != "states"
+                if k not in self.counts and k not in _RATIOS and k not in aliases
                 and np.asarray(v).dtype.kind in "biufU"}
         state = {"observables": dict(self.observables), "acceptance_rate": self.acceptance_rate,
                  "final_state": self.final_state, "temperature": self.temperature,
                  "n_units": self.n_units, "counts": dict(self.counts), "info": info}
         if self.states is not None:
             state["states"] = self.states
+            # info entries that are the states themselves (a continuous trace's "samples")
+            state["state_aliases"] = " ".join(sorted(aliases - {"states"}))
         return state
 
     @classmethod
@@ -460,11 +463,14 @@ class Trace:
         try:
             arrays = lambda d: {k: np.asarray(v) for k, v in d.items()}  # noqa: E731
             counts = arrays(state.get("counts", {}))
+            states = np.asarray(state["states"]) if "states" in state else None
+            info = dict(state.get("info", {}))
+            if states is not None:
+                info.update(dict.fromkeys(str(state.get("state_aliases", "")).split(), states))
             return cls(arrays(state.get("observables", {})),
                        None if "attempted" in counts else np.asarray(state["acceptance_rate"]),
                        np.asarray(state["final_state"]), np.asarray(state["temperature"]),
-                       int(state["n_units"]), state.get("info", {}), counts=counts,
-                       states=np.asarray(state["states"]) if "states" in state else None)
+                       int(state["n_units"]), info, counts=counts, states=states)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a complete trace state (missing {exc})") from None
 

@@ -15,6 +15,8 @@ bit, for any number of workers and any block size:
   ``i`` of the one ``SeedSequence`` (the client builds the chains once, as a
   local sampler would, and ships each block its rows). Traces are joined by
   :meth:`heatbath.diagnostics.Trace.concatenate` along the chains.
+- :class:`BlockReplicaExchange`: replica exchange (parallel tempering) with
+  its independent sets in blocks.
 - :func:`ais`: AIS runs in blocks; block ``k`` uses exactly the streams runs
   ``k b .. (k+1) b - 1`` use locally (``SeedSequence.spawn`` keys), and
   :meth:`heatbath.rbm.estimators.Estimate.concatenate` joins them.
@@ -37,7 +39,9 @@ explicit ``n_threads`` is capped at that number. With a local
 ``cores // max_workers``.
 
 The workers must run the same heatbath version as the client: a Dask client
-is checked before any work is sent (:func:`check_workers`).
+is checked before any work is sent (:func:`check_workers`), a process pool
+or another plain executor too (:func:`check_executor`), and every block
+checks its worker's version again before it runs.
 """
 
 import concurrent.futures
@@ -46,6 +50,7 @@ import hashlib
 import inspect
 import os
 import pickle
+import weakref
 
 import numpy as np
 
@@ -56,8 +61,9 @@ from heatbath._validation import check_int
 from heatbath._version import __version__
 from heatbath.diagnostics import Trace
 
-__all__ = ["BlockSampler", "run_chains", "ais", "scan_ising", "fit_rbms", "distribute_vmc",
-           "connect", "check_workers", "worker_threads", "SCHEDULER_TIMEOUT"]
+__all__ = ["BlockSampler", "run_chains", "BlockReplicaExchange", "ais", "scan_ising", "fit_rbms",
+           "distribute_vmc", "connect", "check_workers", "check_executor", "worker_threads",
+           "SCHEDULER_TIMEOUT"]
 
 #: Seconds :func:`connect` waits for a scheduler before it gives up.
 SCHEDULER_TIMEOUT = 10.0
@@ -66,6 +72,8 @@ SCHEDULER_TIMEOUT = 10.0
 INLINE_BYTES = 1 << 20
 # Dask clients whose workers were checked, with the workers seen then.
 _CHECKED: dict[int, frozenset] = {}
+# Plain executors whose workers were checked (check_executor).
+_CHECKED_EXECUTORS: "weakref.WeakSet" = weakref.WeakSet()
 
 # State fields of the samplers: split along the chains, per 64-chain word block
 # (multispin), or the same for every block. A field in none of these is an
@@ -130,6 +138,66 @@ def check_workers(client):
     return len(found)
 
 
+def check_executor(executor, n_probes=None):
+    """Raise ``RuntimeError`` unless the workers of ``executor`` run this heatbath version.
+
+    For a plain :class:`concurrent.futures.Executor` (a ``ProcessPoolExecutor``,
+    or one of another library): ``n_probes`` tasks (default: one per worker)
+    ask a worker for its installed heatbath version with a standard-library
+    call, so a worker without heatbath answers too. An executor spawns its
+    processes as it likes, so the probes may miss one: every block checks its
+    worker's version again before it runs. Returns the number of probes.
+
+    Examples
+    --------
+    >>> from concurrent.futures import Future
+    >>> from heatbath.distributed import check_executor
+    >>> class Executor:        # its workers have heatbath 0.0.1
+    ...     def submit(self, fn, *args):
+    ...         f = Future()
+    ...         f.set_result("0.0.1")
+    ...         return f
+    >>> check_executor(Executor(), 1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    RuntimeError: a worker of Executor has heatbath 0.0.1, this client has heatbath ...
+    """
+    import importlib.metadata
+
+    n = n_probes or max(1, int(getattr(executor, "_max_workers", 1) or 1))
+    name = type(executor).__name__
+    futures = [executor.submit(importlib.metadata.version, "heatbath") for _ in range(n)]
+    for f in futures:
+        try:
+            version = f.result()
+        except Exception as exc:    # noqa: BLE001 - said in the error, whatever it is
+            raise RuntimeError(f"a worker of {name} cannot use heatbath (is it installed "
+                               f"there?): {type(exc).__name__}: {exc}; this client has "
+                               f"heatbath {__version__}") from None
+        if version != __version__:
+            raise RuntimeError(f"a worker of {name} has heatbath {version}, this client has "
+                               f"heatbath {__version__}: install the same version everywhere")
+    return n
+
+
+_WORKER_VERSION: list[str] = []
+
+
+def _checked_block(fn, version, shared, task):
+    """Run ``fn(shared, task)`` on a worker after checking its heatbath version (cached)."""
+    if not _WORKER_VERSION:
+        import importlib.metadata
+
+        try:
+            _WORKER_VERSION.append(importlib.metadata.version("heatbath"))
+        except importlib.metadata.PackageNotFoundError:      # run from a source tree
+            _WORKER_VERSION.append(__version__)
+    if _WORKER_VERSION[0] != version:
+        raise RuntimeError(f"worker process {os.getpid()} has heatbath {_WORKER_VERSION[0]}, "
+                           f"this client has heatbath {version}: install the same version "
+                           "everywhere")
+    return fn(shared, task)
+
+
 def worker_threads():
     """Threads of the Dask worker this runs on, or None outside a Dask worker.
 
@@ -179,6 +247,11 @@ class _Runner:
             self.executor = executor
             self.n_workers = int(getattr(executor, "_max_workers", 1) or 1)
             self.default_threads = max(1, _cpu_count() // self.n_workers)
+            # threads share this process (and its heatbath); other executors are checked
+            if not isinstance(executor, concurrent.futures.ThreadPoolExecutor) and \
+                    executor not in _CHECKED_EXECUTORS:
+                check_executor(executor, self.n_workers)
+                _CHECKED_EXECUTORS.add(executor)
         else:
             raise TypeError("executor must be None, a concurrent.futures.Executor or a "
                             f"dask.distributed Client, got {type(executor).__name__}")
@@ -201,7 +274,8 @@ class _Runner:
                     out.append(fn(shared, task))
                     bar.update(1)
             return out
-        futures = [self.executor.submit(fn, shared, task) for task in tasks]
+        futures = [self.executor.submit(_checked_block, fn, __version__, shared, task)
+                   for task in tasks]
         try:
             with progress(verbose, len(tasks), unit="block", desc=desc) as bar:
                 for f in concurrent.futures.as_completed(futures):
@@ -322,7 +396,30 @@ def _settings_of(sampler, kwargs):
     return out
 
 
-class BlockSampler:
+class _OnTheClient:
+    """What a blocked runner shares with the local object (``_local``) it holds the work in."""
+
+    @property
+    def blocks(self):
+        """The (start, stop) ranges of the blocks (chains, or replica-exchange sets)."""
+        return list(self._ranges)
+
+    def __getattr__(self, name):
+        # the rest (spins, hamiltonian, temperatures, ...) from the local object
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._local, name)
+
+    def get_state(self):
+        """The same dict as the local object's ``get_state``."""
+        return self._local.get_state()
+
+    def set_state(self, state):
+        """Restore a ``get_state`` dict (checked in full by the local object)."""
+        self._local.set_state(state)
+
+
+class BlockSampler(_OnTheClient):
     """Independent chains of any heatbath sampler, run in blocks on workers, same bits as local.
 
     ``BlockSampler(cls, model, temperature=..., n_chains=..., seed=...,
@@ -432,10 +529,6 @@ class BlockSampler:
         self._lanes = _lanes(type(local))
         self._ranges = _blocks(local.n_chains, block_size, self._runner.n_workers, self._lanes)
         if checkpoint_dir is not None:
-            if self._continuous:
-                raise ValueError("checkpoints need a sampler whose trace pieces join exactly "
-                                 "(a heatbath._sampler.Sampler subclass); a continuous "
-                                 "sampler runs each block in one piece")
             os.makedirs(checkpoint_dir, exist_ok=True)
             if checkpoint_every is not None:
                 checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
@@ -463,25 +556,6 @@ class BlockSampler:
     @property
     def n_sweeps_done(self):
         return self._local.n_sweeps_done
-
-    @property
-    def blocks(self):
-        """The (start, stop) chain ranges of the blocks."""
-        return list(self._ranges)
-
-    def __getattr__(self, name):
-        # the rest (spins, hamiltonian, local_energies, ...) from the local sampler
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._local, name)
-
-    def get_state(self):
-        """The chains' state: the same dict as the local sampler's ``get_state``."""
-        return self._local.get_state()
-
-    def set_state(self, state):
-        """Restore a ``get_state`` dict (checked in full by the local sampler)."""
-        self._local.set_state(state)
 
     def run(self, n_sweeps, burn_in=0, thin=1, verbose=False, *, record_states=False):
         """``sampler.run(n_sweeps, burn_in, thin)`` in blocks; the progress bar counts blocks.
@@ -566,40 +640,80 @@ def _chain_block(shared, task):
     return _run_checkpointed(sampler, task), sampler.get_state()
 
 
+class _Checkpoint:
+    """One block's checkpoint file: resumed when it holds the same block work (``key``).
+
+    Each save also records how the block got there: ``resumes`` (attempts that
+    started from this file), ``resumed_at`` (the work done when the current
+    attempt started: 0 for a fresh start) and ``attempt_work`` (the work this
+    attempt has done), so a test, or a user, can see that a rescheduled block
+    resumed instead of redoing the work. Any other file at the path is
+    overwritten.
+    """
+
+    KIND = "heatbath.distributed.block"
+
+    def __init__(self, path, key):
+        from heatbath import io
+
+        self._io, self.path, self.key = io, path, key
+        self.saved, self.resumes = None, 0
+        if os.path.exists(path):
+            try:
+                saved = io.load_arrays(path, self.KIND)
+            except ValueError:
+                saved = None
+            if saved is not None and saved.get("key") == key:
+                self.saved, self.resumes = saved, int(saved["resumes"]) + 1
+        self.resumed_at = int(self.saved["work_done"]) if self.saved is not None else 0
+
+    def save(self, work_done, payload):
+        self._io.save_arrays(self.path, self.KIND, dict(
+            payload, key=self.key, work_done=work_done, resumes=self.resumes,
+            resumed_at=self.resumed_at, attempt_work=work_done - self.resumed_at,
+            pid=os.getpid()))
+
+
 def _run_checkpointed(sampler, task):
     """``sampler.run(**args)`` in pieces of ``every`` sweeps, saved atomically after each.
 
-    A checkpoint of the same block work (same key) is resumed; any other file
-    at that path is overwritten. The pieces join bit for bit (the sampler core
-    guarantees cut invariance, :meth:`Trace.concatenate` the join).
+    A checkpoint of the same block work (same key) is resumed. The pieces join
+    bit for bit (the sampler core guarantees cut invariance,
+    :meth:`Trace.concatenate` the join; a continuous sampler carries its
+    acceptance sums from piece to piece, so ``info["mean_accept_prob"]`` is the
+    whole run's).
     """
-    from heatbath import io
+    from heatbath.continuous.samplers import ContinuousSampler
 
-    path, key, args = task["checkpoint"], task["key"], task["args"]
+    args = task["args"]
     burn_in, n_sweeps, thin = args["burn_in"], args["n_sweeps"], args["thin"]
-    done_burn = done = resumes = 0
-    trace = None
-    if os.path.exists(path):
-        try:
-            saved = io.load_arrays(path, "heatbath.distributed.block")
-        except ValueError:
-            saved = None
-        if saved is not None and saved.get("key") == key:
-            sampler.set_state(saved["state"])
-            done_burn, done = int(saved["burn_in_done"]), int(saved["sweeps_done"])
-            resumes = int(saved["resumes"]) + 1
-            if "trace" in saved:
-                trace = Trace.from_state(saved["trace"])
+    continuous = isinstance(sampler, ContinuousSampler)
+    run_kw = {} if continuous else {"record_states": args["record_states"]}
+    point = _Checkpoint(task["checkpoint"], task["key"])
+    done_burn = done = 0
+    trace = acc = None
+    if point.saved is not None:
+        saved = point.saved
+        sampler.set_state(saved["state"])
+        done_burn, done = int(saved["burn_in_done"]), int(saved["sweeps_done"])
+        if "trace" in saved:
+            trace = Trace.from_state(saved["trace"])
+        acc = saved.get("acc_sum")
     for b, n, t in pieces(burn_in - done_burn, n_sweeps - done, thin, task["every"]):
         if b + n == 0 and trace is not None:
             break
-        piece = sampler.run(n, burn_in=b, thin=t, record_states=args["record_states"])
+        if continuous:
+            sampler._run_carry = (np.zeros(sampler.n_chains) if acc is None else acc, done)
+        piece = sampler.run(n, burn_in=b, thin=t, **run_kw)
         trace = piece if trace is None else Trace.concatenate([trace, piece])
         done_burn, done = done_burn + b, done + n
-        io.save_arrays(path, "heatbath.distributed.block", {
-            "key": key, "state": sampler.get_state(), "trace": trace.to_state(),
-            "burn_in_done": done_burn, "sweeps_done": done, "resumes": resumes,
-            "pid": os.getpid()})
+        extra = {}
+        if continuous:
+            extra["acc_sum"] = acc = sampler._acc_sum.copy()
+            trace.info["mean_accept_prob"] = piece.info["mean_accept_prob"]
+        point.save(done_burn + done, dict(extra, state=sampler.get_state(),
+                                          trace=trace.to_state(), burn_in_done=done_burn,
+                                          sweeps_done=done))
     return trace
 
 
@@ -629,6 +743,204 @@ def run_chains(sampler, model, *, n_sweeps, burn_in=0, thin=1, temperature=1.0, 
     return blocks.run(n_sweeps, burn_in=burn_in, thin=thin, verbose=verbose, **extra)
 
 
+# -- replica exchange ------------------------------------------------------------------------
+class BlockReplicaExchange(_OnTheClient):
+    """Replica exchange with its sets in blocks on workers, the same bits as one process.
+
+    The sets of a :class:`heatbath.spin.ReplicaExchange` are independent
+    ensembles: set ``s`` holds one replica per temperature (chains
+    ``s n_T .. (s+1) n_T - 1``, each on its own stream) and swaps only among
+    them. Block ``k`` runs sets ``k b .. (k+1) b - 1`` as a replica exchange of
+    its own, a pure function of (model, temperatures, its rows of the state);
+    the swap uniforms come from the one swap stream, which every block draws
+    in full (a few numbers per round) and of which it uses its sets' rows. The
+    client merges the records (temperature-major columns), the swap counts,
+    the walkers' round trips (in the order one process finds them) and the
+    state, so :meth:`run` returns the trace ``ReplicaExchange(...).run(...)``
+    returns, bit for bit, and a second :meth:`run` continues.
+
+    Parameters
+    ----------
+    model, temperatures, n_sets, seed, algorithm, sweeps_per_swap, optimize
+        As for :class:`heatbath.spin.ReplicaExchange`. The temperature
+        feedback (``optimize``) pools the walkers of every set: run its
+        burn-in on the client (``pt.run(0, burn_in=...)``, then
+        :meth:`wrap`).
+    n_threads : int or None
+        Threads per block on a worker (None: the worker's).
+    executor : None, concurrent.futures.Executor or dask.distributed.Client
+    block_size : int, optional
+        Sets per block (default: one block per worker).
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from heatbath.spin import Ising, ReplicaExchange
+    >>> from heatbath.distributed import BlockReplicaExchange
+    >>> kw = dict(temperatures=[2.0, 2.3, 2.7], n_sets=5, seed=4)
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     pt = BlockReplicaExchange(Ising((6, 6)), executor=pool, block_size=2, **kw)
+    ...     trace = pt.run(40, burn_in=10)
+    >>> local = ReplicaExchange(Ising((6, 6)), **kw).run(40, burn_in=10)
+    >>> bool((trace["energy"] == local["energy"]).all())
+    True
+    >>> bool((trace.info["swap_rates"] == local.info["swap_rates"]).all())
+    True
+    """
+
+    def __init__(self, model, *, temperatures, n_sets=1, seed=None, n_threads=None,
+                 algorithm="metropolis", sweeps_per_swap=1, optimize=False, executor=None,
+                 block_size=None):
+        from heatbath.spin.tempering import ReplicaExchange
+
+        local = ReplicaExchange(model, temperatures=temperatures, n_sets=n_sets, seed=seed,
+                                n_threads=n_threads, algorithm=algorithm,
+                                sweeps_per_swap=sweeps_per_swap, optimize=optimize)
+        self._setup(local, n_threads, executor, block_size)
+
+    @classmethod
+    def wrap(cls, exchange, *, n_threads=None, executor=None, block_size=None):
+        """Run an existing ReplicaExchange's sets in blocks from now on (it holds them here).
+
+        Examples
+        --------
+        >>> from heatbath.spin import BoltzmannMachine, ReplicaExchange
+        >>> from heatbath.distributed import BlockReplicaExchange
+        >>> sk = BoltzmannMachine.sherrington_kirkpatrick(12, seed=0)
+        >>> pt = ReplicaExchange(sk, temperatures=[0.5, 0.8, 1.3], n_sets=4, seed=1,
+        ...                      optimize=True)
+        >>> _ = pt.run(0, burn_in=40)          # the temperature feedback, on the client
+        >>> BlockReplicaExchange.wrap(pt, block_size=3).run(20)["energy"].shape
+        (20, 12)
+        """
+        self = cls.__new__(cls)
+        self._setup(exchange, n_threads, executor, block_size)
+        return self
+
+    def _setup(self, local, n_threads, executor, block_size):
+        from heatbath.spin.tempering import ReplicaExchange
+
+        if not isinstance(local, ReplicaExchange):
+            raise TypeError(f"expected a heatbath.spin.ReplicaExchange, got "
+                            f"{type(local).__name__}")
+        if n_threads is not None:
+            effective_n_threads(n_threads)
+        self._local, self._block_n_threads = local, n_threads
+        self._runner = _Runner(executor)
+        self._ranges = _blocks(local.n_sets, block_size, self._runner.n_workers)
+
+    @property
+    def exchange(self):
+        """The client's ReplicaExchange: it holds the sets between calls."""
+        return self._local
+
+    def run(self, n_sweeps, burn_in=0, verbose=False):
+        """``ReplicaExchange.run`` with the sets in blocks; the progress bar counts blocks.
+
+        Returns
+        -------
+        heatbath.diagnostics.Trace
+            The local trace, bit for bit (columns temperature-major).
+        """
+        pt = self._local
+        n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
+        burn_in = check_int(burn_in, "burn_in", minimum=0)
+        k = pt.sweeps_per_swap
+        if n_sweeps % k or burn_in % k:
+            raise ValueError(f"n_sweeps and burn_in must be multiples of sweeps_per_swap ({k})")
+        if pt.optimize and burn_in:
+            raise ValueError("the temperature feedback (optimize=True) pools the walkers of "
+                             "every set, so blocks cannot tune apart: run the burn-in on the "
+                             "client (exchange.run(0, burn_in=...)), then run in blocks")
+        state = pt.get_state()
+        n_t, S = state["temperatures"].size, pt.n_sets
+        shared = self._runner.share((pt.model, {"algorithm": pt.algorithm,
+                                                "sweeps_per_swap": k}))
+        tasks = []
+        for a, b in self._ranges:
+            block = {key: state[key] for key in ("format_version", "sampler", "temperatures",
+                                                 "swap_stream", "rounds")}
+            block.update(chains=_split_state(state["chains"], a * n_t, b * n_t, 1),
+                         slot=state["slot"][a:b], direction=state["direction"][a:b],
+                         left_min=state["left_min"][a:b],
+                         trip_sweeps=np.zeros(0, dtype=np.int64), n_up=np.zeros(n_t),
+                         n_down=np.zeros(n_t))
+            tasks.append({"state": block, "first": a, "n_sets": S, "n_sweeps": n_sweeps,
+                          "burn_in": burn_in, "n_threads": self._block_n_threads,
+                          "default_threads": self._runner.default_threads})
+        out = self._runner.map(_exchange_block, shared, tasks, verbose,
+                               f"ReplicaExchange x{S} sets")
+        # the state: sets joined in order; counts added (integers: exact in any order)
+        states = [r["state"] for r in out]
+        for key in ("swap_stream", "rounds", "temperatures"):
+            if not all(np.array_equal(np.asarray(st[key]), np.asarray(states[0][key]))
+                       for st in states[1:]):
+                raise ValueError(f"the blocks disagree on {key!r}: a block is not independent")
+        rounds = np.concatenate([r["trip_rounds"] for r in out])
+        trips = np.concatenate([np.asarray(st["trip_sweeps"], dtype=np.int64) for st in states])
+        merged = dict(state, chains=_merge_states([st["chains"] for st in states]),
+                      swap_stream=states[0]["swap_stream"], rounds=states[0]["rounds"],
+                      temperatures=states[0]["temperatures"],
+                      trip_sweeps=np.concatenate([np.asarray(state["trip_sweeps"],
+                                                             dtype=np.int64),
+                                                  trips[np.argsort(rounds, kind="stable")]]),
+                      n_up=state["n_up"] + sum(st["n_up"] for st in states),
+                      n_down=state["n_down"] + sum(st["n_down"] for st in states))
+        for key in ("slot", "direction", "left_min"):
+            merged[key] = np.concatenate([st[key] for st in states])
+        pt.set_state(merged)
+        # the trace, as ReplicaExchange.run assembles it
+        accepted = sum(r["accepted"] for r in out)
+        attempted = sum(r["attempted"] for r in out)
+
+        def columns(name):
+            parts = [r[name].reshape(r[name].shape[0], n_t, -1) for r in out]
+            return np.concatenate(parts, axis=2).reshape(parts[0].shape[0], n_t * S)
+
+        final = np.concatenate([r["final"].reshape(n_t, -1, r["final"].shape[1]) for r in out],
+                               axis=1).reshape(n_t * S, -1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates = accepted / attempted
+        all_trips = np.asarray(pt._trip_sweeps, dtype=float)
+        info = {"swap_rates": rates, "round_trips": all_trips.size,
+                "mean_round_trip_sweeps": all_trips.mean() if all_trips.size else np.nan}
+        return Trace({"energy": columns("energy"), "magnetization": columns("magnetization")},
+                     np.full(n_t * S, np.nan), final,
+                     np.repeat(pt.temperatures, S), pt.model.n_spins, info)
+
+
+def _exchange_block(shared, task):
+    """Sets ``first .. first + b - 1`` of a replica exchange, on a worker."""
+    from heatbath.spin.tempering import ReplicaExchange
+
+    model, settings = shared
+    first, total = task["first"], task["n_sets"]
+
+    class Block(ReplicaExchange):
+        trip_rounds = []
+
+        def _swap_uniforms(self, n_pairs):
+            # the whole round's draw from the one swap stream; this block's sets' rows
+            u = _random.random(self._swap_stream, total * n_pairs, n_threads=1)[0]
+            return u.reshape(total, n_pairs)[first:first + self.n_sets]
+
+        def _track_walkers(self):
+            before = len(self._trip_sweeps)
+            super()._track_walkers()
+            self.trip_rounds += [self._rounds] * (len(self._trip_sweeps) - before)
+
+    state = task["state"]
+    pt = Block(model, temperatures=state["temperatures"], n_sets=state["slot"].shape[0],
+               seed=0, n_threads=_block_threads(task["n_threads"], task["default_threads"]),
+               **settings)
+    pt.trip_rounds = []
+    pt.set_state(state)
+    energy, mag, accepted, attempted = pt._rounds_run(task["n_sweeps"], task["burn_in"])
+    return {"energy": energy, "magnetization": mag, "accepted": accepted,
+            "attempted": attempted, "final": pt.sampler.spins[pt._at().T.ravel()],
+            "trip_rounds": np.asarray(pt.trip_rounds, dtype=np.int64), "state": pt.get_state()}
+
+
 # -- AIS -------------------------------------------------------------------------------------
 def _seed_block(root, start):
     """The SeedSequence whose spawn(b) gives children start .. start + b - 1 of ``root``."""
@@ -638,16 +950,27 @@ def _seed_block(root, start):
 
 
 def _ais_block(shared, task):
+    from heatbath.rbm.estimators import _ais_runs, _estimate, _Path, ais_schedule
     from heatbath.rbm.estimators import ais as local_ais
 
     model, base_bias = shared
-    return local_ais(model, n_runs=task["n_runs"], n_betas=task["n_betas"],
-                     schedule=task["schedule"], seed=task["seed"], base_bias=base_bias,
-                     n_threads=_block_threads(task["n_threads"], task["default_threads"]))
+    n_threads = _block_threads(task["n_threads"], task["default_threads"])
+    if task.get("checkpoint") is None:
+        return local_ais(model, n_runs=task["n_runs"], n_betas=task["n_betas"],
+                         schedule=task["schedule"], seed=task["seed"], base_bias=base_bias,
+                         n_threads=n_threads)
+    # as estimators.ais, with the loop's state saved every `every` steps and resumed
+    betas = ais_schedule(task["n_betas"], task["schedule"])
+    path = _Path(model, np.asarray(base_bias, dtype=float), effective_n_threads(n_threads))
+    point = _Checkpoint(task["checkpoint"], task["key"])
+    log_w = _ais_runs(path, betas, task["seed"], task["n_runs"], resume=point.saved,
+                      save=lambda loop: point.save(int(loop["k"]), loop), every=task["every"])
+    return _estimate("ais", path.log_z0, log_w, betas.size)
 
 
 def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=None, *,
-        executor=None, block_size=None, n_threads=None, verbose=False):
+        executor=None, block_size=None, n_threads=None, checkpoint_dir=None,
+        checkpoint_every=None, verbose=False):
     """log Z of an RBM by AIS with the runs in blocks on workers: :func:`heatbath.rbm.estimators.ais`.
 
     Block ``k`` runs runs ``k b .. (k+1) b - 1`` with exactly the streams they
@@ -657,6 +980,11 @@ def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=No
     (:meth:`Estimate.concatenate`), so the estimate equals the local one bit
     for bit. The base-rate biases are computed here from ``data`` and shipped
     instead of the data.
+
+    With ``checkpoint_dir`` (a folder every worker can reach) each block saves
+    its runs (states, streams, log weights) atomically every
+    ``checkpoint_every`` temperatures (default: a tenth of ``n_betas``), and a
+    rescheduled block resumes from there; the estimate is the same bits.
 
     Examples
     --------
@@ -676,11 +1004,23 @@ def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=No
         effective_n_threads(n_threads)
     root = _random.as_seed_sequence(seed)
     runner = _Runner(executor)
-    shared = runner.share((model, base_rate_bias(model, data)))
+    base = base_rate_bias(model, data)
+    shared = runner.share((model, base))
+    ranges = _blocks(n_runs, block_size, runner.n_workers, ROW_TILE)
     tasks = [{"n_runs": b - a, "n_betas": n_betas, "schedule": schedule,
               "seed": _seed_block(root, a), "n_threads": n_threads,
-              "default_threads": runner.default_threads}
-             for a, b in _blocks(n_runs, block_size, runner.n_workers, ROW_TILE)]
+              "default_threads": runner.default_threads} for a, b in ranges]
+    if checkpoint_dir is not None:
+        every = max(1, int(n_betas) // 10) if checkpoint_every is None else \
+            check_int(checkpoint_every, "checkpoint_every", minimum=1)
+        os.makedirs(checkpoint_dir, exist_ok=True)
+        fingerprint = _digest("ais", model, base)
+        for (a, b), task in zip(ranges, tasks):
+            ss = task["seed"]
+            key = _digest(fingerprint, n_betas, schedule, a, b,
+                          (ss.entropy, ss.spawn_key, ss.n_children_spawned))
+            task.update(checkpoint=os.path.join(checkpoint_dir, f"ais-{a}-{b}-{key[:16]}.npz"),
+                        key=key, every=every)
     parts = runner.map(_ais_block, shared, tasks, verbose, "AIS")
     root.spawn(n_runs)       # advance a SeedSequence seed as the local call does
     return Estimate.concatenate(parts)

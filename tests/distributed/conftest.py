@@ -108,3 +108,44 @@ def check_case(case, executor, block_size, again=True):
 @pytest.fixture
 def check():
     return check_case
+
+
+def check_exchange(executor, block_size, n_sets=5, optimize=False):
+    """BlockReplicaExchange against the local ReplicaExchange: the same trace and state, run
+    after run (walkers make round trips: their order and the swap counts are merged too)."""
+    from heatbath.distributed import BlockReplicaExchange
+    from heatbath.spin import Ising, ReplicaExchange
+
+    # one thread: a round is short, and waking threads for each costs more than it saves
+    kw = dict(temperatures=[1.8, 2.2, 2.6, 3.0], n_sets=n_sets, seed=6, optimize=optimize,
+              n_threads=1)
+    model = Ising((4, 4))
+    local = ReplicaExchange(model, **kw)
+    if optimize:
+        local.run(0, burn_in=80)
+        blocks = ReplicaExchange(model, **kw)
+        blocks.run(0, burn_in=80)
+        blocks = BlockReplicaExchange.wrap(blocks, executor=executor, block_size=block_size)
+    else:
+        blocks = BlockReplicaExchange(model, executor=executor, block_size=block_size, **kw)
+    for n_sweeps, burn_in in ((120, 0 if optimize else 20), (40, 0)):
+        want = local.run(n_sweeps, burn_in=burn_in)
+        got = blocks.run(n_sweeps, burn_in=burn_in)
+        assert_same_trace(got, want)
+    assert local.get_state()["trip_sweeps"].size > n_sets      # walkers did make round trips
+    assert_same_state(_flat(blocks.get_state()), _flat(local.get_state()))
+
+
+def _flat(state, prefix=""):
+    out = {}
+    for k, v in state.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, prefix + k + "."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+@pytest.fixture
+def check_pt():
+    return check_exchange

@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import numpy as np
 import pytest
 
+import heatbath
 from heatbath import distributed
 from heatbath.distributed import BlockSampler
 
@@ -162,3 +163,171 @@ def test_scan_fit_and_vmc_on_threads(same_trace):
         vmc.run(3)
     assert vmc.history == local.history
     np.testing.assert_array_equal(vmc.wavefunction.parameters, local.wavefunction.parameters)
+
+
+def test_replica_exchange_blocks(check_pt):
+    for block_size in (1, 2, 3):
+        check_pt(None, block_size)
+    with ThreadPoolExecutor(3) as pool:
+        check_pt(pool, 2)
+        check_pt(pool, 3, optimize=True)        # the feedback burn-in on the client
+
+
+def test_replica_exchange_refuses_feedback_in_blocks():
+    from heatbath.spin import Ising
+
+    pt = distributed.BlockReplicaExchange(Ising((4, 4)), temperatures=[2.0, 3.0], n_sets=4,
+                                          optimize=True, block_size=2)
+    with pytest.raises(ValueError, match="pools the walkers of every set"):
+        pt.run(10, burn_in=10)
+    with pytest.raises(ValueError, match="multiples of sweeps_per_swap"):
+        distributed.BlockReplicaExchange(Ising((4, 4)), temperatures=[2.0, 3.0],
+                                         sweeps_per_swap=2).run(3)
+    with pytest.raises(TypeError, match="ReplicaExchange"):
+        distributed.BlockReplicaExchange.wrap(object())
+
+
+def _failing(monkeypatch, cls, name, fail_at):
+    """Make the ``fail_at``-th call of ``cls.name`` raise (a worker dying mid-block)."""
+    original = getattr(cls, name)
+    calls = [0]
+
+    def flaky(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == fail_at:
+            raise RuntimeError("worker lost")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cls, name, flaky)
+    return lambda: monkeypatch.setattr(cls, name, original)
+
+
+def _one_checkpoint(folder, prefix):
+    from heatbath import io
+
+    names = sorted(p for p in os.listdir(folder) if p.startswith(prefix))
+    return [io.load_arrays(folder / n, "heatbath.distributed.block") for n in names]
+
+
+def test_ais_checkpoint_resumes(tmp_path, monkeypatch):
+    from heatbath import RBM
+    from heatbath.rbm.estimators import _Path
+    from heatbath.rbm.estimators import ais as local_ais
+
+    rbm = RBM(20, 12, seed=0).set_parameters(
+        weights=0.3 * np.random.default_rng(1).normal(size=(20, 12)))
+    expected = local_ais(rbm, n_runs=200, n_betas=60, seed=3)
+    undo = _failing(monkeypatch, _Path, "gibbs", 33)      # the first block dies at beta 33
+    with pytest.raises(RuntimeError, match="worker lost"):
+        distributed.ais(rbm, n_runs=200, n_betas=60, seed=3, block_size=128,
+                        checkpoint_dir=tmp_path, checkpoint_every=10)
+    first, = _one_checkpoint(tmp_path, "ais-0-128")
+    assert first["work_done"] == 30 and first["resumed_at"] == 0
+    undo()
+    est = distributed.ais(rbm, n_runs=200, n_betas=60, seed=3, block_size=128,
+                          checkpoint_dir=tmp_path, checkpoint_every=10)
+    np.testing.assert_array_equal(est.log_weights, expected.log_weights)
+    assert float(est) == float(expected) and est.stderr == expected.stderr
+    first, second = _one_checkpoint(tmp_path, "ais-")
+    # the first block resumed at beta 30: it ran 29 steps, not 59 (3 redone of the 33 done)
+    assert (first["resumes"], first["resumed_at"], first["attempt_work"]) == (1, 30, 29)
+    assert (second["resumes"], second["resumed_at"], second["attempt_work"]) == (0, 0, 59)
+    # a finished block's file is its result: a repeated call runs no step
+    undo = _failing(monkeypatch, _Path, "gibbs", 1)
+    again = distributed.ais(rbm, n_runs=200, n_betas=60, seed=3, block_size=128,
+                            checkpoint_dir=tmp_path, checkpoint_every=10)
+    np.testing.assert_array_equal(again.log_weights, expected.log_weights)
+
+
+def test_continuous_checkpoint_resumes(tmp_path, monkeypatch, same_trace, same_state):
+    from heatbath.continuous import MALA, Gaussian
+
+    target = Gaussian(np.zeros(3), np.array([1.0, 2.0, 0.5]))
+    kw = dict(n_chains=4, seed=5, adapt=False, step_size=0.6)
+    local = MALA(target, **kw)
+    expected = local.run(40, burn_in=10, thin=3)
+    undo = _failing(monkeypatch, MALA, "run", 4)       # the first block dies in its 4th piece
+    blocks = BlockSampler(MALA, target, checkpoint_dir=tmp_path, checkpoint_every=7,
+                          block_size=2, **kw)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        blocks.run(40, burn_in=10, thin=3)
+    undo()
+    trace = blocks.run(40, burn_in=10, thin=3)
+    same_trace(trace, expected)         # mean_accept_prob too: the sums carry over the pieces
+    same_state(blocks.get_state(), local.get_state())
+    first, second = _one_checkpoint(tmp_path, "chains-")
+    # pieces: burn-in 7 + 3, then 6 at a time (multiples of thin); it died in the 4th, and
+    # the rescheduled block ran the last 34 sweeps, not 50
+    assert (first["resumes"], first["resumed_at"], first["attempt_work"]) == (1, 16, 34)
+    assert second["resumes"] == 0 and second["work_done"] == 50
+
+
+def test_version_check_on_a_process_pool(tmp_path):
+    # Workers that see another heatbath version (a dist-info first on their path,
+    # put there by the pool's initializer), or none at all: a one-line error
+    # naming both versions, before any block is sent.
+    from heatbath.spin import Ising, MetropolisSampler
+
+    info = tmp_path / "heatbath-0.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: heatbath\nVersion: 0.0.1\n")
+    fake = f"import sys, importlib; sys.path.insert(0, {str(tmp_path)!r}); " \
+           "importlib.invalidate_caches()"
+    gone = "import sys, importlib; sys.path[:] = [p for p in sys.path if 'site-packages' " \
+           "not in p and 'src' not in p]; importlib.invalidate_caches()"
+    spawn = multiprocessing.get_context("spawn")
+    for code, message in ((fake, f"a worker of ProcessPoolExecutor has heatbath 0.0.1, this "
+                                 f"client has heatbath {heatbath.__version__}"),
+                          (gone, "a worker of ProcessPoolExecutor cannot use heatbath \\(is it "
+                                 "installed there\\?\\): PackageNotFoundError")):
+        with ProcessPoolExecutor(2, mp_context=spawn, initializer=exec,
+                                 initargs=(code,)) as pool:
+            with pytest.raises(RuntimeError, match=message):
+                distributed.run_chains(MetropolisSampler, Ising((4, 4)), n_sweeps=2,
+                                       n_chains=2, executor=pool)
+
+
+def test_every_block_checks_its_worker():
+    with pytest.raises(RuntimeError, match=f"has heatbath {heatbath.__version__}, this client "
+                                           "has heatbath 9.9.9"):
+        distributed._checked_block(lambda shared, task: 0, "9.9.9", None, None)
+    assert distributed._checked_block(lambda shared, task: task, heatbath.__version__, None,
+                                      7) == 7
+
+
+def test_demo_section_skips_with_a_line(monkeypatch):
+    # Where worker processes cannot start, the demo's distributed section says so in
+    # one line instead of failing the demo (the section itself runs in test_demo_quick).
+    from heatbath._demo import distributed as section
+
+    class Refused:
+        def __enter__(self):
+            raise OSError("no processes here")
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(section, "_executor", lambda quick: (Refused(), "nothing"))
+    lines = section.run("unused", True)
+    assert lines[0].startswith("Distributed runs") and lines[0].endswith(
+        "skipped (the worker processes could not start: OSError: no processes here)")
+
+
+def test_every_sampler_checkpoints_and_resumes(case, tmp_path, monkeypatch, same_trace,
+                                               same_state):
+    # Spin (single-spin, multispin, clusters), RBM Gibbs, continuous and NQS chains:
+    # the first block dies mid-run, the rerun resumes it from its checkpoint, same bits.
+    cls, model, kw, n, sizes, run_kw = case
+    local = cls(model, n_chains=n, seed=11, **kw)
+    expected = local.run(12, burn_in=3, thin=2, **run_kw)
+    undo = _failing(monkeypatch, cls, "run", 3)
+    blocks = BlockSampler(cls, model, n_chains=n, seed=11, block_size=sizes[0],
+                          checkpoint_dir=tmp_path, checkpoint_every=4, **kw)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        blocks.run(12, burn_in=3, thin=2, **run_kw)
+    undo()
+    same_trace(blocks.run(12, burn_in=3, thin=2, **run_kw), expected)
+    same_state(blocks.get_state(), local.get_state())
+    first = _one_checkpoint(tmp_path, "chains-0-")[0]
+    # pieces: burn-in 3, then 4 at a time; it died in the 3rd, the rerun ran the last 8
+    assert (first["resumes"], first["resumed_at"], first["attempt_work"]) == (1, 7, 8)

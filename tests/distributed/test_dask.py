@@ -19,6 +19,11 @@ distributed_dask = pytest.importorskip("distributed")
 from heatbath import distributed  # noqa: E402
 from heatbath.cli import main  # noqa: E402
 
+# Sizes of the killed blocks: each runs a few seconds on one thread, so that a
+# worker can be killed mid-block (RBM visible x hidden x betas; MALA dim x steps).
+AIS_SIZE = (100, 60, 400)
+MALA_SIZE = (100, 200000)
+
 
 @pytest.fixture(scope="module")
 def cluster():
@@ -101,7 +106,8 @@ def test_ais_scan_sweep_and_vmc(cluster, same_trace):
     _other_kinds(both, (3,), same_trace)
 
 
-def test_three_workers(cluster, all_cases, same_trace, check):
+def test_three_workers(cluster, all_cases, same_trace, check, check_pt):
+    check_exchange = check_pt
     cluster, client = cluster
     cluster.scale(3)
     client.wait_for_workers(3)
@@ -111,6 +117,7 @@ def test_three_workers(cluster, all_cases, same_trace, check):
         for name in ("metropolis", "multispin", "gibbs", "mala", "nqs"):
             check(all_cases[name], client, all_cases[name][4][1], again=False)
         _other_kinds(client, (2,), same_trace, maps=False)
+        check_exchange(client, 2)
     finally:
         cluster.scale(2)
         deadline = time.monotonic() + 30
@@ -207,6 +214,11 @@ def test_cli_on_the_cluster(cluster, tmp_path, capsys):
     a, b = json.loads(run(*mc)), json.loads(run(*mc, "--scheduler", address))
     assert (a["step_size"], a["mean_abs_error"], a["min_ess"]) == \
         (b["step_size"], b["mean_abs_error"], b["min_ess"])
+    pt = ["ising", "--size", "4", "--temperatures", "2.0,2.4,2.8", "--n-chains", "4",
+          "--n-sweeps", "60", "--burn-in", "10", "--seed", "2", "--json"]
+    a, b = json.loads(run(*pt)), json.loads(run(*pt, "--scheduler", address, "--block-size", "3"))
+    assert (a["rows"], a["swap_rates"], a["round_trips"]) == \
+        (b["rows"], b["swap_rates"], b["round_trips"])
     nq = ["nqs", "--size", "6", "--iterations", "3", "--n-samples", "40", "--n-chains", "4",
           "--eval-samples", "200", "--seed", "1", "--json"]
     a, b = json.loads(run(*nq)), json.loads(run(*nq, "--scheduler", address))
@@ -220,44 +232,95 @@ def test_cli_local_cluster(capsys):
     assert code == 0 and json.loads(capsys.readouterr().out)["n_chains"] == 4
 
 
-def test_kill_a_worker_mid_run(cluster, tmp_path, same_trace):
-    """A worker killed by its pid mid-block: Dask reschedules, the block resumes, same bits."""
-    from heatbath import io
-    from heatbath.spin import Ising, MetropolisSampler
-
-    _, client = cluster
-    model = Ising((64, 64))
-    kw = dict(temperature=2.3, n_chains=4, seed=1)
-    n_sweeps = 3000
-    blocks = distributed.BlockSampler(MetropolisSampler, model, executor=client, block_size=2,
-                                      checkpoint_dir=tmp_path, checkpoint_every=n_sweeps // 20,
-                                      **kw)
+def _kill_mid_block(folder, prefix, total, run):
+    """``run()`` on the cluster, with the worker of the block whose checkpoint is named
+    ``prefix...`` killed by its pid once that block has saved some, but under half, of its
+    ``total`` work. Returns run's result; checks that the rescheduled block resumed from the
+    checkpoint (it ran only the work left, not the whole block again)."""
     import threading
 
+    from heatbath import io
+
+    def load(name):
+        return io.load_arrays(folder / name, "heatbath.distributed.block")
+
     out = {}
-    runner = threading.Thread(target=lambda: out.update(trace=blocks.run(n_sweeps, thin=10)))
+    runner = threading.Thread(target=lambda: out.update(result=run()))
     runner.start()
     killed = None
     deadline = time.monotonic() + 60
     while killed is None and time.monotonic() < deadline and runner.is_alive():
-        for name in os.listdir(tmp_path):
-            if not (name.startswith("chains-0-2") and name.endswith(".npz")):
+        for name in os.listdir(folder):
+            if not (name.startswith(prefix) and name.endswith(".npz")):
                 continue
             try:
-                saved = io.load_arrays(tmp_path / name, "heatbath.distributed.block")
+                saved = load(name)
             except ValueError:
                 continue
-            if 0 < saved["sweeps_done"] < n_sweeps // 2:
+            if 0 < saved["work_done"] < total // 2:
                 killed = int(saved["pid"])
                 os.kill(killed, signal.SIGKILL)
         time.sleep(0.02)
     runner.join(120)
     assert killed is not None, "the block finished before it could be killed: make it longer"
-    local = MetropolisSampler(model, **kw).run(n_sweeps, thin=10)
-    same_trace(out["trace"], local)
-    name = next(n for n in os.listdir(tmp_path) if n.startswith("chains-0-2"))
-    saved = io.load_arrays(tmp_path / name, "heatbath.distributed.block")
+    saved = load(next(n for n in os.listdir(folder) if n.startswith(prefix)))
     assert saved["resumes"] >= 1 and saved["pid"] != killed
+    assert saved["work_done"] == total and 0 < saved["resumed_at"] < total
+    assert saved["attempt_work"] == total - saved["resumed_at"]       # the rest, not all
+    return out["result"]
+
+
+def _killed_chains(name):
+    """(class, model, keywords, sweeps, thin) of a block of chains that runs a few seconds.
+
+    One thread: the bits do not depend on it, and on a loaded machine OpenMP threads
+    waiting for each other make the local runs many times slower."""
+    from heatbath.continuous import MALA, Gaussian
+    from heatbath.spin import Ising, MetropolisSampler
+
+    if name == "metropolis":
+        kw = dict(temperature=2.3, n_chains=4, seed=1, n_threads=1)
+        return MetropolisSampler, Ising((64, 64)), kw, 3000, 10
+    dim, n_steps = MALA_SIZE         # a compiled target: the continuous checkpoints
+    kw = dict(n_chains=4, seed=3, adapt=False, step_size=0.3, n_threads=1)
+    return MALA, Gaussian(np.zeros(dim), np.linspace(0.5, 2.0, dim)), kw, n_steps, n_steps // 40
+
+
+@pytest.mark.parametrize("name", ["metropolis", "mala"])
+def test_kill_a_worker_mid_run(cluster, tmp_path, same_trace, name):
+    """A worker killed by its pid mid-block: Dask reschedules, the block resumes, same bits."""
+    _, client = cluster
+    cls, model, kw, n_sweeps, thin = _killed_chains(name)
+    blocks = distributed.BlockSampler(cls, model, executor=client, block_size=2,
+                                      checkpoint_dir=tmp_path, checkpoint_every=n_sweeps // 20,
+                                      **kw)
+    trace = _kill_mid_block(tmp_path, "chains-0-2", n_sweeps,
+                            lambda: blocks.run(n_sweeps, thin=thin))
+    same_trace(trace, cls(model, **kw).run(n_sweeps, thin=thin))
+
+
+def test_kill_a_worker_mid_ais(cluster, tmp_path):
+    """The same for an AIS block: it resumes at the last saved temperature, same estimate."""
+    from heatbath import RBM
+    from heatbath.rbm.estimators import ais as local_ais
+
+    _, client = cluster
+    rbm = RBM(AIS_SIZE[0], AIS_SIZE[1], seed=0).set_parameters(
+        weights=0.1 * np.random.default_rng(1).normal(size=AIS_SIZE[:2]))
+    kw = dict(n_runs=256, n_betas=AIS_SIZE[2], seed=2, n_threads=1)
+    est = _kill_mid_block(tmp_path, "ais-0-128", AIS_SIZE[2] - 1, lambda: distributed.ais(
+        rbm, executor=client, block_size=128, checkpoint_dir=tmp_path,
+        checkpoint_every=AIS_SIZE[2] // 20, **kw))
+    expected = local_ais(rbm, **kw)
+    np.testing.assert_array_equal(est.log_weights, expected.log_weights)
+    assert float(est) == float(expected)
+
+
+def test_replica_exchange(cluster, check_pt):
+    _, client = cluster
+    one, both = _executors(client)
+    check_pt(one, 2)
+    check_pt(both, 3)
 
 
 @pytest.mark.slow

@@ -27,7 +27,8 @@ def add_parser(subparsers):
     p.add_argument("--temperatures", default=None, metavar="T1,T2,...",
                    help="replica exchange over these temperatures (--n-chains sets, "
                         "--algorithm metropolis or heatbath): a row per temperature and "
-                        "the swap rates")
+                        "the swap rates; with --dask-workers or --scheduler the sets run in "
+                        "blocks (--block-size sets each)")
     p.add_argument("--seed", type=c.nonnegative_int, default=None,
                    help="default: fresh entropy, printed so that the run can be repeated")
     p.add_argument("--n-threads", type=c.positive_int, default=None, help="default: all cores")
@@ -56,9 +57,6 @@ def run(args):
 
     distributed = args.dask_workers is not None or args.scheduler is not None
     if args.temperatures is not None:
-        if distributed:
-            raise c.CommandError("--temperatures (replica exchange) runs in one process: "
-                                 "drop --dask-workers / --scheduler")
         return _tempering(args)
     if args.resume and args.checkpoint is None:
         raise c.CommandError("--resume needs --checkpoint PATH")
@@ -140,11 +138,18 @@ def _tempering(args):
                              f"metropolis or heatbath, not {args.algorithm}")
     model = spin.Ising((args.size,) * args.dim, J=args.coupling, h=args.field,
                        periodic=not args.open)
-    pt = spin.ReplicaExchange(model, temperatures=temperatures, n_sets=args.n_chains,
-                              seed=args.seed, n_threads=args.n_threads, algorithm=algorithm)
-    start = time.perf_counter()
-    trace = pt.run(args.n_sweeps, burn_in=args.burn_in)
-    seconds = time.perf_counter() - start
+    kw = dict(temperatures=temperatures, n_sets=args.n_chains, seed=args.seed,
+              n_threads=args.n_threads, algorithm=algorithm)
+    with c.dask_client(args) as client:
+        if client is None:
+            pt = spin.ReplicaExchange(model, **kw)
+        else:           # the sets in blocks on the workers: the same numbers
+            from heatbath.distributed import BlockReplicaExchange
+
+            pt = BlockReplicaExchange(model, executor=client, block_size=args.block_size, **kw)
+        start = time.perf_counter()
+        trace = pt.run(args.n_sweeps, burn_in=args.burn_in)
+        seconds = time.perf_counter() - start
     rows, n = [], args.n_chains
     for k, T in enumerate(pt.temperatures):
         cols = slice(k * n, (k + 1) * n)

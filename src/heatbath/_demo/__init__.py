@@ -5,9 +5,10 @@ where matplotlib is installed (and says so where it is not). A new section is
 a module here and one entry in ``SECTIONS``.
 """
 
-from heatbath._demo import (boltzmann, classify, continuous, digits, ising, markov, nqs, rbm, speed,
-                            thermo)
+from heatbath._demo import (boltzmann, classify, continuous, digits, distributed, ising, markov, nqs,
+                            rbm, speed, thermo)
 
-SECTIONS = [boltzmann, markov, ising, rbm, digits, classify, continuous, nqs, thermo, speed]
+SECTIONS = [boltzmann, markov, ising, rbm, digits, classify, continuous, nqs, thermo, distributed,
+            speed]
 
 __all__ = ["SECTIONS"]

@@ -139,6 +139,7 @@ class ContinuousSampler(Sampler):
         self._threads_now = threads
         self._acc_sum = np.zeros(self.n_chains)
         self._recorded_steps = 0
+        self._run_carry = None
 
     # -- core hooks ----------------------------------------------------------------
     def _check_model(self, model):
@@ -224,8 +225,12 @@ class ContinuousSampler(Sampler):
         self._record = bool(record_states)
         self._burn = _BurnIn(self, burn_in) if (burn_in and self.adapt and
                                                 self.target_accept is not None) else None
-        self._acc_sum = np.zeros(self.n_chains)
-        self._recorded_steps = n_sweeps
+        # A run cut off and resumed (heatbath.distributed's checkpoints) carries on the
+        # acceptance sums of the steps it already recorded, so its mean is the whole run's.
+        carry, self._run_carry = self._run_carry, None
+        self._acc_sum = np.zeros(self.n_chains) if carry is None else \
+            np.array(carry[0], dtype=np.float64)
+        self._recorded_steps = n_sweeps + (0 if carry is None else int(carry[1]))
 
     def _run_info(self):
         return {"step_size": self.step_size, "inv_mass": self.inv_mass.copy(),
@@ -239,11 +244,12 @@ class ContinuousSampler(Sampler):
         n_rec = n_sweeps // thin
         lp_rec = np.empty((n_rec, self.n_chains))
         rec_x = np.empty((n_rec, self.n_chains, self.dim)) if self._record else None
-        acc_prob = np.zeros(self.n_chains)
+        # the kernels add each step's acceptance probability to the run's sums in place:
+        # the same bits however the run is cut into pieces
+        acc_prob = self._acc_sum
         n_acc = np.zeros(self.n_chains, dtype=np.int64)
         if n_sweeps:
             self._advance(n_sweeps, acc_prob, n_acc, thin, rec_x, lp_rec)
-        self._acc_sum += acc_prob
         obs = {"log_prob": lp_rec}
         if rec_x is not None:
             obs["states"] = rec_x

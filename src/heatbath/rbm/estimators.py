@@ -393,23 +393,46 @@ def ais(model, n_runs=100, n_betas=10000, schedule="sigmoid", data=None, seed=No
             raise ValueError(f"base_bias must have shape ({model.n_visible},), got "
                              f"{base_bias.shape}")
     path = _Path(model, base_bias, n_threads)
+    log_w = _ais_runs(path, betas, seed, n_runs, verbose)
+    return _estimate("ais", path.log_z0, log_w, betas.size)
+
+
+def _ais_runs(path, betas, seed, n_runs, verbose=False, resume=None, save=None, every=None):
+    """The AIS runs' log weights; ``resume`` / ``save`` continue a run cut off mid-way.
+
+    The loop's state after step ``k`` (``{"k", "v", "c", "log_w", "streams"}``)
+    is handed to ``save`` every ``every`` steps; given back as ``resume`` it
+    continues the same runs bit for bit (heatbath.distributed's checkpoints).
+    """
+    model, n_threads = path.model, path.n_threads
     dt = model.dtype
-    streams = _random.spawn_states(seed, n_runs)
-    v = np.empty((n_runs, model.n_visible), dtype=dt)
     h = np.empty((n_runs, model.n_hidden), dtype=dt)
-    x = np.empty_like(v)           # written in place by the draw: not a broadcast view
-    x[...] = path.a0
-    sample_(x, v, model.visible, np.ones(n_runs), streams, n_threads)   # exact draws, p_0
-    log_w = np.zeros(n_runs)
-    with progress(verbose, betas.size - 1, unit="beta", desc="AIS") as bar, \
+    if resume is None:
+        streams = _random.spawn_states(seed, n_runs)
+        v = np.empty((n_runs, model.n_visible), dtype=dt)
+        x = np.empty_like(v)           # written in place by the draw: not a broadcast view
+        x[...] = path.a0
+        sample_(x, v, model.visible, np.ones(n_runs), streams, n_threads)   # exact draws, p_0
+        log_w = np.zeros(n_runs)
+        start, c = 1, None
+    else:
+        streams = np.array(resume["streams"], dtype=np.uint64)
+        v = np.array(resume["v"], dtype=dt)
+        c = np.array(resume["c"], dtype=dt)
+        log_w = np.array(resume["log_w"], dtype=np.float64)
+        start = int(resume["k"]) + 1
+    with progress(verbose, betas.size - 1, unit="beta", desc="AIS", initial=start - 1) as bar, \
             single_threaded_blas(), np.errstate(over="ignore"):
-        c = matmul(v, path.W, n_threads, row_tile=ROW_TILE)
-        for k in range(1, betas.size):
+        if c is None:
+            c = matmul(v, path.W, n_threads, row_tile=ROW_TILE)
+        for k in range(start, betas.size):
             log_w += path.increment(betas[k], betas[k - 1], v, c)
             if k < betas.size - 1:
                 c = path.gibbs(betas[k], v, c, h, streams)
             bar.update(1)
-    return _estimate("ais", path.log_z0, log_w, betas.size)
+            if save is not None and (k % every == 0 or k == betas.size - 1):
+                save({"k": k, "v": v, "c": c, "log_w": log_w, "streams": streams})
+    return log_w
 
 
 def _reverse_runs(model, V, betas, base, seed, n_threads, verbose):

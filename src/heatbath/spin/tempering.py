@@ -147,8 +147,7 @@ class ReplicaExchange:
         accepted = np.zeros(n_t - 1)
         attempted = np.zeros(n_t - 1)
         if pairs.size:
-            u = _random.random(self._swap_stream, self.n_sets * pairs.size, n_threads=1)[0]
-            u = u.reshape(self.n_sets, pairs.size)
+            u = self._swap_uniforms(pairs.size)
             at = self._at()
             beta = 1.0 / self._temperatures
             e_lo, e_hi = energy[at[:, pairs]], energy[at[:, pairs + 1]]
@@ -163,6 +162,11 @@ class ReplicaExchange:
         self._rounds += 1
         self._track_walkers()
         return accepted, attempted
+
+    def _swap_uniforms(self, n_pairs):
+        """This round's swap uniforms, (n_sets, n_pairs), set-major from the one swap stream."""
+        u = _random.random(self._swap_stream, self.n_sets * n_pairs, n_threads=1)[0]
+        return u.reshape(self.n_sets, n_pairs)
 
     def _track_walkers(self):
         top = self._temperatures.size - 1
@@ -202,6 +206,20 @@ class ReplicaExchange:
 
         Energies and magnetisations are recorded after each round past burn-in.
         """
+        energies, mags, accepted, attempted = self._rounds_run(n_sweeps, burn_in)
+        n = self._temperatures.size * self.n_sets
+        order = self._at().T.ravel()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates = accepted / attempted
+        trips = np.asarray(self._trip_sweeps, dtype=float)
+        info = {"swap_rates": rates, "round_trips": trips.size,
+                "mean_round_trip_sweeps": trips.mean() if trips.size else np.nan}
+        observables = {"energy": energies.reshape(-1, n), "magnetization": mags.reshape(-1, n)}
+        return Trace(observables, np.full(n, np.nan), self.sampler.spins[order],
+                     np.repeat(self._temperatures, self.n_sets), self.model.n_spins, info)
+
+    def _rounds_run(self, n_sweeps, burn_in):
+        """The rounds of :meth:`run`: records (rounds, n_temperatures * n_sets) and swap counts."""
         n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
         burn_in = check_int(burn_in, "burn_in", minimum=0)
         k = self.sweeps_per_swap
@@ -232,16 +250,8 @@ class ReplicaExchange:
             attempted += att
             self.sampler.temperature = self._chain_temperatures()
         n = n_t * self.n_sets
-        order = self._at().T.ravel()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rates = accepted / attempted
-        trips = np.asarray(self._trip_sweeps, dtype=float)
-        info = {"swap_rates": rates, "round_trips": trips.size,
-                "mean_round_trip_sweeps": trips.mean() if trips.size else np.nan}
-        observables = {"energy": np.array(energies).reshape(-1, n),
-                       "magnetization": np.array(mags).reshape(-1, n)}
-        return Trace(observables, np.full(n, np.nan), self.sampler.spins[order],
-                     np.repeat(self._temperatures, self.n_sets), self.model.n_spins, info)
+        return (np.array(energies).reshape(-1, n), np.array(mags).reshape(-1, n), accepted,
+                attempted)
 
     # -- state -----------------------------------------------------------------
     def get_state(self):
