@@ -23,14 +23,16 @@ def add_parser(subparsers):
         subparsers, "thermo",
         help="train RBMs on Ising configurations and compare their thermodynamics",
         description="At each temperature: Wolff Monte Carlo data on an L x L torus (kept every "
-                    "2 tau_int sweeps), a symmetric spin RBM trained on it (PCD), block-Gibbs "
+                    "2 tau_int sweeps), a spin RBM with zero biases and weights tied under "
+                    "lattice translations trained on it (CD-10), block-Gibbs "
                     "samples of the RBM checked for mixing, and E/N, |m|, C and chi from both "
                     "with error bars beside the exact finite-torus values; plus the held-out "
                     "log-likelihood and KL divergence from the exact Ising distribution.")
     p.add_argument("--size", type=c.positive_int, default=8, help="lattice side L (>= 2)")
     p.add_argument("--temperatures", type=_temperatures, default="1.5,2,2.269,2.5,3,3.5",
                    help="comma-separated temperatures")
-    p.add_argument("--hidden", type=c.positive_int, default=64, help="hidden units")
+    p.add_argument("--hidden", type=c.positive_int, default=64,
+                   help="hidden units (a multiple of L*L: one filter per L*L)")
     p.add_argument("--n-samples", type=c.positive_int, default=10000,
                    help="training configurations per temperature")
     p.add_argument("--n-test", type=c.positive_int, default=2000,
