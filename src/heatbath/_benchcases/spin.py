@@ -100,6 +100,12 @@ def _multispin_n(quick, n_threads):
     return _multispin(16, 1, 2, n_threads) if quick else _multispin(128, 2, 10, n_threads)
 
 
+@case("spin", "ising-multispin-512x64sq-nt", unit="flip", sides=("numpy", "shared_sublattice"))
+def _multispin_grouped(quick, n_threads):
+    # 8 blocks of 64 replicas: each thread's group fills the 4 lanes of the vector kernel.
+    return _multispin(16, 2, 2, n_threads) if quick else _multispin(64, 8, 10, n_threads)
+
+
 @case("spin", "ising-swendsen-wang-64sq", unit="sweep", sides=("twin",))
 def _swendsen_wang(quick, n_threads):
     L, n_chains, n_sweeps = (8, 2, 2) if quick else (64, 2, 50)
