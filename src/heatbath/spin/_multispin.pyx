@@ -191,6 +191,20 @@ cdef extern from *:
         }
     }
 
+    /* One comparison step of HB_MS_STEPS on the word u just drawn: lanes whose
+       random bit differs from their threshold bit p are decided (flip where
+       p is 1), the others stay undecided; then the next step's selection row. */
+    #define HB_MS_COMPARE(P)                                                     \
+        do {                                                                     \
+            hb_v4 p = (P);                                                       \
+            hb_v4 diff = (u ^ p) & und;                                          \
+            flip |= diff & p;                                                    \
+            und ^= diff;                                                         \
+            sel += ng_stride;                                                    \
+            j++;                                                                 \
+            done = mk((hb_v4)(und == zero)) & full;                              \
+        } while (0)
+
     /* The bit-serial comparison, p = this step's threshold bits of each lane's
        group (P: an expression of the group masks and sel, the selection row of
        step j). While every block of the group has undecided replicas, all
@@ -204,13 +218,7 @@ cdef extern from *:
             rb = rc + (rc << 3);                                                 \
             rc = ((rc << 24) | (rc >> 40)) + u;                                  \
             rw += one;                                                           \
-            hb_v4 p = (P);                                                       \
-            hb_v4 diff = (u ^ p) & und;                                          \
-            flip |= diff & p;                                                    \
-            und ^= diff;                                                         \
-            sel += ng_stride;                                                    \
-            j++;                                                                 \
-            done = mk((hb_v4)(und == zero)) & full;                              \
+            HB_MS_COMPARE(P);                                                    \
         }                                                                        \
         ndr += (hb_v4){j, j, j, j};                                              \
         while (j < 53 && done != full) {                                         \
@@ -221,13 +229,7 @@ cdef extern from *:
             rc = bl(rc, ((rc << 24) | (rc >> 40)) + u, act);                     \
             rw -= act;                                                           \
             ndr -= act;                                                          \
-            hb_v4 p = (P);                                                       \
-            hb_v4 diff = (u ^ p) & und;                                          \
-            flip |= diff & p;                                                    \
-            und ^= diff;                                                         \
-            sel += ng_stride;                                                    \
-            j++;                                                                 \
-            done = mk((hb_v4)(und == zero)) & full;                              \
+            HB_MS_COMPARE(P);                                                    \
         }
 
     /* One group of nb <= 4 blocks (the rows of words, stride n; their tables
