@@ -24,20 +24,22 @@ def add_parser(subparsers):
         help="train RBMs on Ising configurations and compare their thermodynamics",
         description="At each temperature: Wolff Monte Carlo data on an L x L torus (kept every "
                     "2 tau_int sweeps), a spin RBM with zero biases and weights tied under "
-                    "lattice translations trained on it (CD-10), block-Gibbs "
+                    "lattice translations (nearest-neighbour bond filters, their weight "
+                    "fitted by pseudo-likelihood) trained on it by PCD-10, block-Gibbs "
                     "samples of the RBM checked for mixing, and E/N, |m|, C and chi from both "
                     "with error bars beside the exact finite-torus values; plus the held-out "
                     "log-likelihood and KL divergence from the exact Ising distribution.")
     p.add_argument("--size", type=c.positive_int, default=8, help="lattice side L (>= 2)")
     p.add_argument("--temperatures", type=_temperatures, default="1.5,2,2.269,2.5,3,3.5",
                    help="comma-separated temperatures")
-    p.add_argument("--hidden", type=c.positive_int, default=64,
-                   help="hidden units (a multiple of L*L: one filter per L*L)")
+    p.add_argument("--hidden", type=c.positive_int, default=None,
+                   help="hidden units, a multiple of L*L (one filter per L*L); "
+                        "default 2*L*L, the two nearest-neighbour-bond filters")
     p.add_argument("--n-samples", type=c.positive_int, default=10000,
                    help="training configurations per temperature")
     p.add_argument("--n-test", type=c.positive_int, default=2000,
                    help="held-out configurations per temperature")
-    p.add_argument("--epochs", type=c.nonnegative_int, default=60, help="training epochs")
+    p.add_argument("--epochs", type=c.nonnegative_int, default=10, help="training epochs")
     p.add_argument("--seed", type=c.nonnegative_int, default=None,
                    help="root seed (default: fresh entropy)")
     p.add_argument("--n-threads", type=c.positive_int, default=None,
@@ -60,7 +62,8 @@ def run(args):
             n_test=args.n_test, epochs=args.epochs, seed=args.seed, n_threads=args.n_threads,
             verbose=c.is_tty(args))
     if args.json:
-        print(c.dumps({"size": args.size, "n_hidden": args.hidden, "n_samples": args.n_samples,
+        print(c.dumps({"size": args.size, "n_hidden": rows[0]["n_hidden"],
+                       "n_samples": args.n_samples,
                        "epochs": args.epochs, "seed": args.seed, "rows": rows}))
     else:
         print(thermo.report(rows))

@@ -8,13 +8,14 @@ At each temperature the study
    data set is close to independent draws; the residual tau_int of the kept
    series is reported);
 2. trains a restricted Boltzmann machine on them (spin {-1, +1} visible and
-   hidden units, zero biases, weights tied under lattice translations, CD-10
-   with momentum and a learning rate that decays in four stages: see
-   :data:`RECIPE`);
+   hidden units, zero biases, weights tied under lattice translations in two
+   filters that start as nearest-neighbour bonds with their weight fitted by
+   pseudo-likelihood, then PCD-10 at a small learning rate: see :data:`RECIPE`);
 3. samples the RBM by block Gibbs over many chains, half started from random
    states and half from held-out data, and checks that they mixed (split
    R-hat and tau_int of E and abs(m), and the gap between the two halves);
-4. measures E/N, <abs(m)>, C and chi from both sample sets, with error bars, and
+4. measures E/N, <abs(m)>, C and chi from both sample sets (the Monte Carlo
+   ones from a reference set larger than the training set), with error bars, and
    puts the exact finite-torus energy and specific heat (Kaufman 1949) beside
    them;
 5. scores the model on held-out configurations: the mean log-likelihood per
@@ -40,32 +41,49 @@ from heatbath.spin.models import Ising
 from heatbath.spin.observables import thermodynamics
 from heatbath.spin.samplers import WolffSampler
 
-__all__ = ["RECIPE", "ising_dataset", "train_rbm", "rbm_thermodynamics", "held_out_scores",
+__all__ = ["RECIPE", "CORRELATION_RECIPE", "ising_dataset", "train_rbm", "rbm_thermodynamics", "held_out_scores",
            "learn_thermodynamics", "report",
            "plot_thermodynamics", "NotMixedWarning"]
 
-#: The training recipe (measured on the 4x4 torus by exact KL and on L = 8 across
-#: T = 1.5 .. 3.5; README "Learning thermodynamics"). ``epochs`` is split in stages of
-#: ``(fraction, learning_rate)``. ``symmetric``: biases held at 0 (p(s) = p(-s)).
-#: ``translation_invariant``: the weights are tied to n_hidden / n_spins filters,
-#: each moved over every lattice translation (a convolutional RBM; projected after
-#: every minibatch), which needs n_hidden to be a multiple of the spins.
-#: ``init="correlation"``: each filter starts as a bump shaped like the data's
-#: spin-spin correlation (tied models only). ``average``: the last fraction of the
-#: epochs over which the weights are averaged (tied models only; 0 = off).
-#: ``translation_invariant=False`` is Torlai & Melko's plain RBM.
+#: The training recipe (measured on L = 8 across T = 1.5 .. 3.5 and on the 4x4
+#: torus by exact KL; README "Learning thermodynamics"). ``epochs`` is split in
+#: stages of ``(fraction, learning_rate)``. ``symmetric``: biases held at 0
+#: (p(s) = p(-s)). ``translation_invariant``: the weights are tied to
+#: n_hidden / n_spins filters, each moved over every lattice translation (a
+#: convolutional RBM; projected after every minibatch), which needs n_hidden to
+#: be a multiple of the spins. ``init``: ``"bonds"`` starts filter f as a
+#: nearest-neighbour bond along axis f % 2 with the weight fitted to the data by
+#: pseudo-likelihood (an even number of filters; two filters can represent the
+#: Ising model exactly), ``"correlation"`` as a bump shaped like the data's
+#: spin-spin correlation, ``"random"`` from the RBM's random weights. Then PCD-10
+#: with 500 persistent chains (the maximum-likelihood gradient; CD-10 drifted
+#: away from the bond start near T_c) at a small learning rate moves every
+#: weight. ``average``: the last fraction of the epochs over which the weights
+#: are averaged (tied models only; 0 = off), which takes out the gradient noise. ``translation_invariant=False`` is
+#: Torlai & Melko's plain RBM.
 RECIPE = {
     "visible": "spin",
     "hidden": "spin",
-    "method": "cd",
+    "method": "pcd",
     "k": 10,
     "batch_size": 100,
-    "n_persistent_chains": 100,
+    "n_persistent_chains": 500,
     "momentum": 0.5,
     "weight_decay": 0.0,
-    "schedule": ((0.4, 0.05), (0.2, 0.02), (0.2, 0.005), (0.2, 0.001)),
+    "schedule": ((0.5, 0.002), (0.5, 0.0005)),
     "symmetric": True,
     "translation_invariant": True,
+    "init": "bonds",
+    "average": 0.5,
+}
+
+#: The earlier recipe (one filter, correlation start, CD-10, learning rate 0.05
+#: decaying to 0.001 over 60 epochs): no knowledge of the bond structure, for
+#: comparison (``train_rbm(X, L*L, epochs=60, **thermo.CORRELATION_RECIPE)``).
+CORRELATION_RECIPE = {
+    "method": "cd",
+    "n_persistent_chains": 100,
+    "schedule": ((0.4, 0.05), (0.2, 0.02), (0.2, 0.005), (0.2, 0.001)),
     "init": "correlation",
     "average": 0.0,
 }
@@ -158,18 +176,20 @@ def _as_units(states, unit):
     return s if unit == "spin" else (s + 1.0) / 2.0
 
 
-def train_rbm(states, n_hidden, *, epochs=60, seed=None, n_threads=None, **recipe):
+def train_rbm(states, n_hidden, *, epochs=10, seed=None, n_threads=None, **recipe):
     """Train an RBM on +-1 spin configurations with :data:`RECIPE` (overridable).
 
-    The visible biases start from the data's unit means; training runs
-    ``model.fit`` once per stage of ``recipe["schedule"]`` (fractions of
-    ``epochs`` and their learning rates), with a fresh seed per stage.
+    Tied models (the recipe) start as ``recipe["init"]`` says and train with
+    one set of persistent chains over the stages of ``recipe["schedule"]``
+    (fractions of ``epochs`` and their learning rates). Untied ones run
+    ``model.fit`` once per stage, with a fresh seed per stage (with
+    ``symmetric=False`` the visible biases start from the data's unit means).
 
     Parameters
     ----------
     states : array_like, shape (n_samples, n_spins), values -1/+1
     n_hidden : int
-    epochs : int, default=60
+    epochs : int, default=10
     seed, n_threads
     **recipe
         Any key of :data:`RECIPE`.
@@ -183,8 +203,8 @@ def train_rbm(states, n_hidden, *, epochs=60, seed=None, n_threads=None, **recip
     >>> import numpy as np
     >>> from heatbath.spin.thermo import train_rbm
     >>> X = np.where(np.random.default_rng(0).random((200, 9)) < 0.5, -1, 1)
-    >>> train_rbm(X, 9, epochs=2, seed=0).weights.shape
-    (9, 9)
+    >>> train_rbm(X, 18, epochs=2, seed=0).weights.shape
+    (9, 18)
     """
     from heatbath import _random
     from heatbath.rbm import RBM
@@ -217,6 +237,17 @@ def train_rbm(states, n_hidden, *, epochs=60, seed=None, n_threads=None, **recip
         tie(rbm.weights)
         if settings["init"] == "correlation":
             tie.add_correlation_filter(rbm.weights, X)
+        elif settings["init"] == "bonds":
+            if (n_hidden // X.shape[1]) % 2:
+                raise ValueError(f"init='bonds' needs an even number of filters (n_hidden a "
+                                 f"multiple of 2 * {X.shape[1]}), got n_hidden={n_hidden}")
+            # Exactly the bond model: the random start's small couplings
+            # between all pairs would shift its effective temperature.
+            rbm.weights[...] = 0.0
+            tie.add_bond_filters(rbm.weights, X)
+        elif settings["init"] != "random":
+            raise ValueError(f"init must be 'correlation', 'bonds' or 'random', "
+                             f"got {settings['init']!r}")
         return _fit_tied(rbm, V, epochs, settings, tie, root.spawn(1)[0], n_threads)
     for n, (_, lr), stage_seed in zip(_stage_epochs(settings["schedule"], epochs),
                                       settings["schedule"], stage_seeds):
@@ -276,10 +307,55 @@ class _TranslationTie:
         W[self.rows, self.cols] += scale * bump[None, None, :]
         return W
 
+    def add_bond_filters(self, W, X):
+        """Start filter f as a nearest-neighbour bond along axis f % 2, its weight from the data.
+
+        A spin hidden unit joined by weight c to both ends of one bond
+        contributes ``log 2 cosh(c (s_i + s_k))``: a pair coupling K with
+        ``cosh 2c = exp(2 K)``, so two such filters can represent a
+        nearest-neighbour Ising model exactly. K is the data's
+        pseudo-likelihood estimate (:func:`_pair_coupling`); training then
+        moves every weight from there.
+        """
+        size = int(round(np.sqrt(W.shape[0])))
+        weight = 0.5 * np.arccosh(np.exp(2.0 * _pair_coupling(X, size)))
+        for f in range(self.rows.shape[0]):
+            bump = np.zeros(W.shape[0])
+            bump[0] = bump[size if f % 2 == 0 else 1] = weight
+            W[self.rows[f], self.cols[f]] += bump[None, :]
+        return W
+
     def __call__(self, W):
         filters = W[self.rows, self.cols].mean(axis=1, keepdims=True)
         W[self.rows, self.cols] = filters
         return W
+
+
+def _pair_coupling(X, size):
+    """Pseudo-likelihood estimate of a nearest-neighbour coupling K from +-1 configurations.
+
+    Maximises ``sum log sigmoid(2 K s_i h_i)`` over sites and rows, where
+    ``h_i`` is the sum of the four neighbours of site i (the conditional of
+    one spin given the rest in a zero-field Ising model), by Newton steps on
+    this concave function of one variable. Returns K >= 0.
+    """
+    S = np.asarray(X, dtype=float).reshape(-1, size, size)
+    h = sum(np.roll(S, shift, axis) for shift in (1, -1) for axis in (1, 2))
+    a = 2.0 * (S * h).ravel()
+    a = a[a != 0.0]
+    if a.size == 0:
+        return 0.0
+    K = 0.0
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(np.clip(a * K, -500.0, 500.0)))   # sigmoid(-a K)
+        grad, curv = np.sum(a * p), np.sum(a * a * p * (1.0 - p))
+        if curv <= 0.0:
+            break
+        step = grad / curv
+        K = max(K + step, 0.0)
+        if abs(step) < 1e-10:
+            break
+    return float(K)
 
 
 def _fit_tied(rbm, V, epochs, settings, tie, seed, n_threads):
@@ -484,9 +560,9 @@ def held_out_scores(rbm, states, size, temperature, *, n_ais_runs=64, n_ais_beta
             "log_partition_method": method}
 
 
-def learn_thermodynamics(size, temperatures, *, n_hidden=64, n_samples=10000, n_test=2000,
-                         epochs=60, seed=None, n_threads=None, n_chains=200, burn_in=400,
-                         n_sweeps=400, verbose=False, **recipe):
+def learn_thermodynamics(size, temperatures, *, n_hidden=None, n_samples=10000, n_test=2000,
+                         n_reference=50000, epochs=10, seed=None, n_threads=None, n_chains=200,
+                         burn_in=1000, n_sweeps=2000, verbose=False, **recipe):
     """Run the Torlai-Melko study at each temperature: MC data, RBM, both sets of observables.
 
     Parameters
@@ -494,17 +570,24 @@ def learn_thermodynamics(size, temperatures, *, n_hidden=64, n_samples=10000, n_
     size : int
         Lattice side L: an L x L periodic Ising ferromagnet, J = 1, h = 0.
     temperatures : sequence of float
-    n_hidden : int, default=64
+    n_hidden : int, optional
+        Default ``2 * size**2``: two translation-tied filters (the number the
+        ``"bonds"`` start of :data:`RECIPE` needs).
     n_samples : int, default=10000
         Training configurations per temperature.
     n_test : int, default=2000
         Held-out configurations (test log-likelihood, KL, data-started chains).
-    epochs : int, default=60
+    n_reference : int, default=50000
+        Monte Carlo configurations behind the ``mc`` observables: the
+        training and held-out sets are the first of them (Wolff draws are
+        cheap; a reference from the 10,000 training configurations alone
+        would have errors of the order of the 2 % being tested).
+    epochs : int, default=10
     seed : None, int, SeedSequence or Generator
         One root: each temperature gets its own spawned seeds.
     n_threads : int or None
     n_chains, burn_in, n_sweeps
-        RBM sampling (see :func:`rbm_thermodynamics`).
+        RBM sampling (see :func:`rbm_thermodynamics`); defaults 200, 1000, 2000.
     verbose : bool
         Print one line per temperature as it finishes.
     **recipe
@@ -523,7 +606,7 @@ def learn_thermodynamics(size, temperatures, *, n_hidden=64, n_samples=10000, n_
     Examples
     --------
     >>> from heatbath.spin.thermo import learn_thermodynamics
-    >>> rows = learn_thermodynamics(4, [3.0], n_hidden=16, n_samples=500, n_test=100,
+    >>> rows = learn_thermodynamics(4, [3.0], n_hidden=32, n_samples=500, n_test=100,
     ...                             epochs=3, n_chains=20, burn_in=20, n_sweeps=80, seed=0)
     >>> row = rows[0]
     >>> round(row["exact_energy_per_spin"], 4), sorted(row["mc"])[:2]
@@ -535,9 +618,11 @@ def learn_thermodynamics(size, temperatures, *, n_hidden=64, n_samples=10000, n_
     temps = check_real_array(temperatures, "temperatures", ndim=1)
     if temps.size == 0 or (temps <= 0).any() or not np.isfinite(temps).all():
         raise ValueError(f"temperatures must be finite and > 0, got {temps.tolist()}")
-    n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
+    n_hidden = 2 * size * size if n_hidden is None else check_int(n_hidden, "n_hidden",
+                                                                   minimum=1)
     n_samples = check_int(n_samples, "n_samples", minimum=2)
     n_test = check_int(n_test, "n_test", minimum=2)
+    n_reference = check_int(n_reference, "n_reference", minimum=1)
     root = _random.as_seed_sequence(seed)
     rows = []
     for T, t_seed in zip(temps.tolist(), root.spawn(temps.size)):
@@ -545,18 +630,21 @@ def learn_thermodynamics(size, temperatures, *, n_hidden=64, n_samples=10000, n_
         data_seed, train_seed, sample_seed, score_seed = t_seed.spawn(4)
         # At least 20 rounds over the chains, so that the error bars have groups to use.
         mc_chains = min(200, max(2, n_samples // 20))
-        data = ising_dataset(size, T, n_samples + n_test, n_chains=mc_chains, seed=data_seed,
-                             n_threads=n_threads)
+        data = ising_dataset(size, T, max(n_samples + n_test, n_reference), n_chains=mc_chains,
+                             seed=data_seed, n_threads=n_threads)
         N = size * size
-        # Observables of the training set itself (its whole rounds over the
-        # chains): what the RBM is asked to learn.
+        # The Ising observables from every round (training and held-out
+        # sets are the first rows); the training set's own, beside them.
+        mc = _observables(data["energy"], data["magnetization"], T, N)
         full = n_samples // mc_chains
-        mc = _observables(data["energy"][:full], data["magnetization"][:full], T, N)
+        train_obs = _observables(data["energy"][:full], data["magnetization"][:full], T, N)
+        mc["training_set"] = train_obs
         mc.update({key: data[key] for key in ("clusters_per_sweep", "tau_int_sweeps", "thin",
                                               "tau_int_kept")})
         mc["n_samples"] = n_samples
+        mc["n_reference"] = int(data["energy"].size)
         mc["n_spins"] = N
-        train, test = data["states"][:n_samples], data["states"][n_samples:]
+        train, test = data["states"][:n_samples], data["states"][n_samples:n_samples + n_test]
         rbm = train_rbm(train, n_hidden, epochs=epochs, seed=train_seed, n_threads=n_threads,
                         **recipe)
         with warnings.catch_warnings(record=True) as caught:
@@ -597,7 +685,7 @@ def report(rows):
     Examples
     --------
     >>> from heatbath.spin.thermo import learn_thermodynamics, report
-    >>> rows = learn_thermodynamics(4, [3.0], n_hidden=16, n_samples=200, n_test=50, epochs=1,
+    >>> rows = learn_thermodynamics(4, [3.0], n_hidden=32, n_samples=200, n_test=50, epochs=1,
     ...                             n_chains=8, burn_in=5, n_sweeps=40, seed=0)
     >>> print(report(rows).splitlines()[0].split()[:3])
     ['T', 'E/N', 'MC']
@@ -641,7 +729,7 @@ def plot_thermodynamics(rows, title=None):
     Examples
     --------
     >>> from heatbath.spin.thermo import learn_thermodynamics, plot_thermodynamics
-    >>> rows = learn_thermodynamics(4, [2.0, 3.0], n_hidden=16, n_samples=200, n_test=50,
+    >>> rows = learn_thermodynamics(4, [2.0, 3.0], n_hidden=32, n_samples=200, n_test=50,
     ...                             epochs=1, n_chains=8, burn_in=5, n_sweeps=40, seed=0)
     >>> len(plot_thermodynamics(rows).axes)
     4
