@@ -8,8 +8,9 @@ def run(out_dir, quick):
     from heatbath.spin import thermo
 
     if quick:
-        size, temps, settings = 4, [2.0, 3.0], {"n_hidden": 32, "n_samples": 2000,
-                                                "n_test": 500}
+        size, temps, settings = 4, [2.0, 3.0], {"n_samples": 2000, "n_test": 500,
+                                                "n_reference": 5000, "n_chains": 40,
+                                                "burn_in": 200, "n_sweeps": 400}
     else:
         size, temps, settings = 8, [1.5, 2.0, 2.269, 2.5, 3.0, 3.5], {}
     rows = thermo.learn_thermodynamics(size, temps, seed=2016, **settings)
