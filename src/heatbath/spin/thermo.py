@@ -747,7 +747,7 @@ def plot_thermodynamics(rows, title=None):
     labels = {"energy_per_spin": "E / N", "abs_magnetization": "<|m|>",
               "specific_heat": "C / N", "susceptibility": "chi / N"}
     for ax, name in zip(axes, _OBSERVABLES):
-        for key, marker, label in (("mc", "o", "Monte Carlo (training data)"),
+        for key, marker, label in (("mc", "o", "Monte Carlo (Wolff)"),
                                    ("rbm", "s", "RBM samples")):
             ax.errorbar(T, [r[key][name] for r in rows],
                         yerr=[r[key][name + "_stderr"] for r in rows], fmt=marker,
