@@ -248,7 +248,8 @@ def test_bond_start_is_an_ising_model():
 
 def test_learn_thermodynamics_rows():
     rows = thermo.learn_thermodynamics(L, [2.5], n_hidden=32, n_samples=1000, n_test=200,
-                                       epochs=4, n_chains=20, burn_in=20, n_sweeps=80, seed=0)
+                                       n_reference=2000, epochs=4, n_chains=20, burn_in=20,
+                                       n_sweeps=80, seed=0)
     (row,) = rows
     for key in ("mc", "rbm"):
         for name in ("energy_per_spin", "abs_magnetization", "specific_heat", "susceptibility"):
@@ -256,9 +257,13 @@ def test_learn_thermodynamics_rows():
     assert row["exact_energy_per_spin"] == pytest.approx(_enumerated(2.5)["energy_per_spin"])
     assert row["test_log_likelihood"] < row["exact_log_likelihood"] + 0.5
     assert row["seconds"] > 0 and row["log_partition_method"] == "exact"
+    # The MC column uses every reference configuration; the training set's own beside it.
+    assert row["mc"]["n_reference"] == 2000 and row["mc"]["n_samples"] == 1000
+    assert set(row["mc"]["training_set"]) >= {"energy_per_spin", "susceptibility_stderr"}
     # Same seed, same numbers.
     again = thermo.learn_thermodynamics(L, [2.5], n_hidden=32, n_samples=1000, n_test=200,
-                                        epochs=4, n_chains=20, burn_in=20, n_sweeps=80, seed=0)
+                                        n_reference=2000, epochs=4, n_chains=20, burn_in=20,
+                                        n_sweeps=80, seed=0)
     assert again[0]["rbm"]["energy_per_spin"] == row["rbm"]["energy_per_spin"]
 
 
@@ -288,7 +293,8 @@ def test_cli_help(capsys):
     assert exc.value.code == 0
     text = capsys.readouterr().out
     for flag in ("--size", "--temperatures", "--hidden", "--n-samples", "--epochs", "--seed",
-                 "--n-threads", "--json"):
+                 "--n-threads", "--json", "--n-reference", "--n-chains", "--burn-in",
+                 "--n-sweeps"):
         assert flag in text
 
 
@@ -297,7 +303,8 @@ def test_cli_json_is_strict(capsys):
 
     code = main(["thermo", "--size", "4", "--temperatures", "2.0,3.0", "--hidden", "32",
                  "--n-samples", "400", "--n-test", "100", "--epochs", "2", "--seed", "1",
-                 "--json"])
+                 "--n-reference", "400", "--n-chains", "20", "--burn-in", "20",
+                 "--n-sweeps", "80", "--json"])
     assert code == 0
     out = _strict(capsys.readouterr().out)
     assert [r["temperature"] for r in out["rows"]] == [2.0, 3.0]

@@ -40,6 +40,13 @@ def add_parser(subparsers):
     p.add_argument("--n-test", type=c.positive_int, default=2000,
                    help="held-out configurations per temperature")
     p.add_argument("--epochs", type=c.nonnegative_int, default=10, help="training epochs")
+    p.add_argument("--n-reference", type=c.positive_int, default=50000,
+                   help="Monte Carlo configurations behind the MC column (training set first)")
+    p.add_argument("--n-chains", type=c.positive_int, default=200, help="RBM Gibbs chains")
+    p.add_argument("--burn-in", type=c.nonnegative_int, default=1000,
+                   help="RBM Gibbs steps discarded")
+    p.add_argument("--n-sweeps", type=c.positive_int, default=2000,
+                   help="RBM Gibbs steps recorded (every 4th)")
     p.add_argument("--seed", type=c.nonnegative_int, default=None,
                    help="root seed (default: fresh entropy)")
     p.add_argument("--n-threads", type=c.positive_int, default=None,
@@ -59,7 +66,9 @@ def run(args):
         warnings.simplefilter("always", thermo.NotMixedWarning)
         rows = thermo.learn_thermodynamics(
             args.size, args.temperatures, n_hidden=args.hidden, n_samples=args.n_samples,
-            n_test=args.n_test, epochs=args.epochs, seed=args.seed, n_threads=args.n_threads,
+            n_test=args.n_test, n_reference=args.n_reference, epochs=args.epochs,
+            n_chains=max(2, args.n_chains), burn_in=args.burn_in, n_sweeps=args.n_sweeps,
+            seed=args.seed, n_threads=args.n_threads,
             verbose=c.is_tty(args))
     if args.json:
         print(c.dumps({"size": args.size, "n_hidden": rows[0]["n_hidden"],

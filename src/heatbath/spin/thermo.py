@@ -607,7 +607,8 @@ def learn_thermodynamics(size, temperatures, *, n_hidden=None, n_samples=10000, 
     --------
     >>> from heatbath.spin.thermo import learn_thermodynamics
     >>> rows = learn_thermodynamics(4, [3.0], n_hidden=32, n_samples=500, n_test=100,
-    ...                             epochs=3, n_chains=20, burn_in=20, n_sweeps=80, seed=0)
+    ...                             n_reference=600, epochs=3, n_chains=20, burn_in=20,
+    ...                             n_sweeps=80, seed=0)
     >>> row = rows[0]
     >>> round(row["exact_energy_per_spin"], 4), sorted(row["mc"])[:2]
     (-1.0171, ['abs_magnetization', 'abs_magnetization_stderr'])
@@ -686,7 +687,7 @@ def report(rows):
     --------
     >>> from heatbath.spin.thermo import learn_thermodynamics, report
     >>> rows = learn_thermodynamics(4, [3.0], n_hidden=32, n_samples=200, n_test=50, epochs=1,
-    ...                             n_chains=8, burn_in=5, n_sweeps=40, seed=0)
+    ...                             n_reference=250, n_chains=8, burn_in=5, n_sweeps=40, seed=0)
     >>> print(report(rows).splitlines()[0].split()[:3])
     ['T', 'E/N', 'MC']
     """
@@ -730,7 +731,8 @@ def plot_thermodynamics(rows, title=None):
     --------
     >>> from heatbath.spin.thermo import learn_thermodynamics, plot_thermodynamics
     >>> rows = learn_thermodynamics(4, [2.0, 3.0], n_hidden=32, n_samples=200, n_test=50,
-    ...                             epochs=1, n_chains=8, burn_in=5, n_sweeps=40, seed=0)
+    ...                             n_reference=250, epochs=1, n_chains=8, burn_in=5,
+    ...                             n_sweeps=40, seed=0)
     >>> len(plot_thermodynamics(rows).axes)
     4
     """
