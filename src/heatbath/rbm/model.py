@@ -261,11 +261,13 @@ class RBM:
         the hidden pre-activations of V if the caller has them. Returns the
         hidden means given the old V (x, overwritten).
         """
+        # The biases are added in the sampling pass (same bits as adding them first).
+        bias = None
         if x is None:
-            x = preactivation(self.hidden_bias, V, self.weights, n_threads)
-        sample_(x, H, self.hidden, beta, streams, n_threads)
-        xv = preactivation(self.visible_bias, H, self.weights, n_threads, transpose=True)
-        sample_(xv, V, self.visible, beta, streams, n_threads)
+            x, bias = matmul(V, self.weights, n_threads), self.hidden_bias
+        sample_(x, H, self.hidden, beta, streams, n_threads, bias=bias)
+        xv = matmul(H, self.weights.T, n_threads)
+        sample_(xv, V, self.visible, beta, streams, n_threads, bias=self.visible_bias)
         return x
 
     def _layer(self, data, layer, name, temperature):
