@@ -453,3 +453,13 @@ def _add_rows(floating[:, ::1] W,               # IN/OUT (n_rows, n)
             bad = bad | (w[j] - w[j] != 0)   # NaN - NaN and inf - inf are NaN, != 0
         ok[r] = bad == 0
     return bool(np.all(ok))
+
+
+def _all_binary(const floating[::1] x):
+    """Whether every element of x is 0 or 1 (NaN is not): one pass, no temporaries."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    cdef int bad = 0
+    with nogil:
+        for i in range(n):
+            bad = bad | ((x[i] != 0) & (x[i] != 1))
+    return bad == 0
