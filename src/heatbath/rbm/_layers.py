@@ -1,9 +1,12 @@
 """One layer of block Gibbs: pre-activations -> means (in place) -> samples.
 
-For bernoulli, spin and binomial units the probabilities are computed in
-place with numpy's SIMD exp (about 30x faster per element than libm's
-scalar expf in a C loop, measured here), and the Cython kernel only draws,
-one stream per chain. Softmax and gaussian layers use the fused kernel.
+For bernoulli, spin and binomial units one parallel kernel pass
+(:func:`heatbath.rbm._gibbs._logistic_layer`) adds the bias, computes the
+probabilities with numpy's own exp inner loop (called from C: the bits of
+``1 / (1 + np.exp(-x))``), draws from each chain's stream and writes the
+means; where numpy's loops are not found, numpy computes the probabilities
+and the kernel only draws (the same bits). Softmax and gaussian layers use
+the fused kernel.
 Poisson layers compute their rates in the kernel (libm's exp, which the
 twin reproduces), are checked here (:func:`check_rates`), then drawn.
 Either way the results match :mod:`heatbath.reference.rbm`.
