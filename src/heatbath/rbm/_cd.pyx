@@ -58,16 +58,40 @@ cdef extern from *:
     #if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && !defined(HB_NO_CLONES)
     #define HB_CLONES __attribute__((target_clones("avx2", "default")))
     #define HB_CLONES_ON 1
+    #include <immintrin.h>
     #else
     #define HB_CLONES
+    #endif
+
+    /* GCC and Clang: forced inlining; other compilers (MSVC) get plain C (scalar code,
+       Cython's spelling of restrict and inline). */
+    #if defined(__GNUC__) || defined(__clang__)
+    #define HB_ALWAYS_INLINE __attribute__((always_inline))
+    #else
+    #define HB_ALWAYS_INLINE
+    #endif
+    #define HB_RESTRICT CYTHON_RESTRICT
+
+    /* x86-64 (SSE2 is its baseline): bit l of HB_MASK4_*(p) is p[l] != 0, for 4
+       elements; hb_pack4[mask] lists the positions of its ones, then their count. */
+    #if defined(__x86_64__) || defined(_M_X64)
+    #include <emmintrin.h>
+    #define HB_MASK4_D_SSE2(p) (_mm_movemask_pd(_mm_cmpneq_pd(_mm_loadu_pd(p), _mm_setzero_pd())) \
+        | (_mm_movemask_pd(_mm_cmpneq_pd(_mm_loadu_pd((p) + 2), _mm_setzero_pd())) << 2))
+    #define HB_MASK4_F_SSE2(p) _mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(p), _mm_setzero_ps()))
+    static const Py_ssize_t hb_pack4[16][5] = {
+        {0, 0, 0, 0, 0}, {0, 0, 0, 0, 1}, {1, 0, 0, 0, 1}, {0, 1, 0, 0, 2},
+        {2, 0, 0, 0, 1}, {0, 2, 0, 0, 2}, {1, 2, 0, 0, 2}, {0, 1, 2, 0, 3},
+        {3, 0, 0, 0, 1}, {0, 3, 0, 0, 2}, {1, 3, 0, 0, 2}, {0, 1, 3, 0, 3},
+        {2, 3, 0, 0, 2}, {0, 2, 3, 0, 3}, {1, 2, 3, 0, 3}, {0, 1, 2, 3, 4}};
     #endif
 
     /* x[i] = 1 / (1 + exp(-x[i])).  exp(t) = 2^m (q + p) / (q - p) with
        t = m ln2 + r, |r| <= ln2 / 2 (Cephes exp.c); the sigmoid is then
        (q - p) / ((q - p) + 2^m (q + p)), one division. 2^m is added to the
        exponent bits: m sits in the low bits of k = t log2(e) + 1.5 2^52. */
-    static inline __attribute__((always_inline)) void hb_sigmoid_d_body(double *restrict x,
-                                                                     Py_ssize_t n) {
+    static CYTHON_INLINE HB_ALWAYS_INLINE void hb_sigmoid_d_body(double *HB_RESTRICT x,
+                                                                 Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) {
             double t = -x[i];
             t = t < -700.0 ? -700.0 : t;
@@ -93,8 +117,8 @@ cdef extern from *:
     /* float: Cephes expf (degree-5 polynomial), 1 / (1 + e). The constants are
        double literals rounded to float, as numpy.float32(constant) rounds them. */
     #define HBF(c) ((float)(c))
-    static inline __attribute__((always_inline)) void hb_sigmoid_f_body(float *restrict x,
-                                                                    Py_ssize_t n) {
+    static CYTHON_INLINE HB_ALWAYS_INLINE void hb_sigmoid_f_body(float *HB_RESTRICT x,
+                                                                Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) {
             float t = -x[i];
             t = t < HBF(-87.0) ? HBF(-87.0) : t;
@@ -115,8 +139,8 @@ cdef extern from *:
         }
     }
 
-    HB_CLONES static void hb_sigmoid_d(double *restrict x, Py_ssize_t n) { hb_sigmoid_d_body(x, n); }
-    HB_CLONES static void hb_sigmoid_f(float *restrict x, Py_ssize_t n) { hb_sigmoid_f_body(x, n); }
+    HB_CLONES static void hb_sigmoid_d(double *HB_RESTRICT x, Py_ssize_t n) { hb_sigmoid_d_body(x, n); }
+    HB_CLONES static void hb_sigmoid_f(float *HB_RESTRICT x, Py_ssize_t n) { hb_sigmoid_f_body(x, n); }
 
     typedef struct {
         void *W, *a, *b, *vW, *va, *vb;
@@ -137,7 +161,6 @@ cdef extern from *:
         void *R, *hbuf;
         Py_ssize_t n, nv, nh;
         Py_ssize_t *IX;
-        const Py_ssize_t *ALL;
     } hb_reconstruct_args;
 
     /* The epoch kernel (rbm/_cd_epoch.h), instantiated for double and float at the
@@ -154,6 +177,9 @@ cdef extern from *:
     #define HB_L (HB_VEC ? 4 : 1)
     #define HB_NB 4
     #define HB_NAME d
+    #if defined(HB_MASK4_D_SSE2)
+    #define HB_MASK4 HB_MASK4_D_SSE2
+    #endif
     #include "rbm/_cd_epoch.h"
     #undef HB_T
     #undef HB_L
@@ -161,6 +187,10 @@ cdef extern from *:
     #define HB_T float
     #define HB_L (HB_VEC ? 8 : 1)
     #define HB_NAME f
+    #undef HB_MASK4
+    #if defined(HB_MASK4_F_SSE2)
+    #define HB_MASK4 HB_MASK4_F_SSE2
+    #endif
     #include "rbm/_cd_epoch.h"
     #undef HB_T
     #undef HB_L
@@ -173,6 +203,9 @@ cdef extern from *:
     #define HB_T double
     #define HB_L 4
     #define HB_NAME d_avx2
+    #undef HB_MASK4
+    #define HB_MASK4(p) \
+        _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(p), _mm256_setzero_pd(), _CMP_NEQ_UQ))
     #include "rbm/_cd_epoch.h"
     #undef HB_T
     #undef HB_L
@@ -180,6 +213,8 @@ cdef extern from *:
     #define HB_T float
     #define HB_L 8
     #define HB_NAME f_avx2
+    #undef HB_MASK4
+    #define HB_MASK4 HB_MASK4_F_SSE2
     #include "rbm/_cd_epoch.h"
     #undef HB_T
     #undef HB_L
@@ -252,7 +287,6 @@ cdef extern from *:
         void* hbuf
         Py_ssize_t n, nv, nh
         Py_ssize_t* IX
-        const Py_ssize_t* ALL
     void hb_reconstruct_run(const hb_reconstruct_args* args, int single) noexcept nogil
 
 
@@ -295,8 +329,8 @@ def _bernoulli_epoch(floating[:, ::1] W, floating[::1] a, floating[::1] b,
     cdef Py_ssize_t[::1] MX = np.empty(H0.shape[0], dtype=np.intp)
     cdef Py_ssize_t[:, ::1] IV = np.empty((rows, nv), dtype=np.intp)
     cdef Py_ssize_t[::1] MV = np.empty(rows, dtype=np.intp)
-    cdef Py_ssize_t[::1] IH = np.empty(nh, dtype=np.intp)
-    cdef floating[::1] hbuf = np.empty(nh, dtype=dt)
+    cdef Py_ssize_t[::1] IH = np.empty(4 * nh, dtype=np.intp)    # 4 rows drawn together
+    cdef floating[::1] hbuf = np.empty(4 * nh, dtype=dt)
     cdef floating[:, ::1] XB = np.empty((H0.shape[0], nv), dtype=dt)
     cdef Py_ssize_t[::1] PS = np.empty(nv + 1, dtype=np.intp)
     cdef Py_ssize_t[::1] NS = np.empty(nv + 1, dtype=np.intp)
@@ -335,11 +369,10 @@ def _reconstruct(const floating[:, ::1] W, const floating[::1] a, const floating
     cdef floating[:, ::1] WT = np.ascontiguousarray(np.asarray(W).T)
     cdef floating[::1] hbuf = np.empty(nh, dtype=dt)
     cdef Py_ssize_t[::1] IX = np.empty(nv, dtype=np.intp)
-    cdef Py_ssize_t[::1] ALL = np.arange(nh, dtype=np.intp)
     if V.shape[0] == 0:
         return
     args.W, args.WT, args.a, args.b, args.X, args.R = &W[0, 0], &WT[0, 0], &a[0], &b[0], &V[0, 0], &R[0, 0]
-    args.hbuf, args.IX, args.ALL = &hbuf[0], &IX[0], &ALL[0]
+    args.hbuf, args.IX = &hbuf[0], &IX[0]
     args.n, args.nv, args.nh = V.shape[0], nv, nh
     with nogil:
         hb_reconstruct_run(&args, floating is float)
