@@ -165,8 +165,9 @@ cdef extern from *:
 
     /* The epoch kernel (rbm/_cd_epoch.h), instantiated for double and float at the
        baseline ISA and, on x86-64 with GCC or Clang, for AVX2 with twice the register
-       blocking; hb_epoch_d/_f pick one at run time. Vectors are 32 bytes (GCC vector
-       extensions: two SSE2 or NEON registers at the baseline, one AVX2 register). */
+       blocking; hb_epoch_d/_f pick one at run time. Vectors (GCC vector extensions) are
+       one register: 16 bytes at the baseline (SSE2, NEON), 32 under AVX2. 32-byte vectors
+       at the baseline were lowered to spills and scalar code (5x the instructions). */
     #if defined(__GNUC__) || defined(__clang__)
     #define HB_VEC 1
     #else
@@ -174,8 +175,8 @@ cdef extern from *:
     #endif
     #define HB_TARGET
     #define HB_T double
-    #define HB_L (HB_VEC ? 4 : 1)
-    #define HB_NB 4
+    #define HB_L (HB_VEC ? 2 : 1)
+    #define HB_NB 8
     #define HB_NAME d
     #if defined(HB_MASK4_D_SSE2)
     #define HB_MASK4 HB_MASK4_D_SSE2
@@ -185,7 +186,7 @@ cdef extern from *:
     #undef HB_L
     #undef HB_NAME
     #define HB_T float
-    #define HB_L (HB_VEC ? 8 : 1)
+    #define HB_L (HB_VEC ? 4 : 1)
     #define HB_NAME f
     #undef HB_MASK4
     #if defined(HB_MASK4_F_SSE2)

@@ -95,10 +95,17 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET Py_ssize_t HB_FN(hb_nonzero)(
     Py_ssize_t m = 0, i = 0, j = 0;
     int ones = 1;
 #if HB_L > 1
-    V zero = {0}, one = zero + 1;
-    __typeof__(zero == one) ok = zero == zero;
-    for (; j + HB_L <= n; j += HB_L) ok &= (VLD(x + j) == zero) | (VLD(x + j) == one);
-    for (int l = 0; l < HB_L; l++) ones &= ok[l] != 0;
+    /* the sum of |x (1 - x)|, which is 0 if and only if every x is 0 or 1 (terms are
+       >= 0 and never underflow to 0; inf and NaN stay): on the bits, as comparisons
+       made into integer masks are scalar code at the baseline */
+    V sum = {0};
+    typedef __typeof__(sum == sum) VI;          /* integers of the lanes' width */
+    const VI abs_bits = ~(VI)(-sum);            /* all but the sign bit (-0.0's bits) */
+    for (; j + HB_L <= n; j += HB_L) {
+        V v = VLD(x + j);
+        sum += (V)((VI)(v * (1 - v)) & abs_bits);
+    }
+    for (int l = 0; l < HB_L; l++) ones &= sum[l] == 0;
 #endif
     for (; j < n; j++) ones &= (x[j] == 0) | (x[j] == 1);
     *binary = ones;
