@@ -316,6 +316,48 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_update)(
 #undef HB_UPDATE_BLOCK
 #undef HB_LANE
 
+/* A bias step: vel = mom vel - 0 par, += c1 X1[r] for the n1 rows of X1, += c2 X2[r] for
+   the n2 rows of X2 (no multiply where c is 1: the same bits), then par += vel; HB_NB
+   vectors at a time held in registers across the rows. */
+#define HB_BIAS_ROWS(NV, X, nr, c)                                                            \
+    if (c == 1) {                                                                             \
+        for (Py_ssize_t r = 0; r < nr; r++)                                                   \
+            for (int u = 0; u < NV; u++) acc[u] += VLD(X + r * n + j0 + u * HB_L);            \
+    } else {                                                                                  \
+        for (Py_ssize_t r = 0; r < nr; r++)                                                   \
+            for (int u = 0; u < NV; u++) acc[u] += c * VLD(X + r * n + j0 + u * HB_L);        \
+    }
+#define HB_BIAS_BLOCK(NV)                                                                     \
+    {                                                                                         \
+        V acc[NV];                                                                            \
+        for (int u = 0; u < NV; u++)                                                          \
+            acc[u] = mom * VLD(vel + j0 + u * HB_L) - (HB_T)0 * VLD(par + j0 + u * HB_L);     \
+        HB_BIAS_ROWS(NV, X1, n1, c1)                                                          \
+        HB_BIAS_ROWS(NV, X2, n2, c2)                                                          \
+        for (int u = 0; u < NV; u++) {                                                        \
+            VST(vel + j0 + u * HB_L, acc[u]);                                                 \
+            VST(par + j0 + u * HB_L, VLD(par + j0 + u * HB_L) + acc[u]);                      \
+        }                                                                                     \
+    }
+
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_bias)(
+        HB_T *HB_RESTRICT par, HB_T *HB_RESTRICT vel, HB_T mom, const HB_T *HB_RESTRICT X1,
+        Py_ssize_t n1, HB_T c1, const HB_T *HB_RESTRICT X2, Py_ssize_t n2, HB_T c2,
+        Py_ssize_t n) {
+    Py_ssize_t j0 = 0;
+    for (; j0 + HB_NB * HB_L <= n; j0 += HB_NB * HB_L) HB_BIAS_BLOCK(HB_NB)
+    for (; j0 + HB_L <= n; j0 += HB_L) HB_BIAS_BLOCK(1)
+    for (; j0 < n; j0++) {
+        HB_T acc = mom * vel[j0] - (HB_T)0 * par[j0];
+        for (Py_ssize_t r = 0; r < n1; r++) acc += c1 == 1 ? X1[r * n + j0] : c1 * X1[r * n + j0];
+        for (Py_ssize_t r = 0; r < n2; r++) acc += c2 == 1 ? X2[r * n + j0] : c2 * X2[r * n + j0];
+        vel[j0] = acc;
+        par[j0] += acc;
+    }
+}
+#undef HB_BIAS_BLOCK
+#undef HB_BIAS_ROWS
+
 /* The whole epoch (the arguments in hb_epoch_args): see _bernoulli_epoch in _cd.pyx for
    the order of the operations. Returns the number of updates. */
 static HB_TARGET Py_ssize_t HB_FN(hb_epoch)(const hb_epoch_args *args) {
@@ -418,18 +460,8 @@ static HB_TARGET Py_ssize_t HB_FN(hb_epoch)(const hb_epoch_args *args) {
         HB_FN(hb_by_column)(IV, MV, Bn, nv, NULL, nv, nh, NS, NR, NULL);
         HB_FN(hb_update)(W, vW, WT, H0, PS, PR, batch_bin ? NULL : PX, Hs, NS, NR, f_mom, f_decay,
                          nv, nh);
-        for (Py_ssize_t i = 0; i < nv; i++) va[i] = f_mom * va[i] - (HB_T)0 * a[i];
-        for (Py_ssize_t j = 0; j < nh; j++) vb[j] = f_mom * vb[j] - (HB_T)0 * b[j];
-        for (Py_ssize_t r = 0; r < B; r++) {
-            for (Py_ssize_t i = 0; i < nv; i++) va[i] += c_pos * XB[r * nv + i];
-            for (Py_ssize_t j = 0; j < nh; j++) vb[j] += H0[r * nh + j];
-        }
-        for (Py_ssize_t r = 0; r < Bn; r++) {
-            for (Py_ssize_t i = 0; i < nv; i++) va[i] += c_neg * V[r * nv + i];
-            for (Py_ssize_t j = 0; j < nh; j++) vb[j] += Hs[r * nh + j];
-        }
-        for (Py_ssize_t i = 0; i < nv; i++) a[i] += va[i];
-        for (Py_ssize_t j = 0; j < nh; j++) b[j] += vb[j];
+        HB_FN(hb_bias)(a, va, f_mom, XB, B, c_pos, V, Bn, c_neg, nv);
+        HB_FN(hb_bias)(b, vb, f_mom, H0, B, 1, Hs, Bn, 1, nh);
         updates += 1;
     }
     return updates;
