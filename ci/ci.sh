@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks, from a clean clone, on a machine with only Python and a
 # C compiler. Called by .ci/run; also fine to run by hand (it makes .venv,
-# .venv-serial, .venv-debug and dist-serial/ in the repository root).
+# .venv-serial, .venv-debug, dist-serial/ and ci-*.log in the repository root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -34,14 +34,6 @@ rm -rf .venv-serial dist-serial
 HEATBATH_NO_OPENMP=1 .venv/bin/python -m build --wheel --outdir dist-serial .
 $PY -m venv .venv-serial
 .venv-serial/bin/pip install -q "$(ls dist-serial/heatbath-*.whl)[test]"
-# Long statistical tests (marked slow) ran once, in step 1; here the rest checks the build.
-# The tests of pure-Python layers (the CLI in subprocesses, README and docstring examples,
-# the bench harness, plots, the Dask orchestration) ran in step 1 too: the compiled code they
-# reach is the same as in the tests below, which cover every kernel (CI time, issue 11).
-PURE_PYTHON=(--ignore=tests/test_cli.py --ignore=tests/test_commands.py --ignore=tests/test_docs.py
-             --ignore=tests/test_bench.py --ignore=tests/test_plot.py --ignore=tests/distributed)
-HEATBATH_EXPECT_OPENMP=0 .venv-serial/bin/python -m pytest -q -m "not slow" "${PURE_PYTHON[@]}"
-.venv-serial/bin/python -m heatbath._selfcheck --check "$PWD/digests-openmp.json"
 # The same wheel in a bare environment (no extras: no scikit-learn, no
 # matplotlib): it imports, runs the demo, and says what it skipped.
 rm -rf .venv-bare && $PY -m venv .venv-bare
@@ -51,11 +43,29 @@ bare_out=$(mktemp -d)
 grep "skipped (scikit-learn is not installed" "$bare_out/demo.txt"
 grep "skipped (matplotlib is not installed" "$bare_out/demo.txt"
 
-step "4/4 bounds-checked debug build (HEATBATH_CYTHON_DEBUG=1): the suite without the slow tests"
+step "4/4 bounds-checked debug build (HEATBATH_CYTHON_DEBUG=1); then both builds' suites side by side"
 rm -rf .venv-debug
 $PY -m venv .venv-debug
 HEATBATH_CYTHON_DEBUG=1 .venv-debug/bin/pip install -q ".[test]"
-.venv-debug/bin/python -m pytest -q -m "not slow" "${PURE_PYTHON[@]}"
+# Long statistical tests (marked slow) ran once, in step 1; here the rest checks the builds.
+# The tests of pure-Python layers (the CLI in subprocesses, README and docstring examples,
+# the bench harness, plots, the Dask orchestration) ran in step 1 too: the compiled code they
+# reach is the same as in the tests below, which cover every kernel (CI time, issue 11).
+# The serial build's suite runs on one core, so the two suites run at once (CI time); each
+# writes its own log, printed when both are done.
+PURE_PYTHON=(--ignore=tests/test_cli.py --ignore=tests/test_commands.py --ignore=tests/test_docs.py
+             --ignore=tests/test_bench.py --ignore=tests/test_plot.py --ignore=tests/distributed)
+SUITE=(-q -p no:cacheprovider -m "not slow" "${PURE_PYTHON[@]}")
+HEATBATH_EXPECT_OPENMP=0 .venv-serial/bin/python -m pytest "${SUITE[@]}" > ci-serial-tests.log 2>&1 &
+serial_pid=$!
+.venv-debug/bin/python -m pytest "${SUITE[@]}" > ci-debug-tests.log 2>&1 &
+debug_pid=$!
+serial_rc=0; wait "$serial_pid" || serial_rc=$?
+debug_rc=0; wait "$debug_pid" || debug_rc=$?
+printf '\n--- serial build (HEATBATH_NO_OPENMP=1), exit %d\n' "$serial_rc"; cat ci-serial-tests.log
+printf '\n--- debug build (HEATBATH_CYTHON_DEBUG=1), exit %d\n' "$debug_rc"; cat ci-debug-tests.log
+[ "$serial_rc" -eq 0 ] && [ "$debug_rc" -eq 0 ]
+.venv-serial/bin/python -m heatbath._selfcheck --check "$PWD/digests-openmp.json"
 .venv-debug/bin/python -m heatbath._selfcheck --check "$PWD/digests-openmp.json"
 
 step "done"
