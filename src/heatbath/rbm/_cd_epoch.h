@@ -252,7 +252,7 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_by_column)(
 
 /* The gradient step for visible row i, columns [j0, j0 + NV * HB_L) in NV vectors:
    vel = mom vel - dec W + the data rows' x_ri Hp[r] (Hp[r] where pval is NULL: a binary
-   minibatch, 1 x_ri = x_ri) + the negative rows' Hn[r]; W += vel; WT[:, i] = W[i]. The
+   minibatch, 1 x_ri = x_ri) + the negative rows' Hn[r]; W += vel. The
    row lists hold offsets (r nh). */
 #define HB_UPDATE_BLOCK(NV)                                                                   \
     {                                                                                         \
@@ -279,25 +279,18 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_by_column)(
             V w = VLD(Wi + j0 + u * HB_L) + acc[u];                                           \
             VST(Vi + j0 + u * HB_L, acc[u]);                                                  \
             VST(Wi + j0 + u * HB_L, w);                                                       \
-            for (int l = 0; l < HB_L; l++) WTi[(j0 + u * HB_L + l) * nv] = HB_LANE(w, l);      \
         }                                                                                     \
     }
 
-#if HB_L > 1
-#define HB_LANE(x, l) ((x)[l])
-#else
-#define HB_LANE(x, l) (x)
-#endif
 
 static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_update)(
-        HB_T *HB_RESTRICT W, HB_T *HB_RESTRICT vel, HB_T *HB_RESTRICT WT,
+        HB_T *HB_RESTRICT W, HB_T *HB_RESTRICT vel,
         const HB_T *HB_RESTRICT Hp, const Py_ssize_t *HB_RESTRICT pstart,
         const Py_ssize_t *HB_RESTRICT prow, const HB_T *HB_RESTRICT pval,
         const HB_T *HB_RESTRICT Hn, const Py_ssize_t *HB_RESTRICT nstart,
         const Py_ssize_t *HB_RESTRICT nrow, HB_T mom, HB_T dec, Py_ssize_t nv, Py_ssize_t nh) {
     for (Py_ssize_t i = 0; i < nv; i++) {
         HB_T *HB_RESTRICT Wi = W + i * nh, *HB_RESTRICT Vi = vel + i * nh;
-        HB_T *HB_RESTRICT WTi = WT + i;
         Py_ssize_t j0 = 0;
         for (; j0 + HB_NB * HB_L <= nh; j0 += HB_NB * HB_L) HB_UPDATE_BLOCK(HB_NB)
         for (; j0 + HB_L <= nh; j0 += HB_L) HB_UPDATE_BLOCK(1)
@@ -309,12 +302,70 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_update)(
             HB_T w = Wi[j0] + acc;
             Vi[j0] = acc;
             Wi[j0] = w;
-            WTi[j0 * nv] = w;
         }
     }
 }
 #undef HB_UPDATE_BLOCK
-#undef HB_LANE
+
+/* WT = W transposed (W is nv x nh): HB_L x HB_L tiles transposed in registers by
+   shuffles (Clang, GCC 12 and later), the edges and other compilers one element at a time. */
+#if HB_L > 1 && (defined(__clang__) || __GNUC__ >= 12)
+#define HB_SHUF __builtin_shufflevector
+#define HB_TILES 1
+#else
+#define HB_TILES 0
+#endif
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_transpose)(
+        const HB_T *HB_RESTRICT W, HB_T *HB_RESTRICT WT, Py_ssize_t nv, Py_ssize_t nh) {
+    Py_ssize_t i0 = 0;
+#if HB_TILES
+    for (; i0 + HB_L <= nv; i0 += HB_L) {
+        Py_ssize_t j0 = 0;
+        for (; j0 + HB_L <= nh; j0 += HB_L) {
+            V r[HB_L], c[HB_L];
+            for (int l = 0; l < HB_L; l++) r[l] = VLD(W + (i0 + l) * nh + j0);
+#if HB_L == 2
+            c[0] = HB_SHUF(r[0], r[1], 0, 2);
+            c[1] = HB_SHUF(r[0], r[1], 1, 3);
+#elif HB_L == 4
+            V t0 = HB_SHUF(r[0], r[1], 0, 4, 2, 6), t1 = HB_SHUF(r[0], r[1], 1, 5, 3, 7);
+            V t2 = HB_SHUF(r[2], r[3], 0, 4, 2, 6), t3 = HB_SHUF(r[2], r[3], 1, 5, 3, 7);
+            c[0] = HB_SHUF(t0, t2, 0, 1, 4, 5);
+            c[1] = HB_SHUF(t1, t3, 0, 1, 4, 5);
+            c[2] = HB_SHUF(t0, t2, 2, 3, 6, 7);
+            c[3] = HB_SHUF(t1, t3, 2, 3, 6, 7);
+#else   /* 8: elements, then pairs, then quadruples of rows interleaved */
+            V a[4], b[4], e[4], f[4];
+            for (int k = 0; k < 4; k++) {
+                a[k] = HB_SHUF(r[2 * k], r[2 * k + 1], 0, 8, 2, 10, 4, 12, 6, 14);
+                b[k] = HB_SHUF(r[2 * k], r[2 * k + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+            }
+            for (int k = 0; k < 2; k++) {
+                e[2 * k] = HB_SHUF(a[2 * k], a[2 * k + 1], 0, 1, 8, 9, 4, 5, 12, 13);
+                e[2 * k + 1] = HB_SHUF(a[2 * k], a[2 * k + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+                f[2 * k] = HB_SHUF(b[2 * k], b[2 * k + 1], 0, 1, 8, 9, 4, 5, 12, 13);
+                f[2 * k + 1] = HB_SHUF(b[2 * k], b[2 * k + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+            }
+            c[0] = HB_SHUF(e[0], e[2], 0, 1, 2, 3, 8, 9, 10, 11);
+            c[4] = HB_SHUF(e[0], e[2], 4, 5, 6, 7, 12, 13, 14, 15);
+            c[2] = HB_SHUF(e[1], e[3], 0, 1, 2, 3, 8, 9, 10, 11);
+            c[6] = HB_SHUF(e[1], e[3], 4, 5, 6, 7, 12, 13, 14, 15);
+            c[1] = HB_SHUF(f[0], f[2], 0, 1, 2, 3, 8, 9, 10, 11);
+            c[5] = HB_SHUF(f[0], f[2], 4, 5, 6, 7, 12, 13, 14, 15);
+            c[3] = HB_SHUF(f[1], f[3], 0, 1, 2, 3, 8, 9, 10, 11);
+            c[7] = HB_SHUF(f[1], f[3], 4, 5, 6, 7, 12, 13, 14, 15);
+#endif
+            for (int l = 0; l < HB_L; l++) VST(WT + (j0 + l) * nv + i0, c[l]);
+        }
+        for (; j0 < nh; j0++)
+            for (Py_ssize_t i = i0; i < i0 + HB_L; i++) WT[j0 * nv + i] = W[i * nh + j0];
+    }
+#endif
+    for (; i0 < nv; i0++)
+        for (Py_ssize_t j = 0; j < nh; j++) WT[j * nv + i0] = W[i0 * nh + j];
+}
+#undef HB_TILES
+#undef HB_SHUF
 
 /* A bias step: vel = mom vel - 0 par, += c1 X1[r] for the n1 rows of X1, += c2 X2[r] for
    the n2 rows of X2 (no multiply where c is 1: the same bits), then par += vel; HB_NB
@@ -380,11 +431,7 @@ static HB_TARGET Py_ssize_t HB_FN(hb_epoch)(const hb_epoch_args *args) {
     const HB_T f_mom = (HB_T)momentum, f_decay = (HB_T)(lr * weight_decay);
     Py_ssize_t updates = 0;
     int bin_row, chains_bin = 1, g = 1;
-    for (Py_ssize_t i0 = 0; i0 < nv; i0 += 8)    /* WT = W transposed, in 8 x 8 tiles */
-        for (Py_ssize_t j1 = 0; j1 < nh; j1 += 8)
-            for (Py_ssize_t i = i0; i < (i0 + 8 < nv ? i0 + 8 : nv); i++)
-                for (Py_ssize_t j = j1; j < (j1 + 8 < nh ? j1 + 8 : nh); j++)
-                    WT[j * nv + i] = W[i * nh + j];
+    HB_FN(hb_transpose)(W, WT, nv, nh);
     for (Py_ssize_t start = 0; start < n; start += batch_size) {
         Py_ssize_t B = n - start < batch_size ? n - start : batch_size, Bn;
         HB_T *V;
@@ -452,14 +499,15 @@ static HB_TARGET Py_ssize_t HB_FN(hb_epoch)(const hb_epoch_args *args) {
             HB_FN(hb_rows)(Hs + r * nh, b, W, IV + r * nv, MV[r], NULL, nh);
             HB_FN(hb_sig)(Hs + r * nh, nh);
         }
-        /* gradient into the velocity, then the update (which refreshes WT) */
+        /* gradient into the velocity, then the update, and W's transposed copy */
         const HB_T c_pos = (HB_T)(lr / B), c_neg = (HB_T)(-lr / Bn);
         for (Py_ssize_t q = 0; q < B * nh; q++) H0[q] *= c_pos;
         for (Py_ssize_t q = 0; q < Bn * nh; q++) Hs[q] *= c_neg;
         HB_FN(hb_by_column)(IX, MX, B, nv, batch_bin ? NULL : XB, nv, nh, PS, PR, PX);
         HB_FN(hb_by_column)(IV, MV, Bn, nv, NULL, nv, nh, NS, NR, NULL);
-        HB_FN(hb_update)(W, vW, WT, H0, PS, PR, batch_bin ? NULL : PX, Hs, NS, NR, f_mom, f_decay,
+        HB_FN(hb_update)(W, vW, H0, PS, PR, batch_bin ? NULL : PX, Hs, NS, NR, f_mom, f_decay,
                          nv, nh);
+        HB_FN(hb_transpose)(W, WT, nv, nh);
         HB_FN(hb_bias)(a, va, f_mom, XB, B, c_pos, V, Bn, c_neg, nv);
         HB_FN(hb_bias)(b, vb, f_mom, H0, B, 1, Hs, Bn, 1, nh);
         updates += 1;
