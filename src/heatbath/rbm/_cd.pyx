@@ -4,21 +4,23 @@ For small models (scikit-learn's default shape: 64 x 64, minibatches of 10)
 the cost of a NumPy update is Python overhead, not arithmetic. This kernel
 runs a whole epoch in one C function (rbm/_cd_epoch.h, compiled once per
 dtype for the baseline ISA and once for AVX2, picked at run time), written
-on 32-byte vectors (GCC/Clang vector extensions: 4 doubles or 8 floats, two
-SSE2 or NEON registers at the baseline, one AVX2 register):
+on vectors of one register (GCC/Clang vector extensions: 16 bytes, SSE2 or
+NEON, at the baseline; 32 under AVX2; plain C for other compilers):
 
 - a {0,1} row times W is the sum of the rows of W it selects (an index list
-  of the ones, built without branches); data given as probabilities in
+  of the ones, built without branches: on x86 from a movemask of 4
+  elements and a table of their positions); data given as probabilities in
   [0, 1] add ``x_i * W[i]`` instead (the same bits for x_i = 1);
-- each row sum keeps a block of outputs (4 vectors at the baseline, 8 under
-  AVX2) in registers across the selected rows;
-- W h for the visible means adds rows of a transposed copy of W;
+- each row sum keeps a block of 8 vectors of outputs in registers across
+  the selected rows;
+- W h for the visible means adds rows of a transposed copy of W, refreshed
+  after each update by register tiles (shuffles);
 - the update is one pass over W, row by row: momentum, weight decay, the
   gradient rows (the hidden rows of the minibatch rows that select this
-  visible unit, gathered by a counting sort), W += velocity, and the new
-  row written into the transposed copy;
-- the draws run SFC64 on a state held in registers (heatbath._random's
-  rng_next, the same numbers);
+  visible unit, gathered by a counting sort), W += velocity;
+- the draws run SFC64 on states held in registers (heatbath._random's
+  rng_next, the same numbers), 4 rows in lockstep on a vector of 64-bit
+  lanes, each row with its own stream;
 - the sigmoid is a branch-free Cody-Waite / Pade form (Cephes' exp, with the
   division of the sigmoid folded into it), within 2 ulp of
   1 / (1 + exp(-t)), that vectorises; libm's exp does not.
@@ -51,8 +53,8 @@ cdef extern from *:
     #include <string.h>
 
     /* Runtime dispatch (x86-64 Linux, glibc): the epoch kernel and the sigmoid are
-       compiled for the baseline ISA and for AVX2 (vectors of 32 bytes either way; one
-       register instead of two), and the code the CPU runs is picked at run time.
+       compiled for the baseline ISA and for AVX2 (vectors of 16 and 32 bytes), and the
+       code the CPU runs is picked at run time.
        Element-wise operations in the same order, no multiply-add (-ffp-contract=off,
        and the avx2 target has no FMA): both give the same bits (tested: _baseline_only). */
     #if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && !defined(HB_NO_CLONES)

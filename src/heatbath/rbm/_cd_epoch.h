@@ -2,9 +2,10 @@
 
    Included by _cd.pyx once per (type, instruction set) with these defined:
      HB_T      double or float
-     HB_L      lanes of one vector of HB_T (4 doubles or 8 floats: 32 bytes; 1 without
-               GCC/Clang vector extensions)
-     HB_NB     vectors held in registers by the row sums (8 under AVX2, 4 at the baseline)
+     HB_L      lanes of one vector of HB_T, one register: 16 bytes at the baseline (SSE2,
+               NEON), 32 under AVX2; 1 without GCC/Clang vector extensions (plain C)
+     HB_NB     vectors held in registers by the row sums, the update and the bias steps (8)
+     HB_MASK4  optional (x86): the != 0 bit mask of 4 elements (movemask)
      HB_NAME   suffix of the functions (d, f, d_avx2, f_avx2)
      HB_TARGET empty, or __attribute__((target("avx2")))
    The arithmetic is element-wise on vectors of HB_L lanes, each lane one output element,
@@ -14,10 +15,11 @@
    (no multiply-add: -ffp-contract=off and no FMA in the avx2 target).
 
    Measured with callgrind (instructions per update, digits 64 x 64, PCD-1, batch 10, the
-   AVX2 code): float64 271k -> 176k, float32 448k -> 135k against the previous kernel (row
-   sums and sigmoid cloned, update and draws at the baseline). What is left: the serial
-   SFC64 draws (about 17 instructions each, 1280 an update), the sigmoid (about 10 a
-   value), the update's scalar stores into the transposed copy of W. */
+   AVX2 code): float64 176k -> 122k, float32 134k -> 80k (draws of 4 rows in lockstep,
+   movemask index lists, register-tile transposes, blocked update and bias steps). Of the
+   122k: row sums 30k (one vector add per selected row and vector of columns), sigmoid 26k
+   (about 10 instructions a value), draws 24k (17 per draw in lockstep, 25 alone), update
+   23k, the counting sort of the gradient rows 8k, the transpose 6k. */
 
 #define HB_CAT_(a, b) a##_##b
 #define HB_CAT(a, b) HB_CAT_(a, b)
