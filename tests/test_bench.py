@@ -152,6 +152,18 @@ def test_ratios():
     assert r["speedup"] == 2.0 and r["shared_ratio"] == 4.0 and r["reference_vs_shared"] == 2.0
 
 
+def test_a_bound_side_is_no_reference_and_the_table_gives_its_fraction():
+    seconds = {"heatbath": 2.0, "numpy": 2.6, "torch": 2.2, "bound_gemm": 1.5,
+               "shared_numpy": 3.0}
+    r = _bench.ratios(seconds)
+    assert r["best_reference"] == "torch" and r["speedup"] == pytest.approx(1.1)
+    assert r["bound_fraction"] == 0.75
+    labels = {"numpy": "NumPy CD-k", "torch": "PyTorch CPU", "bound_gemm": "GEMM-only bound"}
+    cell = _bench._against({**r, "reference_name": "PyTorch CPU", "seconds": seconds,
+                            "labels": labels})
+    assert cell == "PyTorch CPU (also NumPy CD-k 1.3x); GEMM-only bound: 0.75 of it reached"
+
+
 def test_rate_units():
     assert _bench.rate(2.21e8, "flip") == "221 Mflip/s"
     assert _bench.rate(16300, "sample") == "16.3 ksample/s"

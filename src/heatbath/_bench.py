@@ -120,9 +120,15 @@ def build(c, quick=False, n_threads=None):
 
 
 def role(side_name):
-    """'heatbath', 'twin', 'shared' or 'reference'."""
+    """'heatbath', 'twin', 'shared', 'bound' or 'reference'.
+
+    A ``bound_*`` side times part of heatbath's own work alone (the products of a
+    GEMM-bound case): not a reference; the table gives the fraction of it reached.
+    """
     if side_name in ("heatbath", "twin"):
         return side_name
+    if side_name.startswith("bound"):
+        return "bound"
     return "shared" if side_name.startswith("shared") else "reference"
 
 
@@ -164,8 +170,19 @@ def load_shared(name):
     return sys.modules[key]
 
 
+def _add_peer_sites():
+    """Append the folders of ``$HEATBATH_PEERS`` (``os.pathsep``-separated: the
+    site-packages of a separate venv with peers such as torch) to ``sys.path``: after
+    heatbath's own, so this environment's numpy stays the one imported."""
+    for folder in os.environ.get("HEATBATH_PEERS", "").split(os.pathsep):
+        if folder and folder not in sys.path:
+            sys.path.append(folder)
+
+
 def peer(module_name):
-    """``module_name`` imported, or None when it is not installed."""
+    """``module_name`` imported, or None when it is not installed (here or in
+    ``$HEATBATH_PEERS``)."""
+    _add_peer_sites()
     try:
         return importlib.import_module(module_name)
     except ImportError:
@@ -212,6 +229,9 @@ def ratios(seconds, built_sides=None):
            "best_reference": best, "speedup": refs[best] / hb if best else None,
            "best_shared": best_shared,
            "shared_ratio": shared[best_shared] / hb if best_shared else None}
+    bound = [v for k, v in seconds.items() if role(k) == "bound"]
+    if bound:   # the fraction of the bound reached (1: heatbath takes the bound's time)
+        out["bound_fraction"] = min(bound) / hb
     if best and best_shared:   # > 1: our reference is faster than the shared one
         out["reference_vs_shared"] = shared[best_shared] / refs[best]
     return out
@@ -304,7 +324,8 @@ def metadata(quick=False, n_threads=None):
 
 _JSON_KEYS = ("name", "module", "title", "unit", "per_second", "heatbath", "reference",
               "reference_name", "ratio", "twin_ratio", "speedup", "best_reference",
-              "shared_ratio", "best_shared", "reference_vs_shared", "seconds", "labels")
+              "shared_ratio", "best_shared", "reference_vs_shared", "bound_fraction", "seconds",
+              "labels")
 
 
 def to_json(results, meta):
@@ -410,6 +431,23 @@ README_BEGIN = "<!-- bench-table:begin (heatbath bench --readme README.md rewrit
 README_END = "<!-- bench-table:end -->"
 
 
+def _against(r):
+    """The best reference's name, then every other reference timed in the same run
+    (NumPy, torch, scikit-learn, ...: not the twin, not the shared baselines) with
+    heatbath's ratio to it."""
+    text = r.get("reference_name") or "-"
+    seconds, labels = r.get("seconds") or {}, r.get("labels") or {}
+    best, hb = r.get("best_reference"), seconds.get("heatbath")
+    others = [f"{labels.get(k, k)} {_x(seconds[k] / hb)}" for k in seconds
+              if hb and k not in ("heatbath", "twin", best) and role(k) == "reference"]
+    text += f" (also {', '.join(others)})" if others else ""
+    bounds = [k for k in seconds if role(k) == "bound"]
+    if hb and bounds:
+        k = min(bounds, key=seconds.get)
+        text += f"; {labels.get(k, k)}: {seconds[k] / hb:.2f} of it reached"
+    return text
+
+
 def format_markdown(results, meta):
     """The README's speed table: machine, then one row per case (claim ratio as speedup)."""
     blas = "; ".join(f"{b['name']} {b['version']} ({b['architecture']}, {b['library']})"
@@ -429,7 +467,7 @@ def format_markdown(results, meta):
     for r in results:
         unit = r["unit"].split("/", 1)[1]
         lines.append(f"| {r['title']} | {rate(r['per_second'], unit)} | "
-                     f"**{_x(r.get('speedup'))}** | {r.get('reference_name') or '-'} | "
+                     f"**{_x(r.get('speedup'))}** | {_against(r)} | "
                      f"{_x(r.get('twin_ratio'))} | {_x(r.get('shared_ratio'))} |")
     if meta.get("quick"):
         lines += ["", QUICK_NOTE]
@@ -470,11 +508,19 @@ def add_arguments(parser):
                         help="print the README's markdown table instead of the text table")
     parser.add_argument("--readme", metavar="README.md", default=None,
                         help="rewrite the table between the bench-table markers of this file")
+    parser.add_argument("--peers-site", metavar="DIR", action="append", default=[],
+                        help="site-packages of another venv holding peers (torch, ...), "
+                             "searched after this one's (repeatable; also $HEATBATH_PEERS)")
 
 
 def run_command(args, out=print):
     """``heatbath bench``: returns the exit code."""
     saved = load(args.compare) if args.compare else None
+    for folder in getattr(args, "peers_site", None) or ():
+        if not os.path.isdir(folder):
+            raise ValueError(f"--peers-site: {folder} is not a folder")
+        os.environ["HEATBATH_PEERS"] = os.pathsep.join(
+            filter(None, [os.environ.get("HEATBATH_PEERS", ""), folder]))
     for flag, path in (("--save", args.save), ("--readme", args.readme)):
         if path and not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
             raise ValueError(f"{flag}: cannot write to {path}")

@@ -83,6 +83,10 @@ KERNELS = {
     ("rbm", "gibbs", "dense"): Kernel(
         "heatbath.rbm._gibbs:_sample_layer", "heatbath.reference.rbm:sample_layer",
         "tests/rbm/test_model.py::test_layer_kernel_equals_twin"),
+    ("rbm", "logistic", "dense"): Kernel(
+        "heatbath.rbm._gibbs:_logistic_layer", "heatbath.reference.rbm:sample_layer",
+        "tests/rbm/test_logistic.py::test_sample_layer_equals_the_twin_bit_for_bit",
+        ("rbm-gibbs-1000ch-784x500-f32", "rbm-fit-cd1-784x500-f32")),
     ("rbm", "cd", "dense"): Kernel(
         "heatbath.rbm.train:cd_step", "heatbath.reference.rbm:cd_update",
         "tests/rbm/test_model.py::test_update_equals_numpy_twin"),

@@ -46,6 +46,8 @@ def _fit_case(method, k, dtype, quick, n_threads):
                                    learning_rate=0.1, shuffle=False, seed=0, n_threads=n_threads),
         twin=Side(twin_fn, "reference.rbm.cd_update", n / (twin_batches * batch)),
         numpy=Side(lambda: ours.epoch(X, batch), "NumPy CD-k"))
+    sides["bound_gemm"] = Side(_products_only(W, X, batch, k, method == "pcd", n_threads),
+                               "GEMM-only bound")
     if method == "cd" and k == 1 and dtype == np.float32:
         torch = peer("torch")
         if torch is not None:
@@ -64,6 +66,31 @@ def _fit_case(method, k, dtype, quick, n_threads):
                     lambda: shared_torch.cd1_epoch_torch(X, batch, n_threads=n_threads),
                     "shared rbm_torch")
     return sides
+
+
+def _products_only(W, X, batch, k, persistent, n_threads):
+    """The GEMMs of one epoch of heatbath's CD-k / PCD-k alone (its blocked products, on
+    n_threads threads, BLAS pinned to one): per minibatch the data's hidden pre-activations,
+    the chain's k steps (CD's first step reuses them), the final hidden pre-activations
+    and the one gradient GEMM (K = 2 * batch). No sampling, no update, no monitor."""
+    from heatbath.rbm._layers import matmul, single_threaded_blas
+
+    dt = W.dtype
+    nv, nh = W.shape
+    VV, HH = X[:2 * batch].copy(), np.full((2 * batch, nh), 0.5, dt)
+    up, down, G = np.empty((batch, nh), dt), np.empty((batch, nv), dt), np.zeros_like(W)
+    n_up = k + (1 if persistent else 0)      # V @ W per minibatch besides the data's
+
+    def run():
+        with single_threaded_blas():
+            for _ in range(0, X.shape[0], batch):
+                matmul(VV[:batch], W, n_threads, out=up)
+                for _ in range(k):
+                    matmul(HH[:batch], W.T, n_threads, out=down)
+                for _ in range(n_up):
+                    matmul(VV[batch:], W, n_threads, out=up)
+                matmul(VV.T, HH, n_threads, out=G, alpha=0.1, beta=0.5)
+    return run
 
 
 def _torch_epoch(torch, X, batch, nh, n_threads, lr=0.1):
@@ -85,7 +112,7 @@ def _torch_epoch(torch, X, batch, nh, n_threads, lr=0.1):
             c += lr * (h0 - hk).mean(0)
 
 
-_FIT_SIDES = ("twin", "numpy", "torch", "shared_numpy", "shared_torch")
+_FIT_SIDES = ("twin", "numpy", "torch", "shared_numpy", "shared_torch", "bound_gemm")
 
 
 @case("rbm", "rbm-fit-cd1-784x500-f32", unit="sample", sides=_FIT_SIDES, demo=True)
@@ -108,7 +135,8 @@ def _pcd1_f32(quick, n_threads):
     return _fit_case("pcd", 1, np.float32, quick, n_threads)
 
 
-@case("rbm", "rbm-gibbs-1000ch-784x500-f32", unit="step", sides=("twin", "numpy"), demo=True)
+@case("rbm", "rbm-gibbs-1000ch-784x500-f32", unit="step", sides=("twin", "numpy", "bound_gemm"),
+      demo=True)
 def _gibbs(quick, n_threads):
     nv, nh, n_chains = (20, 10, 16) if quick else (784, 500, 1000)
     dtype = np.float32
@@ -126,8 +154,18 @@ def _gibbs(quick, n_threads):
         _, H, st = twin.sample_layer(b + V[:n_twin] @ W, *_BERNOULLI, ones[:n_twin], st)
         return twin.sample_layer(a + H @ W.T, *_BERNOULLI, ones[:n_twin], st)
 
+    def products_only():
+        from heatbath.rbm._layers import matmul, single_threaded_blas
+
+        with single_threaded_blas():
+            matmul(V, W, n_threads, out=up)
+            matmul(Hb, W.T, n_threads, out=down)
+
+    up, down = np.empty((n_chains, nh), dtype), np.empty((n_chains, nv), dtype)
+    Hb = np.full((n_chains, nh), 0.5, dtype)
     return dict(work=n_chains, title=f"block Gibbs, {n_chains} chains, {nv}x{nh}, float32",
                 heatbath=lambda: sampler.run(0, burn_in=1),
+                bound_gemm=Side(products_only, "GEMM-only bound"),
                 twin=Side(twin_fn, "reference.rbm.sample_layer", n_chains / n_twin),
                 numpy=Side(lambda: block_gibbs(W, a, b, Vn, rng), "NumPy block Gibbs"))
 

@@ -15,12 +15,21 @@ from its own stream, so the result does not depend on the thread count.
   exp; exact draws: inversion below rate 10, Hormann's PTRS from 10).
 - ``_draw`` with poisson units draws from rates already in ``x`` (what
   ``_layer_means`` wrote): the Python layer checks them in between.
+- ``_logistic_layer``: bernoulli, spin and binomial layers in one pass, rows
+  in parallel: the bias is added, then, chunk by chunk while the chunk is in
+  L1, the logistic probabilities (numpy's own float exp loop, called from C:
+  the bits of ``1 / (1 + np.exp(-x))`` in NumPy, whatever SIMD numpy picked
+  at run time), the draws from the row's stream, and the means.
+- ``_add_rows``: ``W += V`` row by row in parallel, telling whether every
+  element of the result is finite (the trainer's divergence check, in the
+  same pass over memory).
 
 Uniforms: float64 layers use the top 53 bits of a draw, float32 layers the
 top 24 (heatbath._random); poisson draws always use doubles. The kernel
 does not check its arguments.
 """
 
+cimport numpy as cnp
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport exp, expf, log, sqrt, cos, sin, floor, fabs, M_PI, NAN
@@ -30,6 +39,8 @@ from heatbath._random cimport rng_t, rng_load, rng_store, rng_double, rng_float
 from heatbath.rbm._units cimport BERNOULLI, SPIN, GAUSSIAN, BINOMIAL, SOFTMAX, POISSON
 
 import numpy as np
+
+cnp.import_array()
 
 #: Unit kind codes of the kernels (heatbath/rbm/_units.pxd), for the Python layer.
 UNIT_KINDS = {"bernoulli": BERNOULLI, "spin": SPIN, "gaussian": GAUSSIAN,
@@ -292,3 +303,163 @@ def _draw(const floating[:, ::1] p,     # IN probabilities (see _draw_row)
         return
     for c in prange(n_rows, schedule="static", num_threads=n_threads, nogil=True):
         _draw_row(&p[c, 0], &out[c, 0], n, kind, param, &states[c, 0])
+
+
+# -- logistic layers: numpy's exp loop called from C --------------------------------
+ctypedef void (*ufunc_loop_t)(char**, cnp.npy_intp*, cnp.npy_intp*, void*) noexcept nogil
+cdef ufunc_loop_t _exp_loop_f = NULL
+cdef ufunc_loop_t _exp_loop_d = NULL
+cdef void* _exp_data_f = NULL
+cdef void* _exp_data_d = NULL
+#: Elements per chunk of a row: exp, sigmoid, draws and means run on it in L1.
+cdef enum:
+    _CHUNK = 256
+
+
+def _find_exp_loops():
+    """Point the kernel at the inner loops of ``np.exp`` for float32 and float64 (the
+    functions numpy itself calls, chosen for this CPU at numpy's import). Returns whether
+    both were found; if not, the Python layer keeps its NumPy path."""
+    global _exp_loop_f, _exp_loop_d, _exp_data_f, _exp_data_d
+    cdef cnp.ufunc u = np.exp
+    cdef int i, t
+    for i in range(u.ntypes):
+        t = u.types[i * u.nargs]
+        if u.nargs != 2 or u.types[i * u.nargs + 1] != t:
+            continue
+        if t == cnp.NPY_FLOAT and _exp_loop_f == NULL:
+            _exp_loop_f = <ufunc_loop_t><void*>u.functions[i]
+            _exp_data_f = u.data[i]
+        elif t == cnp.NPY_DOUBLE and _exp_loop_d == NULL:
+            _exp_loop_d = <ufunc_loop_t><void*>u.functions[i]
+            _exp_data_d = u.data[i]
+    return _exp_loop_f != NULL and _exp_loop_d != NULL
+
+
+#: Whether ``_logistic_layer`` can run (numpy's exp loops were found).
+HAVE_EXP_LOOPS = _find_exp_loops()
+
+
+cdef inline void _exp_inplace(floating* x, Py_ssize_t n) noexcept nogil:
+    cdef char* args[2]
+    cdef cnp.npy_intp dims[1]
+    cdef cnp.npy_intp steps[2]
+    args[0] = <char*>x
+    args[1] = <char*>x
+    dims[0] = n
+    steps[0] = sizeof(floating)
+    steps[1] = sizeof(floating)
+    if floating is float:
+        _exp_loop_f(args, dims, steps, _exp_data_f)
+    else:
+        _exp_loop_d(args, dims, steps, _exp_data_d)
+
+
+cdef inline void _logistic_in(floating* x, const floating* bias, Py_ssize_t n, int kind,
+                              double beta) noexcept nogil:
+    """x <- -(scale (x + bias)), scale 2 beta (spin) or beta: exp's argument."""
+    cdef Py_ssize_t j
+    cdef floating scale = <floating>((2.0 * beta) if kind == SPIN else beta)
+    if bias != NULL:
+        for j in range(n):
+            x[j] = x[j] + bias[j]
+    if scale != 1:
+        for j in range(n):
+            x[j] = x[j] * scale
+    for j in range(n):
+        x[j] = -x[j]
+
+
+cdef inline void _logistic_out(floating* x, floating* out, Py_ssize_t n, int kind, int param,
+                               uint64_t* state) noexcept nogil:
+    """x = exp(-t) -> p = 1 / (1 + x); draws from p into out (NULL: none); x <- means."""
+    cdef Py_ssize_t j
+    cdef floating one = 1
+    for j in range(n):
+        x[j] = one / (x[j] + one)
+    if out != NULL:
+        _draw_row(x, out, n, kind, param, state)
+    if kind == SPIN:
+        for j in range(n):
+            x[j] = x[j] * 2 - 1
+    elif kind == BINOMIAL:
+        for j in range(n):
+            x[j] = x[j] * <floating>param
+
+
+cdef void _logistic_rows(floating* x, const floating* bias, floating* out, Py_ssize_t rows,
+                         Py_ssize_t n, int kind, int param, const double* beta,
+                         uint64_t* states) noexcept nogil:
+    """Rows of one group (C order, n each; out and states NULL: means only). A long row
+    goes in chunks of _CHUNK, short rows together (one exp call for the group); either
+    way each element sees the operations of heatbath.rbm._layers' NumPy path, in its
+    order, and each row draws from its own stream in order."""
+    cdef Py_ssize_t r, i, m
+    if rows == 1:
+        i = 0
+        while i < n:
+            m = min(<Py_ssize_t>_CHUNK, n - i)
+            _logistic_in(x + i, bias + i if bias != NULL else NULL, m, kind, beta[0])
+            _exp_inplace(x + i, m)
+            _logistic_out(x + i, out + i if out != NULL else NULL, m, kind, param, states)
+            i += m
+        return
+    for r in range(rows):
+        _logistic_in(x + r * n, bias, n, kind, beta[r])
+    _exp_inplace(x, rows * n)
+    for r in range(rows):
+        _logistic_out(x + r * n, out + r * n if out != NULL else NULL, n, kind, param,
+                      states + 4 * r if states != NULL else NULL)
+
+
+def _logistic_layer(floating[:, ::1] x,          # IN pre-activations / OUT means
+                    const floating[::1] bias,     # IN (n,) or empty: added to every row first
+                    floating[:, ::1] out,         # OUT samples (0 rows: means only)
+                    int kind, int param,          # BERNOULLI, SPIN or BINOMIAL
+                    const double[::1] beta,       # IN (n_rows,)
+                    uint64_t[:, ::1] states,      # IN/OUT (n_rows, 4) (unused without out)
+                    int n_threads):
+    cdef Py_ssize_t g, lo, hi, n_rows = x.shape[0], n = x.shape[1]
+    cdef Py_ssize_t per = max(1, <Py_ssize_t>_CHUNK // max(n, 1))   # rows per group
+    cdef Py_ssize_t n_groups = (n_rows + per - 1) // per
+    cdef bint draw = out.shape[0] > 0
+    cdef const floating* pb = &bias[0] if bias.shape[0] > 0 else NULL
+    if n == 0 or n_rows == 0:
+        return
+    for g in prange(n_groups, schedule="static", num_threads=n_threads, nogil=True):
+        lo = g * per
+        hi = min(lo + per, n_rows)
+        _logistic_rows(&x[lo, 0], pb, &out[lo, 0] if draw else NULL, hi - lo, n, kind, param,
+                       &beta[lo], &states[lo, 0] if draw else NULL)
+
+
+def _add_rows(floating[:, ::1] W,               # IN/OUT (n_rows, n)
+              const floating[:, ::1] V,         # IN (n_rows, n)
+              int n_threads):
+    """W += V; returns whether every element of the new W is finite."""
+    cdef Py_ssize_t r, j, n_rows = W.shape[0], n = W.shape[1]
+    cdef floating* w
+    cdef const floating* v
+    cdef int bad
+    cdef unsigned char[::1] ok = np.ones(n_rows, dtype=np.uint8)
+    if n == 0 or n_rows == 0:
+        return True
+    for r in prange(n_rows, schedule="static", num_threads=n_threads, nogil=True):
+        w = &W[r, 0]
+        v = &V[r, 0]
+        bad = 0
+        for j in range(n):
+            w[j] = w[j] + v[j]
+            bad = bad | (w[j] - w[j] != 0)   # NaN - NaN and inf - inf are NaN, != 0
+        ok[r] = bad == 0
+    return bool(np.all(ok))
+
+
+def _all_binary(const floating[::1] x):
+    """Whether every element of x is 0 or 1 (NaN is not): one pass, no temporaries."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    cdef int bad = 0
+    with nogil:
+        for i in range(n):
+            bad = bad | ((x[i] != 0) & (x[i] != 1))
+    return bad == 0

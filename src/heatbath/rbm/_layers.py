@@ -1,9 +1,12 @@
 """One layer of block Gibbs: pre-activations -> means (in place) -> samples.
 
-For bernoulli, spin and binomial units the probabilities are computed in
-place with numpy's SIMD exp (about 30x faster per element than libm's
-scalar expf in a C loop, measured here), and the Cython kernel only draws,
-one stream per chain. Softmax and gaussian layers use the fused kernel.
+For bernoulli, spin and binomial units one parallel kernel pass
+(:func:`heatbath.rbm._gibbs._logistic_layer`) adds the bias, computes the
+probabilities with numpy's own exp inner loop (called from C: the bits of
+``1 / (1 + np.exp(-x))``), draws from each chain's stream and writes the
+means; where numpy's loops are not found, numpy computes the probabilities
+and the kernel only draws (the same bits). Softmax and gaussian layers use
+the fused kernel.
 Poisson layers compute their rates in the kernel (libm's exp, which the
 twin reproduces), are checked here (:func:`check_rates`), then drawn.
 Either way the results match :mod:`heatbath.reference.rbm`.
@@ -129,18 +132,58 @@ def _row_blocks(x, n_threads):
     return _cuts(x.shape[0], -(-x.shape[0] // n_threads), False)
 
 
-def means_(x, unit, beta, n_threads=1):
-    """Overwrite pre-activations x with the conditional means (rows on n_threads threads)."""
+#: Logistic layers (bernoulli, spin, binomial) run as one parallel kernel pass
+#: (heatbath.rbm._gibbs._logistic_layer) where numpy's exp loops were found.
+_LOGISTIC = (BERNOULLI, SPIN, BINOMIAL) if _gibbs.HAVE_EXP_LOOPS else ()
+_NO_BIAS = {np.dtype(np.float32): np.empty(0, np.float32),
+            np.dtype(np.float64): np.empty(0, np.float64)}
+_NO_STATES = np.empty((0, 4), np.uint64)
+
+
+#: Layers with fewer elements run the logistic kernel on one thread (an OpenMP
+#: team's start costs more than the work; rows are independent, so the same bits).
+SMALL_PASS = 1 << 14
+
+
+def pass_threads(size, n_threads):
+    """Threads for an element-wise pass over ``size`` elements."""
+    return n_threads if size >= SMALL_PASS else 1
+
+
+def _logistic(x, out, unit, beta, streams, n_threads, bias):
+    dt = x.dtype
+    n_threads = pass_threads(x.size, n_threads)
+    _gibbs._logistic_layer(x, _NO_BIAS[dt] if bias is None else np.asarray(bias, dt),
+                           np.empty((0, x.shape[1]), dt) if out is None else out,
+                           unit.kind, unit.param, np.ascontiguousarray(beta, np.float64),
+                           _NO_STATES if out is None else streams, n_threads)
+
+
+def means_(x, unit, beta, n_threads=1, bias=None):
+    """Overwrite pre-activations x with the conditional means (rows on n_threads threads).
+
+    ``bias``: added to x first (then x need not hold it).
+    """
+    if unit.kind in _LOGISTIC and x.flags.c_contiguous and x.dtype in _NO_BIAS:
+        _logistic(x, None, unit, beta, None, n_threads, bias)
+        return
+    if bias is not None:
+        x += bias
     run_parallel([lambda r=r: _means_rows(x[r], unit, beta[r])
                   for r in _row_blocks(x, n_threads)], n_threads)
 
 
-def sample_(x, out, unit, beta, streams, n_threads=1):
+def sample_(x, out, unit, beta, streams, n_threads=1, bias=None):
     """Overwrite x with the means and write samples to out, one stream per row.
 
     Rows are split across ``n_threads`` threads; each row draws from its own
-    stream, so the split changes no number.
+    stream, so the split changes no number. ``bias``: added to x first.
     """
+    if unit.kind in _LOGISTIC and x.flags.c_contiguous and x.dtype in _NO_BIAS:
+        _logistic(x, out, unit, beta, streams, n_threads, bias)
+        return
+    if bias is not None:
+        x += bias
     if unit.kind == POISSON:
         # All the rates first, checked as a whole: a refused layer draws nothing.
         means_(x, unit, beta, n_threads)

@@ -114,12 +114,18 @@ class RBM:
     def _check_layer(self, data, layer, name, dtype=np.float64):
         unit, n = (self.visible, self.n_visible) if layer == "visible" else \
             (self.hidden, self.n_hidden)
-        arr = check_real_array(data, name, dtype=dtype)
+        arr = check_real_array(data, name, dtype=dtype, finite=False)
+        # A fast pass first (bernoulli: all 0 or 1, hence finite); if it fails, the full
+        # checks in their order, for their messages.
+        fast = unit.surely_valid(arr)
+        if not fast:
+            check_real_array(arr, name, dtype=dtype)
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2 or arr.shape[1] != n:
             raise ValueError(f"{name} must have shape (n_samples, {n}), got {np.shape(data)}")
-        unit.validate(arr, name)
+        if not fast:
+            unit.validate(arr, name)
         return arr
 
     # -- exact quantities (float64) --------------------------------------------
@@ -261,11 +267,13 @@ class RBM:
         the hidden pre-activations of V if the caller has them. Returns the
         hidden means given the old V (x, overwritten).
         """
+        # The biases are added in the sampling pass (same bits as adding them first).
+        bias = None
         if x is None:
-            x = preactivation(self.hidden_bias, V, self.weights, n_threads)
-        sample_(x, H, self.hidden, beta, streams, n_threads)
-        xv = preactivation(self.visible_bias, H, self.weights, n_threads, transpose=True)
-        sample_(xv, V, self.visible, beta, streams, n_threads)
+            x, bias = matmul(V, self.weights, n_threads), self.hidden_bias
+        sample_(x, H, self.hidden, beta, streams, n_threads, bias=bias)
+        xv = matmul(H, self.weights.T, n_threads)
+        sample_(xv, V, self.visible, beta, streams, n_threads, bias=self.visible_bias)
         return x
 
     def _layer(self, data, layer, name, temperature):

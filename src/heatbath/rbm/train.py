@@ -26,8 +26,8 @@ from heatbath import _random
 from heatbath._openmp import effective_n_threads
 from heatbath._sampler import progress
 from heatbath._validation import check_2d, check_int, check_real_array
-from heatbath.rbm import _cd
-from heatbath.rbm._layers import matmul, means_, preactivation, sample_, single_threaded_blas
+from heatbath.rbm import _cd, _gibbs
+from heatbath.rbm._layers import matmul, means_, pass_threads, sample_, single_threaded_blas
 from heatbath.rbm.units import Bernoulli
 
 __all__ = ["fit", "fit_trainer", "reconstruction_error", "pt_betas", "Trainer", "SCORES",
@@ -89,15 +89,15 @@ def _fused_reconstruction(model, V):
     return float(((V - R) ** 2).sum(axis=1).mean())
 
 
-def _up(model, V, n_threads=1):
-    x = preactivation(model.hidden_bias, V, model.weights, n_threads)
-    means_(x, model.hidden, np.ones(x.shape[0]), n_threads)
+def _up(model, V, n_threads=1, out=None):
+    x = matmul(V, model.weights, n_threads, out=out)
+    means_(x, model.hidden, np.ones(x.shape[0]), n_threads, bias=model.hidden_bias)
     return x
 
 
 def _down(model, H, n_threads=1):
-    x = preactivation(model.visible_bias, H, model.weights, n_threads, transpose=True)
-    means_(x, model.visible, np.ones(x.shape[0]), n_threads)
+    x = matmul(H, model.weights.T, n_threads)
+    means_(x, model.visible, np.ones(x.shape[0]), n_threads, bias=model.visible_bias)
     return x
 
 
@@ -126,11 +126,13 @@ class PersistentChains:
 _Chains = PersistentChains   # the old private name
 
 
-def _apply(model, velocity, grads, lr, momentum, weight_decay):
+def _apply(model, velocity, grads, lr, momentum, weight_decay, n_threads=1):
     """velocity = momentum velocity + lr (grad - weight_decay W); params += velocity.
 
     ``grads`` holds the bias gradients; the weights' velocity is already
-    updated by :func:`_gradient` (the GEMM does it: one pass over the weights).
+    updated by :func:`_cd_step` (the GEMM does it: one pass over the weights).
+    Returns whether every parameter is finite (checked in the pass that adds
+    the weights' velocity: no second pass over the weights).
     """
     _, ga, gb = grads
     vW, va, vb = velocity
@@ -140,23 +142,73 @@ def _apply(model, velocity, grads, lr, momentum, weight_decay):
     va += lr * ga
     vb *= momentum
     vb += lr * gb
-    model.weights += vW
+    W = model.weights
+    if W.flags.c_contiguous and W.dtype == vW.dtype and vW.flags.c_contiguous:
+        finite = _gibbs._add_rows(W, vW, pass_threads(W.size, n_threads))
+    else:
+        W += vW
+        finite = bool(np.isfinite(W).all())
     model.visible_bias += va
     model.hidden_bias += vb
+    return finite and bool(np.isfinite(model.visible_bias).all()
+                           and np.isfinite(model.hidden_bias).all())
 
 
-def _gradient(model, V0, H0, Vn, Hn, velocity, lr, momentum, n_threads=1):
-    """Bias gradients; the weights' velocity in place, as ONE GEMM.
+def _step_workspace(model, batch_size, persistent):
+    """Buffers of :func:`_cd_step`: [V0; Vn] and [H0; Hn] for the gradient GEMM (written
+    in place: no concatenation), the CD chains' hidden states."""
+    B = batch_size
+    Bn = B if persistent is None else int((persistent.beta == 1.0).sum())
+    dt = model.dtype
+    return {"VV": np.empty((B + Bn, model.n_visible), dt),
+            "HH": np.empty((B + Bn, model.n_hidden), dt),
+            "Hs": np.empty((B, model.n_hidden), dt)}
 
-    vW = momentum vW + lr [V0; Vn]^T [H0 / B; -Hn / Bn] (BLAS's alpha and beta),
-    which is momentum vW + lr (<v h>_data - <v h>_model).
+
+def _cd_step(model, V0, k, streams, velocity, lr, momentum, weight_decay, persistent,
+             n_threads, work, keep_h0=None):
+    """:func:`cd_step` on the buffers of :func:`_step_workspace` (``V0`` may be
+    ``work["VV"][:B]`` itself). Returns whether every parameter is finite afterwards;
+    ``keep_h0``, a list, gets a copy of the data's hidden means.
+
+    The weights' velocity is ONE GEMM: vW = momentum vW + lr [V0; Vn]^T [H0 / B;
+    -Hn / Bn] (BLAS's alpha and beta), which is momentum vW + lr (<v h>_data -
+    <v h>_model); the rows are written into ``work`` in place, not concatenated.
     """
-    B, Bn = V0.shape[0], Vn.shape[0]
-    H = np.concatenate([H0, Hn])
-    H[:B] *= 1.0 / B
-    H[B:] *= -1.0 / Bn
-    matmul(np.concatenate([V0, Vn]).T, H, n_threads, out=velocity[0], alpha=lr, beta=momentum)
-    return None, V0.mean(axis=0) - Vn.mean(axis=0), H0.mean(axis=0) - Hn.mean(axis=0)
+    B = V0.shape[0]
+    ones = np.ones(B)
+    W = model.weights
+    VV, HH = work["VV"], work["HH"]
+    if not np.shares_memory(V0, VV):
+        VV[:B] = V0
+    V0, H0 = VV[:B], HH[:B]
+    matmul(V0, W, n_threads, out=H0)
+    H0 += model.hidden_bias
+    if persistent is None:
+        Vn = VV[B:2 * B]
+        Vn[...] = V0                      # the chains start from the data
+        h = work["Hs"][:B]
+        st = streams[:B]
+        # The chain's first step's hidden means are H0.
+        model._gibbs_step(Vn, h, ones, st, n_threads, H0)
+        for _ in range(k - 1):
+            model._gibbs_step(Vn, h, ones, st, n_threads)
+    else:
+        means_(H0, model.hidden, ones, n_threads)
+        persistent.gibbs(model, k, n_threads)
+        Vp = persistent.v if persistent.beta.min() == 1.0 else \
+            persistent.v[persistent.beta == 1.0]
+        Vn = VV[B:B + Vp.shape[0]]
+        Vn[...] = Vp
+    Bn = Vn.shape[0]
+    Hn = _up(model, Vn, n_threads, out=HH[B:B + Bn])
+    grads = (None, V0.mean(axis=0) - Vn.mean(axis=0), H0.mean(axis=0) - Hn.mean(axis=0))
+    if keep_h0 is not None:
+        keep_h0.append(H0.copy())
+    H0 *= 1.0 / B
+    Hn *= -1.0 / Bn
+    matmul(VV[:B + Bn].T, HH[:B + Bn], n_threads, out=velocity[0], alpha=lr, beta=momentum)
+    return _apply(model, velocity, grads, lr, momentum, weight_decay, n_threads)
 
 
 def cd_step(model, V0, k, streams, velocity, lr, momentum=0.0, weight_decay=0.0,
@@ -166,24 +218,10 @@ def cd_step(model, V0, k, streams, velocity, lr, momentum=0.0, weight_decay=0.0,
     ``streams`` are the per-row streams of the minibatch (CD); for PCD the
     persistent chains carry their own. Returns the hidden means of the data.
     """
-    ones = np.ones(V0.shape[0])
-    x = preactivation(model.hidden_bias, V0, model.weights, n_threads)
-    if persistent is None:
-        chains = PersistentChains(model, V0, streams[: V0.shape[0]], ones)
-        # The chain starts from the data; its first step's hidden means are H0.
-        H0 = model._gibbs_step(chains.v, chains.h, ones, chains.streams, n_threads, x)
-        chains.gibbs(model, k - 1, n_threads)
-    else:
-        means_(x, model.hidden, ones, n_threads)
-        H0 = x
-        chains = persistent
-        chains.gibbs(model, k, n_threads)
-    Vn = chains.v if persistent is None or persistent.beta.min() == 1.0 else \
-        chains.v[chains.beta == 1.0]
-    Hn = _up(model, Vn, n_threads)
-    grads = _gradient(model, V0, H0, Vn, Hn, velocity, lr, momentum, n_threads)
-    _apply(model, velocity, grads, lr, momentum, weight_decay)
-    return H0
+    H0 = []
+    _cd_step(model, V0, k, streams, velocity, lr, momentum, weight_decay, persistent,
+             n_threads, _step_workspace(model, V0.shape[0], persistent), H0)
+    return H0[0]
 
 
 def _swap(model, chains, n_replicas, u, parity):
@@ -340,7 +378,8 @@ class Trainer:
         # model's cost is otherwise Python overhead); same draws, same maths.
         self.fused = (isinstance(model.visible, Bernoulli) and isinstance(model.hidden, Bernoulli)
                       and method in ("cd", "pcd") and _use_fused(model))
-        self.work = _workspace(model, batch_size, self.persistent) if self.fused else None
+        self.work = (_workspace(model, batch_size, self.persistent) if self.fused else
+                     _step_workspace(model, min(batch_size, n), self.persistent))
 
     def run_epoch(self, V, n_threads):
         """One pass over the rows of V; appends to ``history``."""
@@ -359,14 +398,15 @@ class Trainer:
             if not _finite(model):
                 raise _diverged(model, saved, epoch, lr)
         for batch, b0 in enumerate(range(0, 0 if self.fused else n, batch_size), start=1):
-            V0 = np.ascontiguousarray(V[rows[b0:b0 + batch_size]])
+            idx = rows[b0:b0 + batch_size]
+            V0 = np.take(V, idx, axis=0, out=self.work["VV"][:idx.shape[0]])
             # Overflow is detected below and reported as one clear error (poisson
             # rates that run away stop the sampler first).
             with np.errstate(over="ignore", invalid="ignore"):
                 try:
-                    cd_step(model, V0, k, self.batch_streams, self.velocity, lr, momentum,
-                            weight_decay, self.persistent, n_threads)
-                    finite = _finite(model)
+                    finite = _cd_step(model, V0, k, self.batch_streams, self.velocity, lr,
+                                      momentum, weight_decay, self.persistent, n_threads,
+                                      self.work)
                 except FloatingPointError:
                     finite = False
             if not finite:

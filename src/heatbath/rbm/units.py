@@ -45,6 +45,7 @@ import numpy as np
 from scipy.special import gammaln, logsumexp
 
 from heatbath.rbm._gibbs import UNIT_KINDS
+from heatbath.rbm._gibbs import _all_binary
 
 __all__ = ["Bernoulli", "Spin", "Binomial", "Softmax", "Gaussian", "Poisson", "as_unit",
            "check_joint", "UNIT_KINDS", "BERNOULLI", "SPIN", "GAUSSIAN", "BINOMIAL", "SOFTMAX",
@@ -147,6 +148,11 @@ class Unit:
         """Check that data holds values of this unit type (raises ValueError)."""
         return data
 
+    def surely_valid(self, data):
+        """True only if every value of ``data`` (a float array) is valid and finite: one
+        fast pass that lets the checks above be skipped; False means "check in full"."""
+        return False
+
     def bias_from_data(self, data):
         """Biases of independent units that match the data's mean (smoothed).
 
@@ -172,6 +178,12 @@ class Bernoulli(Unit):
         if not np.all((data == 0) | (data == 1)):
             raise ValueError(f"{name} must be binary (0 or 1) for bernoulli units")
         return data
+
+    def surely_valid(self, data):
+        # one pass in C over a contiguous float array (no temporaries): all 0 or 1
+        if data.dtype not in (np.float32, np.float64) or not data.flags.c_contiguous:
+            return False
+        return _all_binary(data.reshape(-1))
 
 
 class Spin(Unit):

@@ -2,9 +2,12 @@
 
 Random numbers come from numpy's SFC64 on the same per-chain stream states
 as the kernels, converted the same way (float64: top 53 bits; float32: top
-24), so the twins reproduce the kernels. Sigmoids use numpy's exp where the
-kernel uses libm's: they may differ in the last bit, which changes a sample
-only if a uniform falls within that bit of p (probability ~1e-16 per draw).
+24), so the twins reproduce the kernels. The logistic layers (bernoulli,
+spin, binomial) call numpy's own exp loop (heatbath.rbm._gibbs), so at
+temperature 1 :func:`sample_layer` gives their bits exactly; at other
+temperatures the twin scales in float64 where the kernel scales in the
+layer's dtype, which may move p by its last bit and changes a sample only
+if a uniform falls within that bit of p (probability ~1e-16 per draw).
 The fused small-model epoch kernel has its own sigmoid, and its twin
 (:func:`fused_epoch`, :func:`fused_sigmoid`) reproduces it bit for bit.
 """
