@@ -4,21 +4,23 @@ For small models (scikit-learn's default shape: 64 x 64, minibatches of 10)
 the cost of a NumPy update is Python overhead, not arithmetic. This kernel
 runs a whole epoch in one C function (rbm/_cd_epoch.h, compiled once per
 dtype for the baseline ISA and once for AVX2, picked at run time), written
-on 32-byte vectors (GCC/Clang vector extensions: 4 doubles or 8 floats, two
-SSE2 or NEON registers at the baseline, one AVX2 register):
+on vectors of one register (GCC/Clang vector extensions: 16 bytes, SSE2 or
+NEON, at the baseline; 32 under AVX2; plain C for other compilers):
 
 - a {0,1} row times W is the sum of the rows of W it selects (an index list
-  of the ones, built without branches); data given as probabilities in
+  of the ones, built without branches: on x86 from a movemask of 4
+  elements and a table of their positions); data given as probabilities in
   [0, 1] add ``x_i * W[i]`` instead (the same bits for x_i = 1);
-- each row sum keeps a block of outputs (4 vectors at the baseline, 8 under
-  AVX2) in registers across the selected rows;
-- W h for the visible means adds rows of a transposed copy of W;
+- each row sum keeps a block of 8 vectors of outputs in registers across
+  the selected rows;
+- W h for the visible means adds rows of a transposed copy of W, refreshed
+  after each update by register tiles (shuffles);
 - the update is one pass over W, row by row: momentum, weight decay, the
   gradient rows (the hidden rows of the minibatch rows that select this
-  visible unit, gathered by a counting sort), W += velocity, and the new
-  row written into the transposed copy;
-- the draws run SFC64 on a state held in registers (heatbath._random's
-  rng_next, the same numbers);
+  visible unit, gathered by a counting sort), W += velocity;
+- the draws run SFC64 on states held in registers (heatbath._random's
+  rng_next, the same numbers), 4 rows in lockstep on a vector of 64-bit
+  lanes, each row with its own stream;
 - the sigmoid is a branch-free Cody-Waite / Pade form (Cephes' exp, with the
   division of the sigmoid folded into it), within 2 ulp of
   1 / (1 + exp(-t)), that vectorises; libm's exp does not.
@@ -51,23 +53,47 @@ cdef extern from *:
     #include <string.h>
 
     /* Runtime dispatch (x86-64 Linux, glibc): the epoch kernel and the sigmoid are
-       compiled for the baseline ISA and for AVX2 (vectors of 32 bytes either way; one
-       register instead of two), and the code the CPU runs is picked at run time.
+       compiled for the baseline ISA and for AVX2 (vectors of 16 and 32 bytes), and the
+       code the CPU runs is picked at run time.
        Element-wise operations in the same order, no multiply-add (-ffp-contract=off,
        and the avx2 target has no FMA): both give the same bits (tested: _baseline_only). */
     #if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && !defined(HB_NO_CLONES)
     #define HB_CLONES __attribute__((target_clones("avx2", "default")))
     #define HB_CLONES_ON 1
+    #include <immintrin.h>
     #else
     #define HB_CLONES
+    #endif
+
+    /* GCC and Clang: forced inlining; other compilers (MSVC) get plain C (scalar code,
+       Cython's spelling of restrict and inline). */
+    #if defined(__GNUC__) || defined(__clang__)
+    #define HB_ALWAYS_INLINE __attribute__((always_inline))
+    #else
+    #define HB_ALWAYS_INLINE
+    #endif
+    #define HB_RESTRICT CYTHON_RESTRICT
+
+    /* x86-64 (SSE2 is its baseline): bit l of HB_MASK4_*(p) is p[l] != 0, for 4
+       elements; hb_pack4[mask] lists the positions of its ones, then their count. */
+    #if defined(__x86_64__) || defined(_M_X64)
+    #include <emmintrin.h>
+    #define HB_MASK4_D_SSE2(p) (_mm_movemask_pd(_mm_cmpneq_pd(_mm_loadu_pd(p), _mm_setzero_pd())) \
+        | (_mm_movemask_pd(_mm_cmpneq_pd(_mm_loadu_pd((p) + 2), _mm_setzero_pd())) << 2))
+    #define HB_MASK4_F_SSE2(p) _mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(p), _mm_setzero_ps()))
+    static const Py_ssize_t hb_pack4[16][5] = {
+        {0, 0, 0, 0, 0}, {0, 0, 0, 0, 1}, {1, 0, 0, 0, 1}, {0, 1, 0, 0, 2},
+        {2, 0, 0, 0, 1}, {0, 2, 0, 0, 2}, {1, 2, 0, 0, 2}, {0, 1, 2, 0, 3},
+        {3, 0, 0, 0, 1}, {0, 3, 0, 0, 2}, {1, 3, 0, 0, 2}, {0, 1, 3, 0, 3},
+        {2, 3, 0, 0, 2}, {0, 2, 3, 0, 3}, {1, 2, 3, 0, 3}, {0, 1, 2, 3, 4}};
     #endif
 
     /* x[i] = 1 / (1 + exp(-x[i])).  exp(t) = 2^m (q + p) / (q - p) with
        t = m ln2 + r, |r| <= ln2 / 2 (Cephes exp.c); the sigmoid is then
        (q - p) / ((q - p) + 2^m (q + p)), one division. 2^m is added to the
        exponent bits: m sits in the low bits of k = t log2(e) + 1.5 2^52. */
-    static inline __attribute__((always_inline)) void hb_sigmoid_d_body(double *restrict x,
-                                                                     Py_ssize_t n) {
+    static CYTHON_INLINE HB_ALWAYS_INLINE void hb_sigmoid_d_body(double *HB_RESTRICT x,
+                                                                 Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) {
             double t = -x[i];
             t = t < -700.0 ? -700.0 : t;
@@ -93,8 +119,8 @@ cdef extern from *:
     /* float: Cephes expf (degree-5 polynomial), 1 / (1 + e). The constants are
        double literals rounded to float, as numpy.float32(constant) rounds them. */
     #define HBF(c) ((float)(c))
-    static inline __attribute__((always_inline)) void hb_sigmoid_f_body(float *restrict x,
-                                                                    Py_ssize_t n) {
+    static CYTHON_INLINE HB_ALWAYS_INLINE void hb_sigmoid_f_body(float *HB_RESTRICT x,
+                                                                Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) {
             float t = -x[i];
             t = t < HBF(-87.0) ? HBF(-87.0) : t;
@@ -115,8 +141,8 @@ cdef extern from *:
         }
     }
 
-    HB_CLONES static void hb_sigmoid_d(double *restrict x, Py_ssize_t n) { hb_sigmoid_d_body(x, n); }
-    HB_CLONES static void hb_sigmoid_f(float *restrict x, Py_ssize_t n) { hb_sigmoid_f_body(x, n); }
+    HB_CLONES static void hb_sigmoid_d(double *HB_RESTRICT x, Py_ssize_t n) { hb_sigmoid_d_body(x, n); }
+    HB_CLONES static void hb_sigmoid_f(float *HB_RESTRICT x, Py_ssize_t n) { hb_sigmoid_f_body(x, n); }
 
     typedef struct {
         void *W, *a, *b, *vW, *va, *vb;
@@ -137,13 +163,13 @@ cdef extern from *:
         void *R, *hbuf;
         Py_ssize_t n, nv, nh;
         Py_ssize_t *IX;
-        const Py_ssize_t *ALL;
     } hb_reconstruct_args;
 
     /* The epoch kernel (rbm/_cd_epoch.h), instantiated for double and float at the
        baseline ISA and, on x86-64 with GCC or Clang, for AVX2 with twice the register
-       blocking; hb_epoch_d/_f pick one at run time. Vectors are 32 bytes (GCC vector
-       extensions: two SSE2 or NEON registers at the baseline, one AVX2 register). */
+       blocking; hb_epoch_d/_f pick one at run time. Vectors (GCC vector extensions) are
+       one register: 16 bytes at the baseline (SSE2, NEON), 32 under AVX2. 32-byte vectors
+       at the baseline were lowered to spills and scalar code (5x the instructions). */
     #if defined(__GNUC__) || defined(__clang__)
     #define HB_VEC 1
     #else
@@ -151,16 +177,23 @@ cdef extern from *:
     #endif
     #define HB_TARGET
     #define HB_T double
-    #define HB_L (HB_VEC ? 4 : 1)
-    #define HB_NB 4
+    #define HB_L (HB_VEC ? 2 : 1)
+    #define HB_NB 8
     #define HB_NAME d
+    #if defined(HB_MASK4_D_SSE2)
+    #define HB_MASK4 HB_MASK4_D_SSE2
+    #endif
     #include "rbm/_cd_epoch.h"
     #undef HB_T
     #undef HB_L
     #undef HB_NAME
     #define HB_T float
-    #define HB_L (HB_VEC ? 8 : 1)
+    #define HB_L (HB_VEC ? 4 : 1)
     #define HB_NAME f
+    #undef HB_MASK4
+    #if defined(HB_MASK4_F_SSE2)
+    #define HB_MASK4 HB_MASK4_F_SSE2
+    #endif
     #include "rbm/_cd_epoch.h"
     #undef HB_T
     #undef HB_L
@@ -173,6 +206,9 @@ cdef extern from *:
     #define HB_T double
     #define HB_L 4
     #define HB_NAME d_avx2
+    #undef HB_MASK4
+    #define HB_MASK4(p) \
+        _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(p), _mm256_setzero_pd(), _CMP_NEQ_UQ))
     #include "rbm/_cd_epoch.h"
     #undef HB_T
     #undef HB_L
@@ -180,6 +216,8 @@ cdef extern from *:
     #define HB_T float
     #define HB_L 8
     #define HB_NAME f_avx2
+    #undef HB_MASK4
+    #define HB_MASK4 HB_MASK4_F_SSE2
     #include "rbm/_cd_epoch.h"
     #undef HB_T
     #undef HB_L
@@ -252,7 +290,6 @@ cdef extern from *:
         void* hbuf
         Py_ssize_t n, nv, nh
         Py_ssize_t* IX
-        const Py_ssize_t* ALL
     void hb_reconstruct_run(const hb_reconstruct_args* args, int single) noexcept nogil
 
 
@@ -295,8 +332,8 @@ def _bernoulli_epoch(floating[:, ::1] W, floating[::1] a, floating[::1] b,
     cdef Py_ssize_t[::1] MX = np.empty(H0.shape[0], dtype=np.intp)
     cdef Py_ssize_t[:, ::1] IV = np.empty((rows, nv), dtype=np.intp)
     cdef Py_ssize_t[::1] MV = np.empty(rows, dtype=np.intp)
-    cdef Py_ssize_t[::1] IH = np.empty(nh, dtype=np.intp)
-    cdef floating[::1] hbuf = np.empty(nh, dtype=dt)
+    cdef Py_ssize_t[::1] IH = np.empty(4 * nh, dtype=np.intp)    # 4 rows drawn together
+    cdef floating[::1] hbuf = np.empty(4 * nh, dtype=dt)
     cdef floating[:, ::1] XB = np.empty((H0.shape[0], nv), dtype=dt)
     cdef Py_ssize_t[::1] PS = np.empty(nv + 1, dtype=np.intp)
     cdef Py_ssize_t[::1] NS = np.empty(nv + 1, dtype=np.intp)
@@ -335,11 +372,10 @@ def _reconstruct(const floating[:, ::1] W, const floating[::1] a, const floating
     cdef floating[:, ::1] WT = np.ascontiguousarray(np.asarray(W).T)
     cdef floating[::1] hbuf = np.empty(nh, dtype=dt)
     cdef Py_ssize_t[::1] IX = np.empty(nv, dtype=np.intp)
-    cdef Py_ssize_t[::1] ALL = np.arange(nh, dtype=np.intp)
     if V.shape[0] == 0:
         return
     args.W, args.WT, args.a, args.b, args.X, args.R = &W[0, 0], &WT[0, 0], &a[0], &b[0], &V[0, 0], &R[0, 0]
-    args.hbuf, args.IX, args.ALL = &hbuf[0], &IX[0], &ALL[0]
+    args.hbuf, args.IX = &hbuf[0], &IX[0]
     args.n, args.nv, args.nh = V.shape[0], nv, nh
     with nogil:
         hb_reconstruct_run(&args, floating is float)

@@ -2,9 +2,10 @@
 
    Included by _cd.pyx once per (type, instruction set) with these defined:
      HB_T      double or float
-     HB_L      lanes of one vector of HB_T (4 doubles or 8 floats: 32 bytes; 1 without
-               GCC/Clang vector extensions)
-     HB_NB     vectors held in registers by the row sums (8 under AVX2, 4 at the baseline)
+     HB_L      lanes of one vector of HB_T, one register: 16 bytes at the baseline (SSE2,
+               NEON), 32 under AVX2; 1 without GCC/Clang vector extensions (plain C)
+     HB_NB     vectors held in registers by the row sums, the update and the bias steps (8)
+     HB_MASK4  optional (x86): the != 0 bit mask of 4 elements (movemask)
      HB_NAME   suffix of the functions (d, f, d_avx2, f_avx2)
      HB_TARGET empty, or __attribute__((target("avx2")))
    The arithmetic is element-wise on vectors of HB_L lanes, each lane one output element,
@@ -14,10 +15,11 @@
    (no multiply-add: -ffp-contract=off and no FMA in the avx2 target).
 
    Measured with callgrind (instructions per update, digits 64 x 64, PCD-1, batch 10, the
-   AVX2 code): float64 271k -> 176k, float32 448k -> 135k against the previous kernel (row
-   sums and sigmoid cloned, update and draws at the baseline). What is left: the serial
-   SFC64 draws (about 17 instructions each, 1280 an update), the sigmoid (about 10 a
-   value), the update's scalar stores into the transposed copy of W. */
+   AVX2 code): float64 176k -> 122k, float32 134k -> 80k (draws of 4 rows in lockstep,
+   movemask index lists, register-tile transposes, blocked update and bias steps). Of the
+   122k: row sums 30k (one vector add per selected row and vector of columns), sigmoid 26k
+   (about 10 instructions a value), draws 24k (17 per draw in lockstep, 25 alone), update
+   23k, the counting sort of the gradient rows 8k, the transpose 6k. */
 
 #define HB_CAT_(a, b) a##_##b
 #define HB_CAT(a, b) HB_CAT_(a, b)
@@ -36,31 +38,33 @@ typedef HB_T HB_FN(hb_vu);
 #define VST(p, x) (*(HB_FN(hb_vu) *)(p) = (x))
 
 /* x[i] = sigmoid(x[i]) (the kernel's sigmoid: hb_sigmoid_d / hb_sigmoid_f). */
-static inline __attribute__((always_inline)) HB_TARGET void HB_FN(hb_sig)(HB_T *restrict x,
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_sig)(HB_T *HB_RESTRICT x,
                                                                           Py_ssize_t n) {
     if (sizeof(HB_T) == 8) hb_sigmoid_d_body((double *)x, n);
     else hb_sigmoid_f_body((float *)x, n);
 }
 
-/* out = bias + sum over t of [s[idx[t]] *] W[idx[t], :] (rows of length n): HB_NB vectors
-   of columns held in registers across the selected rows, then single vectors, then
-   single elements. Each element sees bias, then the rows in the order of idx. */
-static inline __attribute__((always_inline)) HB_TARGET void HB_FN(hb_rows)(
-        HB_T *restrict out, const HB_T *restrict bias, const HB_T *restrict W,
-        const Py_ssize_t *restrict idx, Py_ssize_t m, const HB_T *restrict s, Py_ssize_t n) {
+/* out = bias + sum over t of [s[i_t] *] W[i_t, :] (rows of length n), i_t = idx[t], or t
+   where idx is NULL (then s is given: a dense product): HB_NB vectors of columns held in
+   registers across the selected rows, then single vectors, then single elements. Each
+   element sees bias, then the rows in the order of idx. */
+#define HB_ROW(t) (idx ? idx[t] : (t))
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_rows)(
+        HB_T *HB_RESTRICT out, const HB_T *HB_RESTRICT bias, const HB_T *HB_RESTRICT W,
+        const Py_ssize_t *HB_RESTRICT idx, Py_ssize_t m, const HB_T *HB_RESTRICT s, Py_ssize_t n) {
     Py_ssize_t j0 = 0;
     for (; j0 + HB_NB * HB_L <= n; j0 += HB_NB * HB_L) {
         V acc[HB_NB];
         for (int u = 0; u < HB_NB; u++) acc[u] = VLD(bias + j0 + u * HB_L);
         if (s) {
             for (Py_ssize_t t = 0; t < m; t++) {
-                const HB_T *restrict row = W + idx[t] * n + j0;
-                HB_T st = s[idx[t]];
+                const HB_T *HB_RESTRICT row = W + HB_ROW(t) * n + j0;
+                HB_T st = s[HB_ROW(t)];
                 for (int u = 0; u < HB_NB; u++) acc[u] += st * VLD(row + u * HB_L);
             }
         } else {
             for (Py_ssize_t t = 0; t < m; t++) {
-                const HB_T *restrict row = W + idx[t] * n + j0;
+                const HB_T *HB_RESTRICT row = W + idx[t] * n + j0;
                 for (int u = 0; u < HB_NB; u++) acc[u] += VLD(row + u * HB_L);
             }
         }
@@ -69,7 +73,7 @@ static inline __attribute__((always_inline)) HB_TARGET void HB_FN(hb_rows)(
     for (; j0 + HB_L <= n; j0 += HB_L) {
         V acc = VLD(bias + j0);
         if (s) {
-            for (Py_ssize_t t = 0; t < m; t++) acc += s[idx[t]] * VLD(W + idx[t] * n + j0);
+            for (Py_ssize_t t = 0; t < m; t++) acc += s[HB_ROW(t)] * VLD(W + HB_ROW(t) * n + j0);
         } else {
             for (Py_ssize_t t = 0; t < m; t++) acc += VLD(W + idx[t] * n + j0);
         }
@@ -78,22 +82,47 @@ static inline __attribute__((always_inline)) HB_TARGET void HB_FN(hb_rows)(
     for (; j0 < n; j0++) {
         HB_T acc = bias[j0];
         for (Py_ssize_t t = 0; t < m; t++)
-            acc += s ? s[idx[t]] * W[idx[t] * n + j0] : W[idx[t] * n + j0];
+            acc += s ? s[HB_ROW(t)] * W[HB_ROW(t) * n + j0] : W[idx[t] * n + j0];
         out[j0] = acc;
     }
 }
+#undef HB_ROW
 
-/* Indices of the nonzeros of x, without branches; *binary: all of them are 1. */
-static inline __attribute__((always_inline)) HB_TARGET Py_ssize_t HB_FN(hb_nonzero)(
-        const HB_T *restrict x, Py_ssize_t *restrict idx, Py_ssize_t n, int *binary) {
-    Py_ssize_t m = 0;
+/* Indices of the nonzeros of x, in order, without branches; *binary: all of them are 0 or
+   1. On x86 the comparison of 4 elements is one bit mask (movemask), and a table gives the
+   positions of its ones, stored as 4 indices at once (the entries past the count are
+   overwritten later: they never pass i + 3, which is below n). */
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET Py_ssize_t HB_FN(hb_nonzero)(
+        const HB_T *HB_RESTRICT x, Py_ssize_t *HB_RESTRICT idx, Py_ssize_t n, int *binary) {
+    Py_ssize_t m = 0, i = 0, j = 0;
     int ones = 1;
-    for (Py_ssize_t i = 0; i < n; i++) {
+#if HB_L > 1
+    /* the sum of |x (1 - x)|, which is 0 if and only if every x is 0 or 1 (terms are
+       >= 0 and never underflow to 0; inf and NaN stay): on the bits, as comparisons
+       made into integer masks are scalar code at the baseline */
+    V sum = {0};
+    typedef __typeof__(sum == sum) VI;          /* integers of the lanes' width */
+    const VI abs_bits = ~(VI)(-sum);            /* all but the sign bit (-0.0's bits) */
+    for (; j + HB_L <= n; j += HB_L) {
+        V v = VLD(x + j);
+        sum += (V)((VI)(v * (1 - v)) & abs_bits);
+    }
+    for (int l = 0; l < HB_L; l++) ones &= sum[l] == 0;
+#endif
+    for (; j < n; j++) ones &= (x[j] == 0) | (x[j] == 1);
+    *binary = ones;
+#if defined(HB_MASK4)
+    for (; i + 4 <= n; i += 4) {
+        int mask = HB_MASK4(x + i);
+        const Py_ssize_t *pos = hb_pack4[mask];
+        for (int l = 0; l < 4; l++) idx[m + l] = i + pos[l];
+        m += pos[4];
+    }
+#endif
+    for (; i < n; i++) {
         idx[m] = i;
         m += x[i] != 0;
-        ones &= (x[i] == 0) | (x[i] == 1);
     }
-    *binary = ones;
     return m;
 }
 
@@ -112,9 +141,9 @@ static inline __attribute__((always_inline)) HB_TARGET Py_ssize_t HB_FN(hb_nonze
    rng_double / rng_float); p and out may be the same row. Returns the number of ones,
    their indices in idx. One scalar pass: the generator is serial, and building the
    index list from the comparison's integer costs less than reading out back. */
-static inline __attribute__((always_inline)) HB_TARGET Py_ssize_t HB_FN(hb_draw)(
-        const HB_T *p, HB_T *out, Py_ssize_t *restrict idx, Py_ssize_t n,
-        uint64_t *restrict state) {
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET Py_ssize_t HB_FN(hb_draw)(
+        const HB_T *p, HB_T *out, Py_ssize_t *HB_RESTRICT idx, Py_ssize_t n,
+        uint64_t *HB_RESTRICT state) {
     uint64_t s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
     Py_ssize_t ones = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -132,13 +161,81 @@ static inline __attribute__((always_inline)) HB_TARGET Py_ssize_t HB_FN(hb_draw)
     return ones;
 }
 
+#if HB_L > 1
+#define HB_G 4
+typedef uint64_t HB_FN(hb_u4) __attribute__((vector_size(32)));
+typedef double HB_FN(hb_d4) __attribute__((vector_size(32)));
+
+/* hb_draw for 4 rows at once, each with its own stream: the 4 generators run in lockstep
+   on one vector of 64-bit lanes (the same numbers as 4 serial runs). The uniforms are
+   compared in double, where they and p are exact: (x >> 11) (53 bits) is made exact from
+   two 26/27-bit halves put in the mantissa of 2^52 (no 64-bit integer conversion before
+   AVX-512), then scaled by powers of 2; float's (x >> 40) is 24 bits. counts[c] is the
+   number of ones of row c. */
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_draw4)(
+        const HB_T *const p[4], HB_T *const out[4], Py_ssize_t *const idx[4], Py_ssize_t n,
+        uint64_t *const state[4], Py_ssize_t *HB_RESTRICT counts) {
+    typedef HB_FN(hb_u4) u4;
+    typedef HB_FN(hb_d4) d4;
+    u4 s0 = {state[0][0], state[1][0], state[2][0], state[3][0]};
+    u4 s1 = {state[0][1], state[1][1], state[2][1], state[3][1]};
+    u4 s2 = {state[0][2], state[1][2], state[2][2], state[3][2]};
+    u4 s3 = {state[0][3], state[1][3], state[2][3], state[3][3]};
+    const u4 magic = {0x4330000000000000ULL, 0x4330000000000000ULL, 0x4330000000000000ULL,
+                      0x4330000000000000ULL};
+    const d4 two52 = {4503599627370496.0, 4503599627370496.0, 4503599627370496.0,
+                      4503599627370496.0};
+    Py_ssize_t m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        u4 x = s0 + s1 + s3;
+        s3 += 1;
+        s0 = s1 ^ (s1 >> 11);
+        s1 = s2 + (s2 << 3);
+        s2 = ((s2 << 24) | (s2 >> 40)) + x;
+        d4 u;
+        if (sizeof(HB_T) == 8) {
+            u4 hi = (x >> 37) | magic, lo = ((x >> 11) & 0x3ffffff) | magic;
+            u = (((d4)hi - two52) * 67108864.0 + ((d4)lo - two52)) * (1.0 / 9007199254740992.0);
+        } else {
+            u = ((d4)((x >> 40) | magic) - two52) * (1.0 / 16777216.0);
+        }
+        d4 pv = {p[0][i], p[1][i], p[2][i], p[3][i]};
+        __typeof__(u < pv) bit = u < pv;
+        out[0][i] = (HB_T)(bit[0] & 1); idx[0][m0] = i; m0 += bit[0] & 1;
+        out[1][i] = (HB_T)(bit[1] & 1); idx[1][m1] = i; m1 += bit[1] & 1;
+        out[2][i] = (HB_T)(bit[2] & 1); idx[2][m2] = i; m2 += bit[2] & 1;
+        out[3][i] = (HB_T)(bit[3] & 1); idx[3][m3] = i; m3 += bit[3] & 1;
+    }
+    for (int c = 0; c < 4; c++) {
+        state[c][0] = s0[c]; state[c][1] = s1[c]; state[c][2] = s2[c]; state[c][3] = s3[c];
+    }
+    counts[0] = m0; counts[1] = m1; counts[2] = m2; counts[3] = m3;
+}
+#else
+#define HB_G 1
+#endif
+
+/* hb_draw for g rows (g = HB_G or 1): row c reads p[c], writes out[c] and its index list
+   idx[c] with stream state[c]; counts[c] = its number of ones. */
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_draw_rows)(
+        int g, const HB_T *const p[HB_G], HB_T *const out[HB_G], Py_ssize_t *const idx[HB_G],
+        Py_ssize_t n, uint64_t *const state[HB_G], Py_ssize_t *HB_RESTRICT counts) {
+#if HB_G > 1
+    if (g == HB_G) {
+        HB_FN(hb_draw4)(p, out, idx, n, state, counts);
+        return;
+    }
+#endif
+    for (int c = 0; c < g; c++) counts[c] = HB_FN(hb_draw)(p[c], out[c], idx[c], n, state[c]);
+}
+
 /* From per-row lists of nonzero columns (idx[r * stride:][:counts[r]]), the per-column
-   lists of rows, in row order (a counting sort); vals[q] = values[r * nv + i] when values
-   is not NULL. */
-static inline __attribute__((always_inline)) HB_TARGET void HB_FN(hb_by_column)(
-        const Py_ssize_t *restrict idx, const Py_ssize_t *restrict counts, Py_ssize_t n_rows,
-        Py_ssize_t stride, const HB_T *restrict values, Py_ssize_t nv,
-        Py_ssize_t *restrict start, Py_ssize_t *restrict rows, HB_T *restrict vals) {
+   lists of rows (as offsets r * scale), in row order (a counting sort); vals[q] =
+   values[r * nv + i] when values is not NULL. */
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_by_column)(
+        const Py_ssize_t *HB_RESTRICT idx, const Py_ssize_t *HB_RESTRICT counts, Py_ssize_t n_rows,
+        Py_ssize_t stride, const HB_T *HB_RESTRICT values, Py_ssize_t nv, Py_ssize_t scale,
+        Py_ssize_t *HB_RESTRICT start, Py_ssize_t *HB_RESTRICT rows, HB_T *HB_RESTRICT vals) {
     for (Py_ssize_t i = 0; i <= nv; i++) start[i] = 0;
     for (Py_ssize_t r = 0; r < n_rows; r++)
         for (Py_ssize_t t = 0; t < counts[r]; t++) start[idx[r * stride + t] + 1] += 1;
@@ -146,7 +243,7 @@ static inline __attribute__((always_inline)) HB_TARGET void HB_FN(hb_by_column)(
     for (Py_ssize_t r = 0; r < n_rows; r++) {
         for (Py_ssize_t t = 0; t < counts[r]; t++) {
             Py_ssize_t i = idx[r * stride + t], q = start[i];
-            rows[q] = r;
+            rows[q] = r * scale;
             if (values) vals[q] = values[r * nv + i];
             start[i] = q + 1;
         }
@@ -156,158 +253,265 @@ static inline __attribute__((always_inline)) HB_TARGET void HB_FN(hb_by_column)(
 }
 
 /* The gradient step for visible row i, columns [j0, j0 + NV * HB_L) in NV vectors:
-   vel = mom vel - dec W + the data rows' x_ri Hp[r] + the negative rows' Hn[r];
-   W += vel; WT[:, i] = W[i]. */
+   vel = mom vel - dec W + the data rows' x_ri Hp[r] (Hp[r] where pval is NULL: a binary
+   minibatch, 1 x_ri = x_ri) + the negative rows' Hn[r]; W += vel. The
+   row lists hold offsets (r nh). */
 #define HB_UPDATE_BLOCK(NV)                                                                   \
     {                                                                                         \
         V acc[NV];                                                                            \
         for (int u = 0; u < NV; u++)                                                          \
             acc[u] = mom * VLD(Vi + j0 + u * HB_L) - dec * VLD(Wi + j0 + u * HB_L);          \
-        for (Py_ssize_t q = pstart[i]; q < pstart[i + 1]; q++) {                              \
-            const HB_T *restrict h = Hp + prow[q] * nh + j0;                                  \
-            HB_T x = pval[q];                                                                 \
-            for (int u = 0; u < NV; u++) acc[u] += x * VLD(h + u * HB_L);                     \
+        if (pval) {                                                                           \
+            for (Py_ssize_t q = pstart[i]; q < pstart[i + 1]; q++) {                          \
+                const HB_T *HB_RESTRICT h = Hp + prow[q] + j0;                                \
+                HB_T x = pval[q];                                                             \
+                for (int u = 0; u < NV; u++) acc[u] += x * VLD(h + u * HB_L);                 \
+            }                                                                                 \
+        } else {                                                                              \
+            for (Py_ssize_t q = pstart[i]; q < pstart[i + 1]; q++) {                          \
+                const HB_T *HB_RESTRICT h = Hp + prow[q] + j0;                                \
+                for (int u = 0; u < NV; u++) acc[u] += VLD(h + u * HB_L);                     \
+            }                                                                                 \
         }                                                                                     \
         for (Py_ssize_t q = nstart[i]; q < nstart[i + 1]; q++) {                              \
-            const HB_T *restrict h = Hn + nrow[q] * nh + j0;                                  \
+            const HB_T *HB_RESTRICT h = Hn + nrow[q] + j0;                                    \
             for (int u = 0; u < NV; u++) acc[u] += VLD(h + u * HB_L);                         \
         }                                                                                     \
         for (int u = 0; u < NV; u++) {                                                        \
             V w = VLD(Wi + j0 + u * HB_L) + acc[u];                                           \
             VST(Vi + j0 + u * HB_L, acc[u]);                                                  \
             VST(Wi + j0 + u * HB_L, w);                                                       \
-            for (int l = 0; l < HB_L; l++) WTi[(j0 + u * HB_L + l) * nv] = HB_LANE(w, l);      \
         }                                                                                     \
     }
 
-#if HB_L > 1
-#define HB_LANE(x, l) ((x)[l])
-#else
-#define HB_LANE(x, l) (x)
-#endif
 
-static inline __attribute__((always_inline)) HB_TARGET void HB_FN(hb_update)(
-        HB_T *restrict W, HB_T *restrict vel, HB_T *restrict WT, const HB_T *restrict Hp,
-        const Py_ssize_t *restrict pstart, const Py_ssize_t *restrict prow,
-        const HB_T *restrict pval, const HB_T *restrict Hn, const Py_ssize_t *restrict nstart,
-        const Py_ssize_t *restrict nrow, HB_T mom, HB_T dec, Py_ssize_t nv, Py_ssize_t nh) {
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_update)(
+        HB_T *HB_RESTRICT W, HB_T *HB_RESTRICT vel,
+        const HB_T *HB_RESTRICT Hp, const Py_ssize_t *HB_RESTRICT pstart,
+        const Py_ssize_t *HB_RESTRICT prow, const HB_T *HB_RESTRICT pval,
+        const HB_T *HB_RESTRICT Hn, const Py_ssize_t *HB_RESTRICT nstart,
+        const Py_ssize_t *HB_RESTRICT nrow, HB_T mom, HB_T dec, Py_ssize_t nv, Py_ssize_t nh) {
     for (Py_ssize_t i = 0; i < nv; i++) {
-        HB_T *restrict Wi = W + i * nh, *restrict Vi = vel + i * nh, *restrict WTi = WT + i;
+        HB_T *HB_RESTRICT Wi = W + i * nh, *HB_RESTRICT Vi = vel + i * nh;
         Py_ssize_t j0 = 0;
-        for (; j0 + 4 * HB_L <= nh; j0 += 4 * HB_L) HB_UPDATE_BLOCK(4)
+        for (; j0 + HB_NB * HB_L <= nh; j0 += HB_NB * HB_L) HB_UPDATE_BLOCK(HB_NB)
         for (; j0 + HB_L <= nh; j0 += HB_L) HB_UPDATE_BLOCK(1)
         for (; j0 < nh; j0++) {
             HB_T acc = mom * Vi[j0] - dec * Wi[j0];
-            for (Py_ssize_t q = pstart[i]; q < pstart[i + 1]; q++) acc += pval[q] * Hp[prow[q] * nh + j0];
-            for (Py_ssize_t q = nstart[i]; q < nstart[i + 1]; q++) acc += Hn[nrow[q] * nh + j0];
+            for (Py_ssize_t q = pstart[i]; q < pstart[i + 1]; q++)
+                acc += pval ? pval[q] * Hp[prow[q] + j0] : Hp[prow[q] + j0];
+            for (Py_ssize_t q = nstart[i]; q < nstart[i + 1]; q++) acc += Hn[nrow[q] + j0];
             HB_T w = Wi[j0] + acc;
             Vi[j0] = acc;
             Wi[j0] = w;
-            WTi[j0 * nv] = w;
         }
     }
 }
 #undef HB_UPDATE_BLOCK
-#undef HB_LANE
+
+/* WT = W transposed (W is nv x nh): HB_L x HB_L tiles transposed in registers by
+   shuffles (Clang, GCC 12 and later), the edges and other compilers one element at a time. */
+#if HB_L > 1 && (defined(__clang__) || __GNUC__ >= 12)
+#define HB_SHUF __builtin_shufflevector
+#define HB_TILES 1
+#else
+#define HB_TILES 0
+#endif
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_transpose)(
+        const HB_T *HB_RESTRICT W, HB_T *HB_RESTRICT WT, Py_ssize_t nv, Py_ssize_t nh) {
+    Py_ssize_t i0 = 0;
+#if HB_TILES
+    for (; i0 + HB_L <= nv; i0 += HB_L) {
+        Py_ssize_t j0 = 0;
+        for (; j0 + HB_L <= nh; j0 += HB_L) {
+            V r[HB_L], c[HB_L];
+            for (int l = 0; l < HB_L; l++) r[l] = VLD(W + (i0 + l) * nh + j0);
+#if HB_L == 2
+            c[0] = HB_SHUF(r[0], r[1], 0, 2);
+            c[1] = HB_SHUF(r[0], r[1], 1, 3);
+#elif HB_L == 4
+            V t0 = HB_SHUF(r[0], r[1], 0, 4, 2, 6), t1 = HB_SHUF(r[0], r[1], 1, 5, 3, 7);
+            V t2 = HB_SHUF(r[2], r[3], 0, 4, 2, 6), t3 = HB_SHUF(r[2], r[3], 1, 5, 3, 7);
+            c[0] = HB_SHUF(t0, t2, 0, 1, 4, 5);
+            c[1] = HB_SHUF(t1, t3, 0, 1, 4, 5);
+            c[2] = HB_SHUF(t0, t2, 2, 3, 6, 7);
+            c[3] = HB_SHUF(t1, t3, 2, 3, 6, 7);
+#else   /* 8: elements, then pairs, then quadruples of rows interleaved */
+            V a[4], b[4], e[4], f[4];
+            for (int k = 0; k < 4; k++) {
+                a[k] = HB_SHUF(r[2 * k], r[2 * k + 1], 0, 8, 2, 10, 4, 12, 6, 14);
+                b[k] = HB_SHUF(r[2 * k], r[2 * k + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+            }
+            for (int k = 0; k < 2; k++) {
+                e[2 * k] = HB_SHUF(a[2 * k], a[2 * k + 1], 0, 1, 8, 9, 4, 5, 12, 13);
+                e[2 * k + 1] = HB_SHUF(a[2 * k], a[2 * k + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+                f[2 * k] = HB_SHUF(b[2 * k], b[2 * k + 1], 0, 1, 8, 9, 4, 5, 12, 13);
+                f[2 * k + 1] = HB_SHUF(b[2 * k], b[2 * k + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+            }
+            c[0] = HB_SHUF(e[0], e[2], 0, 1, 2, 3, 8, 9, 10, 11);
+            c[4] = HB_SHUF(e[0], e[2], 4, 5, 6, 7, 12, 13, 14, 15);
+            c[2] = HB_SHUF(e[1], e[3], 0, 1, 2, 3, 8, 9, 10, 11);
+            c[6] = HB_SHUF(e[1], e[3], 4, 5, 6, 7, 12, 13, 14, 15);
+            c[1] = HB_SHUF(f[0], f[2], 0, 1, 2, 3, 8, 9, 10, 11);
+            c[5] = HB_SHUF(f[0], f[2], 4, 5, 6, 7, 12, 13, 14, 15);
+            c[3] = HB_SHUF(f[1], f[3], 0, 1, 2, 3, 8, 9, 10, 11);
+            c[7] = HB_SHUF(f[1], f[3], 4, 5, 6, 7, 12, 13, 14, 15);
+#endif
+            for (int l = 0; l < HB_L; l++) VST(WT + (j0 + l) * nv + i0, c[l]);
+        }
+        for (; j0 < nh; j0++)
+            for (Py_ssize_t i = i0; i < i0 + HB_L; i++) WT[j0 * nv + i] = W[i * nh + j0];
+    }
+#endif
+    for (; i0 < nv; i0++)
+        for (Py_ssize_t j = 0; j < nh; j++) WT[j * nv + i0] = W[i0 * nh + j];
+}
+#undef HB_TILES
+#undef HB_SHUF
+
+/* A bias step: vel = mom vel - 0 par, += c1 X1[r] for the n1 rows of X1, += c2 X2[r] for
+   the n2 rows of X2 (no multiply where c is 1: the same bits), then par += vel; HB_NB
+   vectors at a time held in registers across the rows. */
+#define HB_BIAS_ROWS(NV, X, nr, c)                                                            \
+    if (c == 1) {                                                                             \
+        for (Py_ssize_t r = 0; r < nr; r++)                                                   \
+            for (int u = 0; u < NV; u++) acc[u] += VLD(X + r * n + j0 + u * HB_L);            \
+    } else {                                                                                  \
+        for (Py_ssize_t r = 0; r < nr; r++)                                                   \
+            for (int u = 0; u < NV; u++) acc[u] += c * VLD(X + r * n + j0 + u * HB_L);        \
+    }
+#define HB_BIAS_BLOCK(NV)                                                                     \
+    {                                                                                         \
+        V acc[NV];                                                                            \
+        for (int u = 0; u < NV; u++)                                                          \
+            acc[u] = mom * VLD(vel + j0 + u * HB_L) - (HB_T)0 * VLD(par + j0 + u * HB_L);     \
+        HB_BIAS_ROWS(NV, X1, n1, c1)                                                          \
+        HB_BIAS_ROWS(NV, X2, n2, c2)                                                          \
+        for (int u = 0; u < NV; u++) {                                                        \
+            VST(vel + j0 + u * HB_L, acc[u]);                                                 \
+            VST(par + j0 + u * HB_L, VLD(par + j0 + u * HB_L) + acc[u]);                      \
+        }                                                                                     \
+    }
+
+static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_bias)(
+        HB_T *HB_RESTRICT par, HB_T *HB_RESTRICT vel, HB_T mom, const HB_T *HB_RESTRICT X1,
+        Py_ssize_t n1, HB_T c1, const HB_T *HB_RESTRICT X2, Py_ssize_t n2, HB_T c2,
+        Py_ssize_t n) {
+    Py_ssize_t j0 = 0;
+    for (; j0 + HB_NB * HB_L <= n; j0 += HB_NB * HB_L) HB_BIAS_BLOCK(HB_NB)
+    for (; j0 + HB_L <= n; j0 += HB_L) HB_BIAS_BLOCK(1)
+    for (; j0 < n; j0++) {
+        HB_T acc = mom * vel[j0] - (HB_T)0 * par[j0];
+        for (Py_ssize_t r = 0; r < n1; r++) acc += c1 == 1 ? X1[r * n + j0] : c1 * X1[r * n + j0];
+        for (Py_ssize_t r = 0; r < n2; r++) acc += c2 == 1 ? X2[r * n + j0] : c2 * X2[r * n + j0];
+        vel[j0] = acc;
+        par[j0] += acc;
+    }
+}
+#undef HB_BIAS_BLOCK
+#undef HB_BIAS_ROWS
 
 /* The whole epoch (the arguments in hb_epoch_args): see _bernoulli_epoch in _cd.pyx for
    the order of the operations. Returns the number of updates. */
 static HB_TARGET Py_ssize_t HB_FN(hb_epoch)(const hb_epoch_args *args) {
-    HB_T *restrict W = args->W, *restrict a = args->a, *restrict b = args->b;
-    HB_T *restrict vW = args->vW, *restrict va = args->va, *restrict vb = args->vb;
-    const HB_T *restrict X = args->X;
-    const int64_t *restrict order = args->order;
+    HB_T *HB_RESTRICT W = args->W, *HB_RESTRICT a = args->a, *HB_RESTRICT b = args->b;
+    HB_T *HB_RESTRICT vW = args->vW, *HB_RESTRICT va = args->va, *HB_RESTRICT vb = args->vb;
+    const HB_T *HB_RESTRICT X = args->X;
+    const int64_t *HB_RESTRICT order = args->order;
     const Py_ssize_t n = args->n, nv = args->nv, nh = args->nh, batch_size = args->batch_size;
     const int k = args->k, persistent = args->persistent;
     const double lr = args->lr, momentum = args->momentum, weight_decay = args->weight_decay;
-    HB_T *restrict chains = args->chains;
+    HB_T *HB_RESTRICT chains = args->chains;
     const Py_ssize_t n_chains = args->n_chains;
-    uint64_t *restrict streams = args->streams;
-    HB_T *restrict H0 = args->H0, *restrict Hs = args->Hs, *restrict Vs = args->Vs;
-    HB_T *restrict Pv = args->Pv, *restrict WT = args->WT, *restrict hbuf = args->hbuf;
-    HB_T *restrict XB = args->XB, *restrict PX = args->PX;
-    Py_ssize_t *restrict IX = args->IX, *restrict MX = args->MX, *restrict IV = args->IV;
-    Py_ssize_t *restrict MV = args->MV, *restrict IH = args->IH, *restrict PS = args->PS;
-    Py_ssize_t *restrict NS = args->NS, *restrict PR = args->PR, *restrict NR = args->NR;
+    uint64_t *HB_RESTRICT streams = args->streams;
+    HB_T *HB_RESTRICT H0 = args->H0, *HB_RESTRICT Hs = args->Hs, *HB_RESTRICT Vs = args->Vs;
+    HB_T *HB_RESTRICT Pv = args->Pv, *HB_RESTRICT WT = args->WT, *HB_RESTRICT hbuf = args->hbuf;
+    HB_T *HB_RESTRICT XB = args->XB, *HB_RESTRICT PX = args->PX;
+    Py_ssize_t *HB_RESTRICT IX = args->IX, *HB_RESTRICT MX = args->MX, *HB_RESTRICT IV = args->IV;
+    Py_ssize_t *HB_RESTRICT MV = args->MV, *HB_RESTRICT IH = args->IH, *HB_RESTRICT PS = args->PS;
+    Py_ssize_t *HB_RESTRICT NS = args->NS, *HB_RESTRICT PR = args->PR, *HB_RESTRICT NR = args->NR;
     const HB_T f_mom = (HB_T)momentum, f_decay = (HB_T)(lr * weight_decay);
     Py_ssize_t updates = 0;
-    int bin_row;
-    for (Py_ssize_t i0 = 0; i0 < nv; i0 += 8)    /* WT = W transposed, in 8 x 8 tiles */
-        for (Py_ssize_t j1 = 0; j1 < nh; j1 += 8)
-            for (Py_ssize_t i = i0; i < (i0 + 8 < nv ? i0 + 8 : nv); i++)
-                for (Py_ssize_t j = j1; j < (j1 + 8 < nh ? j1 + 8 : nh); j++)
-                    WT[j * nv + i] = W[i * nh + j];
+    int bin_row, chains_bin = 1, g = 1;
+    HB_FN(hb_transpose)(W, WT, nv, nh);
     for (Py_ssize_t start = 0; start < n; start += batch_size) {
         Py_ssize_t B = n - start < batch_size ? n - start : batch_size, Bn;
         HB_T *V;
         /* positive phase: hidden means of the data rows (copied together) */
+        int batch_bin = 1;
         for (Py_ssize_t r = 0; r < B; r++) {
             memcpy(XB + r * nv, X + order[start + r] * nv, nv * sizeof(HB_T));
             MX[r] = HB_FN(hb_nonzero)(XB + r * nv, IX + r * nv, nv, &bin_row);
+            batch_bin &= bin_row;
             HB_FN(hb_rows)(H0 + r * nh, b, W, IX + r * nv, MX[r], bin_row ? NULL : XB + r * nv, nh);
             HB_FN(hb_sig)(H0 + r * nh, nh);
         }
-        /* negative phase */
-        if (!persistent) {
-            Bn = B;
-            for (Py_ssize_t r = 0; r < B; r++) {
-                uint64_t *st = streams + 4 * r;
-                Py_ssize_t mh = HB_FN(hb_draw)(H0 + r * nh, hbuf, IH, nh, st);
-                HB_FN(hb_rows)(Pv + r * nv, a, WT, IH, mh, NULL, nv);
-                HB_FN(hb_sig)(Pv + r * nv, nv);
-                MV[r] = HB_FN(hb_draw)(Pv + r * nv, Vs + r * nv, IV + r * nv, nv, st);
-                for (int step = 1; step < k; step++) {
-                    HB_FN(hb_rows)(hbuf, b, W, IV + r * nv, MV[r], NULL, nh);
-                    HB_FN(hb_sig)(hbuf, nh);
-                    mh = HB_FN(hb_draw)(hbuf, hbuf, IH, nh, st);
-                    HB_FN(hb_rows)(Pv + r * nv, a, WT, IH, mh, NULL, nv);
-                    HB_FN(hb_sig)(Pv + r * nv, nv);
-                    MV[r] = HB_FN(hb_draw)(Pv + r * nv, Vs + r * nv, IV + r * nv, nv, st);
-                }
-            }
-            V = Vs;
-        } else {
-            Bn = n_chains;
+        /* negative phase: the CD samples or the persistent chains, in groups of HB_G rows
+           whose draws run in lockstep (each row its own stream, hidden draws before visible
+           ones, as one at a time) */
+        Bn = persistent ? n_chains : B;
+        V = persistent ? chains : Vs;
+        if (persistent && start == 0) {
+            /* the chains start from data rows, which may be probabilities (times 1 gives
+               the same bits for a binary row); later minibatches reuse the index lists of
+               the last draws */
+            chains_bin = 1;
             for (Py_ssize_t r = 0; r < Bn; r++) {
-                uint64_t *st = streams + 4 * r;
-                /* the chains start from data rows, which may be probabilities */
                 MV[r] = HB_FN(hb_nonzero)(chains + r * nv, IV + r * nv, nv, &bin_row);
-                for (int step = 0; step < k; step++) {
-                    HB_FN(hb_rows)(hbuf, b, W, IV + r * nv, MV[r], bin_row ? NULL : chains + r * nv, nh);
-                    HB_FN(hb_sig)(hbuf, nh);
-                    bin_row = 1;
-                    Py_ssize_t mh = HB_FN(hb_draw)(hbuf, hbuf, IH, nh, st);
-                    HB_FN(hb_rows)(Pv + r * nv, a, WT, IH, mh, NULL, nv);
-                    HB_FN(hb_sig)(Pv + r * nv, nv);
-                    MV[r] = HB_FN(hb_draw)(Pv + r * nv, chains + r * nv, IV + r * nv, nv, st);
-                }
+                chains_bin &= bin_row;
             }
-            V = chains;
+        }
+        for (Py_ssize_t r0 = 0; r0 < Bn; r0 += g) {
+            const HB_T *ph[HB_G], *pv[HB_G];
+            HB_T *hout[HB_G], *vout[HB_G];
+            Py_ssize_t *hidx[HB_G], *vidx[HB_G], mh[HB_G];
+            uint64_t *st[HB_G];
+            g = r0 + HB_G <= Bn ? HB_G : 1;
+            for (int c = 0; c < g; c++) {
+                Py_ssize_t r = r0 + c;
+                hout[c] = hbuf + c * nh;
+                hidx[c] = IH + c * nh;
+                pv[c] = Pv + r * nv;
+                vout[c] = V + r * nv;
+                vidx[c] = IV + r * nv;
+                st[c] = streams + 4 * r;
+            }
+            for (int step = 0; step < k; step++) {
+                for (int c = 0; c < g; c++) {
+                    Py_ssize_t r = r0 + c;
+                    if (!persistent && step == 0) {
+                        ph[c] = H0 + r * nh;
+                        continue;
+                    }
+                    HB_FN(hb_rows)(hout[c], b, W, IV + r * nv, MV[r],
+                                   persistent && start == 0 && step == 0 && !chains_bin
+                                   ? chains + r * nv : NULL, nh);
+                    ph[c] = hout[c];
+                }
+                if (persistent || step > 0) HB_FN(hb_sig)(hbuf, g * nh);
+                HB_FN(hb_draw_rows)(g, ph, hout, hidx, nh, st, mh);
+                for (int c = 0; c < g; c++)
+                    HB_FN(hb_rows)(Pv + (r0 + c) * nv, a, WT, hidx[c], mh[c], NULL, nv);
+                HB_FN(hb_sig)(Pv + r0 * nv, g * nv);
+                HB_FN(hb_draw_rows)(g, pv, vout, vidx, nv, st, MV + r0);
+            }
         }
         /* hidden means of the negative samples */
         for (Py_ssize_t r = 0; r < Bn; r++) {
             HB_FN(hb_rows)(Hs + r * nh, b, W, IV + r * nv, MV[r], NULL, nh);
             HB_FN(hb_sig)(Hs + r * nh, nh);
         }
-        /* gradient into the velocity, then the update (which refreshes WT) */
+        /* gradient into the velocity, then the update, and W's transposed copy */
         const HB_T c_pos = (HB_T)(lr / B), c_neg = (HB_T)(-lr / Bn);
         for (Py_ssize_t q = 0; q < B * nh; q++) H0[q] *= c_pos;
         for (Py_ssize_t q = 0; q < Bn * nh; q++) Hs[q] *= c_neg;
-        HB_FN(hb_by_column)(IX, MX, B, nv, XB, nv, PS, PR, PX);
-        HB_FN(hb_by_column)(IV, MV, Bn, nv, NULL, nv, NS, NR, NULL);
-        HB_FN(hb_update)(W, vW, WT, H0, PS, PR, PX, Hs, NS, NR, f_mom, f_decay, nv, nh);
-        for (Py_ssize_t i = 0; i < nv; i++) va[i] = f_mom * va[i] - (HB_T)0 * a[i];
-        for (Py_ssize_t j = 0; j < nh; j++) vb[j] = f_mom * vb[j] - (HB_T)0 * b[j];
-        for (Py_ssize_t r = 0; r < B; r++) {
-            for (Py_ssize_t i = 0; i < nv; i++) va[i] += c_pos * XB[r * nv + i];
-            for (Py_ssize_t j = 0; j < nh; j++) vb[j] += H0[r * nh + j];
-        }
-        for (Py_ssize_t r = 0; r < Bn; r++) {
-            for (Py_ssize_t i = 0; i < nv; i++) va[i] += c_neg * V[r * nv + i];
-            for (Py_ssize_t j = 0; j < nh; j++) vb[j] += Hs[r * nh + j];
-        }
-        for (Py_ssize_t i = 0; i < nv; i++) a[i] += va[i];
-        for (Py_ssize_t j = 0; j < nh; j++) b[j] += vb[j];
+        HB_FN(hb_by_column)(IX, MX, B, nv, batch_bin ? NULL : XB, nv, nh, PS, PR, PX);
+        HB_FN(hb_by_column)(IV, MV, Bn, nv, NULL, nv, nh, NS, NR, NULL);
+        HB_FN(hb_update)(W, vW, H0, PS, PR, batch_bin ? NULL : PX, Hs, NS, NR, f_mom, f_decay,
+                         nv, nh);
+        HB_FN(hb_transpose)(W, WT, nv, nh);
+        HB_FN(hb_bias)(a, va, f_mom, XB, B, c_pos, V, Bn, c_neg, nv);
+        HB_FN(hb_bias)(b, vb, f_mom, H0, B, 1, Hs, Bn, 1, nh);
         updates += 1;
     }
     return updates;
@@ -315,21 +519,19 @@ static HB_TARGET Py_ssize_t HB_FN(hb_epoch)(const hb_epoch_args *args) {
 
 /* R[r] = sigmoid(a + sum over j of h_j WT[j]) with h = sigmoid(b + V[r] W), for the n rows
    of V: the visible means of the hidden means (the reconstruction), with the epoch's
-   arithmetic. WT is W transposed; hbuf (nh), IX (nv) and ALL (nh: 0, 1, ..., nh - 1) are
-   work space. */
+   arithmetic. WT is W transposed; hbuf (nh) and IX (nv) are work space. */
 static HB_TARGET void HB_FN(hb_reconstruct)(const hb_reconstruct_args *args) {
-    const HB_T *restrict W = args->W, *restrict WT = args->WT, *restrict a = args->a;
-    const HB_T *restrict b = args->b, *restrict X = args->X;
-    HB_T *restrict R = args->R, *restrict h = args->hbuf;
+    const HB_T *HB_RESTRICT W = args->W, *HB_RESTRICT WT = args->WT, *HB_RESTRICT a = args->a;
+    const HB_T *HB_RESTRICT b = args->b, *HB_RESTRICT X = args->X;
+    HB_T *HB_RESTRICT R = args->R, *HB_RESTRICT h = args->hbuf;
     const Py_ssize_t n = args->n, nv = args->nv, nh = args->nh;
-    Py_ssize_t *restrict IX = args->IX;
-    const Py_ssize_t *restrict ALL = args->ALL;
+    Py_ssize_t *HB_RESTRICT IX = args->IX;
     for (Py_ssize_t r = 0; r < n; r++) {
         int bin_row;
         Py_ssize_t m = HB_FN(hb_nonzero)(X + r * nv, IX, nv, &bin_row);
         HB_FN(hb_rows)(h, b, W, IX, m, bin_row ? NULL : X + r * nv, nh);
         HB_FN(hb_sig)(h, nh);
-        HB_FN(hb_rows)(R + r * nv, a, WT, ALL, nh, h, nv);
+        HB_FN(hb_rows)(R + r * nv, a, WT, NULL, nh, h, nv);
         HB_FN(hb_sig)(R + r * nv, nv);
     }
 }
