@@ -44,8 +44,7 @@ import itertools
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
-from heatbath.rbm._gibbs import UNIT_KINDS
-from heatbath.rbm._gibbs import _all_binary
+from heatbath.rbm._gibbs import UNIT_KINDS, _all_binary
 
 __all__ = ["Bernoulli", "Spin", "Binomial", "Softmax", "Gaussian", "Poisson", "as_unit",
            "check_joint", "UNIT_KINDS", "BERNOULLI", "SPIN", "GAUSSIAN", "BINOMIAL", "SOFTMAX",

@@ -41,9 +41,9 @@ from heatbath.spin.models import Ising
 from heatbath.spin.observables import thermodynamics
 from heatbath.spin.samplers import WolffSampler
 
-__all__ = ["RECIPE", "CORRELATION_RECIPE", "ising_dataset", "train_rbm", "rbm_thermodynamics", "held_out_scores",
-           "learn_thermodynamics", "report",
-           "plot_thermodynamics", "NotMixedWarning"]
+__all__ = ["RECIPE", "CORRELATION_RECIPE", "ising_dataset", "train_rbm", "rbm_thermodynamics",
+           "held_out_scores", "learn_thermodynamics", "report", "plot_thermodynamics",
+           "NotMixedWarning"]
 
 #: The training recipe (measured on L = 8 across T = 1.5 .. 3.5 and on the 4x4
 #: torus by exact KL; README "Learning thermodynamics"). ``epochs`` is split in
@@ -59,8 +59,8 @@ __all__ = ["RECIPE", "CORRELATION_RECIPE", "ising_dataset", "train_rbm", "rbm_th
 #: with 500 persistent chains (the maximum-likelihood gradient; CD-10 drifted
 #: away from the bond start near T_c) at a small learning rate moves every
 #: weight. ``average``: the last fraction of the epochs over which the weights
-#: are averaged (tied models only; 0 = off), which takes out the gradient noise. ``translation_invariant=False`` is
-#: Torlai & Melko's plain RBM.
+#: are averaged (tied models only; 0 = off), which takes out the gradient noise.
+#: ``translation_invariant=False`` is Torlai & Melko's plain RBM.
 RECIPE = {
     "visible": "spin",
     "hidden": "spin",
