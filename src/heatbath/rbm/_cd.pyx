@@ -75,18 +75,19 @@ cdef extern from *:
     #define HB_RESTRICT CYTHON_RESTRICT
 
     /* x86-64 (SSE2 is its baseline): bit l of HB_MASK4_*(p) is p[l] != 0, for 4
-       elements; hb_pack4[mask] lists the positions of its ones, then their count. */
+       elements. hb_pack4[mask] lists the positions of the ones of a 4-bit mask, then
+       their count. */
     #if defined(__x86_64__) || defined(_M_X64)
     #include <emmintrin.h>
     #define HB_MASK4_D_SSE2(p) (_mm_movemask_pd(_mm_cmpneq_pd(_mm_loadu_pd(p), _mm_setzero_pd())) \
         | (_mm_movemask_pd(_mm_cmpneq_pd(_mm_loadu_pd((p) + 2), _mm_setzero_pd())) << 2))
     #define HB_MASK4_F_SSE2(p) _mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(p), _mm_setzero_ps()))
+    #endif
     static const Py_ssize_t hb_pack4[16][5] = {
         {0, 0, 0, 0, 0}, {0, 0, 0, 0, 1}, {1, 0, 0, 0, 1}, {0, 1, 0, 0, 2},
         {2, 0, 0, 0, 1}, {0, 2, 0, 0, 2}, {1, 2, 0, 0, 2}, {0, 1, 2, 0, 3},
         {3, 0, 0, 0, 1}, {0, 3, 0, 0, 2}, {1, 3, 0, 0, 2}, {0, 1, 3, 0, 3},
         {2, 3, 0, 0, 2}, {0, 2, 3, 0, 3}, {1, 2, 3, 0, 3}, {0, 1, 2, 3, 4}};
-    #endif
 
     /* x[i] = 1 / (1 + exp(-x[i])).  exp(t) = 2^m (q + p) / (q - p) with
        t = m ln2 + r, |r| <= ln2 / 2 (Cephes exp.c); the sigmoid is then
@@ -203,6 +204,7 @@ cdef extern from *:
     #if defined(HB_CLONES_ON)
     #define HB_TARGET __attribute__((target("avx2")))
     #define HB_NB 8
+    #define HB_MASK_D4(bits) _mm256_movemask_pd((__m256d)(bits))
     #define HB_T double
     #define HB_L 4
     #define HB_NAME d_avx2
@@ -224,6 +226,7 @@ cdef extern from *:
     #undef HB_NAME
     #undef HB_NB
     #undef HB_TARGET
+    #undef HB_MASK_D4
     #endif
 
     static int hb_baseline_only = 0;   /* tests: run the baseline code on any CPU */

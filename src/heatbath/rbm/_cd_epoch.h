@@ -126,10 +126,11 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET Py_ssize_t HB_FN(hb_nonzero)(
     return m;
 }
 
-/* SFC64 (numpy's sfc64_next; heatbath._random.rng_next) on a state held in locals. */
+/* SFC64 (numpy's sfc64_next; heatbath._random.rng_next) on a state held in locals (scalars
+   or vectors of 64-bit lanes, one stream a lane). */
 #define HB_SFC64(out, s0, s1, s2, s3)                     \
     do {                                                  \
-        uint64_t tmp_ = s0 + s1 + s3;                     \
+        __typeof__(s0) tmp_ = s0 + s1 + s3;               \
         s3 += 1;                                          \
         s0 = s1 ^ (s1 >> 11);                             \
         s1 = s2 + (s2 << 3);                              \
@@ -143,7 +144,7 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET Py_ssize_t HB_FN(hb_nonzero)(
    index list from the comparison's integer costs less than reading out back. */
 static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET Py_ssize_t HB_FN(hb_draw)(
         const HB_T *p, HB_T *out, Py_ssize_t *HB_RESTRICT idx, Py_ssize_t n,
-        uint64_t *HB_RESTRICT state) {
+        uint64_t *HB_RESTRICT state, int keep) {
     uint64_t s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
     Py_ssize_t ones = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -153,7 +154,7 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET Py_ssize_t HB_FN(hb_draw)(
         if (sizeof(HB_T) == 8) u = (HB_T)((double)(x >> 11) * (1.0 / 9007199254740992.0));
         else u = (HB_T)((float)(x >> 40) * (float)(1.0 / 16777216.0));
         int bit = u < p[i];
-        out[i] = (HB_T)bit;
+        if (keep) out[i] = (HB_T)bit;
         idx[ones] = i;
         ones += bit;
     }
@@ -165,47 +166,122 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET Py_ssize_t HB_FN(hb_draw)(
 #define HB_G 4
 typedef uint64_t HB_FN(hb_u4) __attribute__((vector_size(32)));
 typedef double HB_FN(hb_d4) __attribute__((vector_size(32)));
+#if defined(__clang__) || __GNUC__ >= 12
+#define HB_DRAW_BLOCKS 1   /* 4 draws of each row at once: needs __builtin_shufflevector */
+typedef Py_ssize_t HB_FN(hb_i4) __attribute__((vector_size(4 * sizeof(Py_ssize_t)),
+                                               aligned(sizeof(Py_ssize_t)), may_alias));
+typedef HB_T HB_FN(hb_t4u) __attribute__((vector_size(4 * sizeof(HB_T)), aligned(sizeof(HB_T)),
+                                          may_alias));
+/* bit c of the mask is lane c of a comparison (-1 or 0): HB_MASK_D4 where given (AVX2's
+   movemask), else lane by lane; hb_bits4[mask] are its 4 bits as 0 and 1 */
+#if defined(HB_MASK_D4)
+#define HB_MASKD4_ HB_MASK_D4
+#else
+#define HB_MASKD4_(b) ((int)(((b)[0] & 1) | ((b)[1] & 2) | ((b)[2] & 4) | ((b)[3] & 8)))
+#endif
+static const HB_T HB_FN(hb_bits4)[16][4] = {
+    {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 0}, {1, 1, 0, 0}, {0, 0, 1, 0}, {1, 0, 1, 0},
+    {0, 1, 1, 0}, {1, 1, 1, 0}, {0, 0, 0, 1}, {1, 0, 0, 1}, {0, 1, 0, 1}, {1, 1, 0, 1},
+    {0, 0, 1, 1}, {1, 0, 1, 1}, {0, 1, 1, 1}, {1, 1, 1, 1}};
+#else
+#define HB_DRAW_BLOCKS 0
+#endif
 
 /* hb_draw for 4 rows at once, each with its own stream: the 4 generators run in lockstep
-   on one vector of 64-bit lanes (the same numbers as 4 serial runs). The uniforms are
-   compared in double, where they and p are exact: (x >> 11) (53 bits) is made exact from
-   two 26/27-bit halves put in the mantissa of 2^52 (no 64-bit integer conversion before
-   AVX-512), then scaled by powers of 2; float's (x >> 40) is 24 bits. counts[c] is the
-   number of ones of row c. */
+   on one vector of 64-bit lanes (the same numbers as 4 serial runs). keep: write out
+   (else only the index lists: the hidden draws' values are never read). counts[c] is the
+   number of ones of row c. Rows may repeat (fewer than 4 rows: the caller repeats one row,
+   pointers and state alike): a repeated row draws the same numbers and writes the same
+   values to the same places.
+
+   The comparison u < p is made exactly on scaled integers in double: float64's
+   u = (x >> 11) 2^-53 < p if and only if x with its low 11 bits cleared, N, is below
+   p 2^64 (powers of 2 scale exactly). N is made exact in double without a 64-bit integer
+   conversion (none before AVX-512): its high 32 bits in the mantissa of 2^84 and its next
+   21 in that of 2^52, (hi - (2^84 + 2^52)) + lo (both steps exact). float's
+   u = (x >> 40) 2^-24 < p if and only if (x >> 40) < p 2^24, (x >> 40) in the mantissa of
+   2^52. In blocks of 4 draws per row (Clang, GCC 12 and later), the 4 steps' numbers are
+   transposed to 4 per row (shuffles), compared with 4 of p, and each row's 4 bits become
+   its index list through hb_pack4 (4 indices stored at once, as in hb_nonzero). */
 static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_draw4)(
         const HB_T *const p[4], HB_T *const out[4], Py_ssize_t *const idx[4], Py_ssize_t n,
-        uint64_t *const state[4], Py_ssize_t *HB_RESTRICT counts) {
+        uint64_t *const state[4], Py_ssize_t *HB_RESTRICT counts, int keep) {
     typedef HB_FN(hb_u4) u4;
     typedef HB_FN(hb_d4) d4;
     u4 s0 = {state[0][0], state[1][0], state[2][0], state[3][0]};
     u4 s1 = {state[0][1], state[1][1], state[2][1], state[3][1]};
     u4 s2 = {state[0][2], state[1][2], state[2][2], state[3][2]};
     u4 s3 = {state[0][3], state[1][3], state[2][3], state[3][3]};
-    const u4 magic = {0x4330000000000000ULL, 0x4330000000000000ULL, 0x4330000000000000ULL,
-                      0x4330000000000000ULL};
-    const d4 two52 = {4503599627370496.0, 4503599627370496.0, 4503599627370496.0,
-                      4503599627370496.0};
+    const int dbl = sizeof(HB_T) == 8;
+    /* u (scaled) = ((x >> sh1) | b1) - c1 + ((x & mk) | b2); p scaled by sc */
+    const u4 b1 = dbl ? (u4){0x4530000000000000ULL, 0x4530000000000000ULL, 0x4530000000000000ULL,
+                             0x4530000000000000ULL}
+                      : (u4){0x4330000000000000ULL, 0x4330000000000000ULL, 0x4330000000000000ULL,
+                             0x4330000000000000ULL};
+    const u4 b2 = {0x4330000000000000ULL, 0x4330000000000000ULL, 0x4330000000000000ULL,
+                   0x4330000000000000ULL};
+    const u4 mk = {0xfffff800ULL, 0xfffff800ULL, 0xfffff800ULL, 0xfffff800ULL};
+    const double c1 = dbl ? 19342813118337666422669312.0 /* 2^84 + 2^52 */ : 4503599627370496.0;
+    const double sc = dbl ? 18446744073709551616.0 /* 2^64 */ : 16777216.0 /* 2^24 */;
+#define HB_NEXT_U(u)                                                                         \
+    do {                                                                                     \
+        u4 x_;                                                                               \
+        HB_SFC64(x_, s0, s1, s2, s3);                                                        \
+        if (dbl) u = ((d4)((x_ >> 32) | b1) - c1) + (d4)((x_ & mk) | b2);                    \
+        else u = (d4)((x_ >> 40) | b1) - c1;                                                 \
+    } while (0)
     Py_ssize_t m0 = 0, m1 = 0, m2 = 0, m3 = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        u4 x = s0 + s1 + s3;
-        s3 += 1;
-        s0 = s1 ^ (s1 >> 11);
-        s1 = s2 + (s2 << 3);
-        s2 = ((s2 << 24) | (s2 >> 40)) + x;
-        d4 u;
-        if (sizeof(HB_T) == 8) {
-            u4 hi = (x >> 37) | magic, lo = ((x >> 11) & 0x3ffffff) | magic;
-            u = (((d4)hi - two52) * 67108864.0 + ((d4)lo - two52)) * (1.0 / 9007199254740992.0);
-        } else {
-            u = ((d4)((x >> 40) | magic) - two52) * (1.0 / 16777216.0);
+    Py_ssize_t i = 0;
+#if HB_DRAW_BLOCKS
+    {
+        typedef HB_FN(hb_i4) i4;
+        typedef HB_FN(hb_t4u) t4u;
+        Py_ssize_t m[4] = {0, 0, 0, 0};
+        for (; i + 4 <= n; i += 4) {
+            d4 u0, u1, u2, u3, U[4];
+            HB_NEXT_U(u0);
+            HB_NEXT_U(u1);
+            HB_NEXT_U(u2);
+            HB_NEXT_U(u3);
+            d4 t0 = __builtin_shufflevector(u0, u1, 0, 4, 2, 6);
+            d4 t1 = __builtin_shufflevector(u0, u1, 1, 5, 3, 7);
+            d4 t2 = __builtin_shufflevector(u2, u3, 0, 4, 2, 6);
+            d4 t3 = __builtin_shufflevector(u2, u3, 1, 5, 3, 7);
+            U[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+            U[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+            U[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+            U[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+            for (int c = 0; c < 4; c++) {
+                d4 P = __builtin_convertvector(*(const t4u *)(p[c] + i), d4) * sc;
+                __typeof__(P < P) bit = U[c] < P;
+                int mask = HB_MASKD4_(bit);
+                if (keep) *(t4u *)(out[c] + i) = *(const t4u *)HB_FN(hb_bits4)[mask];
+                const Py_ssize_t *pos = hb_pack4[mask];
+                *(i4 *)(idx[c] + m[c]) = *(const i4 *)pos + i;
+                m[c] += pos[4];
+            }
         }
-        d4 pv = {p[0][i], p[1][i], p[2][i], p[3][i]};
-        __typeof__(u < pv) bit = u < pv;
-        out[0][i] = (HB_T)(bit[0] & 1); idx[0][m0] = i; m0 += bit[0] & 1;
-        out[1][i] = (HB_T)(bit[1] & 1); idx[1][m1] = i; m1 += bit[1] & 1;
-        out[2][i] = (HB_T)(bit[2] & 1); idx[2][m2] = i; m2 += bit[2] & 1;
-        out[3][i] = (HB_T)(bit[3] & 1); idx[3][m3] = i; m3 += bit[3] & 1;
+        m0 = m[0]; m1 = m[1]; m2 = m[2]; m3 = m[3];
     }
+#endif
+    for (; i < n; i++) {
+        d4 u;
+        HB_NEXT_U(u);
+        d4 pv = {p[0][i], p[1][i], p[2][i], p[3][i]};
+        __typeof__(u < pv) bit = u < pv * sc;
+        if (keep) {
+            out[0][i] = (HB_T)(bit[0] & 1); out[1][i] = (HB_T)(bit[1] & 1);
+            out[2][i] = (HB_T)(bit[2] & 1); out[3][i] = (HB_T)(bit[3] & 1);
+        }
+        idx[0][m0] = i; m0 += bit[0] & 1;
+        idx[1][m1] = i; m1 += bit[1] & 1;
+        idx[2][m2] = i; m2 += bit[2] & 1;
+        idx[3][m3] = i; m3 += bit[3] & 1;
+    }
+#undef HB_NEXT_U
+#if HB_DRAW_BLOCKS
+#undef HB_MASKD4_
+#endif
     for (int c = 0; c < 4; c++) {
         state[c][0] = s0[c]; state[c][1] = s1[c]; state[c][2] = s2[c]; state[c][3] = s3[c];
     }
@@ -215,18 +291,23 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_draw4)(
 #define HB_G 1
 #endif
 
-/* hb_draw for g rows (g = HB_G or 1): row c reads p[c], writes out[c] and its index list
-   idx[c] with stream state[c]; counts[c] = its number of ones. */
+/* hb_draw for g rows (1 <= g <= HB_G): row c reads p[c], writes out[c] (if keep) and its
+   index list idx[c] with stream state[c]; counts[c] = its number of ones. Fewer than HB_G
+   rows run in lockstep too, the missing lanes repeating row 0. */
 static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_draw_rows)(
-        int g, const HB_T *const p[HB_G], HB_T *const out[HB_G], Py_ssize_t *const idx[HB_G],
-        Py_ssize_t n, uint64_t *const state[HB_G], Py_ssize_t *HB_RESTRICT counts) {
+        int g, const HB_T *p[HB_G], HB_T *out[HB_G], Py_ssize_t *idx[HB_G],
+        Py_ssize_t n, uint64_t *state[HB_G], Py_ssize_t *HB_RESTRICT counts, int keep) {
 #if HB_G > 1
-    if (g == HB_G) {
-        HB_FN(hb_draw4)(p, out, idx, n, state, counts);
-        return;
+    Py_ssize_t m[HB_G];
+    for (int c = g; c < HB_G; c++) {
+        p[c] = p[0]; out[c] = out[0]; idx[c] = idx[0]; state[c] = state[0];
     }
+    HB_FN(hb_draw4)(p, out, idx, n, state, m, keep);
+    for (int c = 0; c < g; c++) counts[c] = m[c];
+#else
+    (void)g;
+    counts[0] = HB_FN(hb_draw)(p[0], out[0], idx[0], n, state[0], keep);
 #endif
-    for (int c = 0; c < g; c++) counts[c] = HB_FN(hb_draw)(p[c], out[c], idx[c], n, state[c]);
 }
 
 /* From per-row lists of nonzero columns (idx[r * stride:][:counts[r]]), the per-column
@@ -466,7 +547,7 @@ static HB_TARGET Py_ssize_t HB_FN(hb_epoch)(const hb_epoch_args *args) {
             HB_T *hout[HB_G], *vout[HB_G];
             Py_ssize_t *hidx[HB_G], *vidx[HB_G], mh[HB_G];
             uint64_t *st[HB_G];
-            g = r0 + HB_G <= Bn ? HB_G : 1;
+            g = Bn - r0 < HB_G ? (int)(Bn - r0) : HB_G;
             for (int c = 0; c < g; c++) {
                 Py_ssize_t r = r0 + c;
                 hout[c] = hbuf + c * nh;
@@ -489,11 +570,11 @@ static HB_TARGET Py_ssize_t HB_FN(hb_epoch)(const hb_epoch_args *args) {
                     ph[c] = hout[c];
                 }
                 if (persistent || step > 0) HB_FN(hb_sig)(hbuf, g * nh);
-                HB_FN(hb_draw_rows)(g, ph, hout, hidx, nh, st, mh);
+                HB_FN(hb_draw_rows)(g, ph, hout, hidx, nh, st, mh, 0);
                 for (int c = 0; c < g; c++)
                     HB_FN(hb_rows)(Pv + (r0 + c) * nv, a, WT, hidx[c], mh[c], NULL, nv);
                 HB_FN(hb_sig)(Pv + r0 * nv, g * nv);
-                HB_FN(hb_draw_rows)(g, pv, vout, vidx, nv, st, MV + r0);
+                HB_FN(hb_draw_rows)(g, pv, vout, vidx, nv, st, MV + r0, 1);
             }
         }
         /* hidden means of the negative samples */
