@@ -53,6 +53,19 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_rows)(
         HB_T *HB_RESTRICT out, const HB_T *HB_RESTRICT bias, const HB_T *HB_RESTRICT W,
         const Py_ssize_t *HB_RESTRICT idx, Py_ssize_t m, const HB_T *HB_RESTRICT s, Py_ssize_t n) {
     Py_ssize_t j0 = 0;
+    if (!s) {
+        /* rows of 0/1: twice the block (2 HB_NB vectors, every register: the adds read
+           memory), the index loads and address arithmetic shared by twice the columns */
+        for (; j0 + 2 * HB_NB * HB_L <= n; j0 += 2 * HB_NB * HB_L) {
+            V acc[2 * HB_NB];
+            for (int u = 0; u < 2 * HB_NB; u++) acc[u] = VLD(bias + j0 + u * HB_L);
+            for (Py_ssize_t t = 0; t < m; t++) {
+                const HB_T *HB_RESTRICT row = W + idx[t] * n + j0;
+                for (int u = 0; u < 2 * HB_NB; u++) acc[u] += VLD(row + u * HB_L);
+            }
+            for (int u = 0; u < 2 * HB_NB; u++) VST(out + j0 + u * HB_L, acc[u]);
+        }
+    }
     for (; j0 + HB_NB * HB_L <= n; j0 += HB_NB * HB_L) {
         V acc[HB_NB];
         for (int u = 0; u < HB_NB; u++) acc[u] = VLD(bias + j0 + u * HB_L);
