@@ -340,6 +340,24 @@ def _finite(model):
                             + model.hidden_bias.sum()))
 
 
+class _SpawnedOnRead:
+    """A Trainer's stream states, spawned from their seed (``_spawn[name]``) when first
+    read: the same states as spawned at once, and none for a fit that never reads them."""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, trainer, owner=None):
+        if trainer is None:
+            return self
+        if trainer._streams[self.name] is None and trainer._spawn[self.name] is not None:
+            trainer._streams[self.name] = _random.spawn_states(*trainer._spawn[self.name])
+        return trainer._streams[self.name]
+
+    def __set__(self, trainer, value):
+        trainer._streams[self.name] = value
+
+
 class Trainer:
     """One training run's state: enough to continue it bit for bit.
 
@@ -363,8 +381,8 @@ class Trainer:
         self.order_rng = np.random.Generator(np.random.SFC64(order_seed))
         # The minibatch streams (CD) and the swap streams (PT) are spawned on first use:
         # the same states, and a PCD fit spawns neither (about 0.15 ms each).
-        self._streams = {"batch": None, "swap": None}
-        self._spawn = {"batch": (batch_seed, min(batch_size, n)), "swap": None}
+        self._streams = {"batch_streams": None, "swap_streams": None}
+        self._spawn = {"batch_streams": (batch_seed, min(batch_size, n)), "swap_streams": None}
         self.persistent = None
         self.n_replicas = 1
         if method in ("pcd", "pt"):
@@ -380,7 +398,7 @@ class Trainer:
             self.persistent = PersistentChains(model, np.tile(start, (self.n_replicas, 1)),
                                       _random.spawn_states(chain_seed, C * self.n_replicas),
                                       np.repeat(betas, C))
-            self._spawn["swap"] = (swap_seed, C)
+            self._spawn["swap_streams"] = (swap_seed, C)
         # C-ordered in the model's dtype: the weights' velocity is a GEMM's output.
         self.velocity = [np.zeros(p.shape, model.dtype) for p in
                          (model.weights, model.visible_bias, model.hidden_bias)]
@@ -395,28 +413,9 @@ class Trainer:
         self.work = (_workspace(model, batch_size, self.persistent) if self.fused else
                      _step_workspace(model, min(batch_size, n), self.persistent))
 
-    def _lazy_streams(self, name):
-        if self._streams[name] is None and self._spawn[name] is not None:
-            self._streams[name] = _random.spawn_states(*self._spawn[name])
-        return self._streams[name]
-
-    @property
-    def batch_streams(self):
-        """The minibatch rows' stream states (CD), one row per minibatch row."""
-        return self._lazy_streams("batch")
-
-    @batch_streams.setter
-    def batch_streams(self, value):
-        self._streams["batch"] = value
-
-    @property
-    def swap_streams(self):
-        """The replica-swap stream states (PCD and PT; None for CD)."""
-        return self._lazy_streams("swap")
-
-    @swap_streams.setter
-    def swap_streams(self, value):
-        self._streams["swap"] = value
+    #: stream states, one row per minibatch row (CD) and per swap pair (PCD, PT; None for CD)
+    batch_streams = _SpawnedOnRead()
+    swap_streams = _SpawnedOnRead()
 
     def run_epoch(self, V, n_threads):
         """One pass over the rows of V; appends to ``history``."""
