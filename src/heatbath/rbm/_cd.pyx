@@ -11,8 +11,8 @@ NEON, at the baseline; 32 under AVX2; plain C for other compilers):
   of the ones, built without branches: on x86 from a movemask of 4
   elements and a table of their positions); data given as probabilities in
   [0, 1] add ``x_i * W[i]`` instead (the same bits for x_i = 1);
-- each row sum keeps a block of 8 vectors of outputs in registers across
-  the selected rows;
+- each row sum keeps a block of 8 vectors of outputs (16 for rows of 0/1)
+  in registers across the selected rows;
 - W h for the visible means adds rows of a transposed copy of W, refreshed
   after each update by register tiles (shuffles);
 - the update is one pass over W, row by row: momentum, weight decay, the
@@ -20,7 +20,9 @@ NEON, at the baseline; 32 under AVX2; plain C for other compilers):
   visible unit, gathered by a counting sort), W += velocity;
 - the draws run SFC64 on states held in registers (heatbath._random's
   rng_next, the same numbers), 4 rows in lockstep on a vector of 64-bit
-  lanes, each row with its own stream;
+  lanes, each row with its own stream (fewer rows repeat one); 4 draws of
+  each row at once are compared with 4 of its probabilities, exactly, as
+  scaled integers in double, and give 4 entries of its index list at once;
 - the sigmoid is a branch-free Cody-Waite / Pade form (Cephes' exp, with the
   division of the sigmoid folded into it), within 2 ulp of
   1 / (1 + exp(-t)), that vectorises; libm's exp does not. It is the

@@ -15,11 +15,13 @@
    (no multiply-add: -ffp-contract=off and no FMA in the avx2 target).
 
    Measured with callgrind (instructions per update, digits 64 x 64, PCD-1, batch 10, the
-   AVX2 code): float64 176k -> 122k, float32 134k -> 80k (draws of 4 rows in lockstep,
-   movemask index lists, register-tile transposes, blocked update and bias steps). Of the
-   122k: row sums 30k (one vector add per selected row and vector of columns), sigmoid 26k
-   (about 10 instructions a value), draws 24k (17 per draw in lockstep, 25 alone), update
-   23k, the counting sort of the gradient rows 8k, the transpose 6k. */
+   AVX2 code): float64 176k -> 122k -> 108k, float32 134k -> 80k -> 73k (draws of 4 rows in
+   lockstep, movemask index lists, register-tile transposes, blocked update and bias steps;
+   then draws in blocks of 4 per row and row sums of 0/1 rows in blocks of 16 vectors). Of
+   the 108k: the sigmoid 27k (about 10 instructions a value), the update 23k, row sums 19k
+   (one vector add per selected row and vector of columns), draws 15k (about 10 per draw,
+   counting the lanes that repeat a row), the counting sort of the gradient rows 8k, the
+   transpose 6k, nonzero lists of the data rows 4k. */
 
 #define HB_CAT_(a, b) a##_##b
 #define HB_CAT(a, b) HB_CAT_(a, b)
