@@ -12,7 +12,25 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off
 step "1/4 the README's test command: fresh venv, build, install, test"
 rm -rf .venv
 export HEATBATH_EXPECT_OPENMP=1
-$PY -m venv .venv && .venv/bin/pip install ".[test]" && .venv/bin/python -m pytest
+$PY -m venv .venv && .venv/bin/pip install ".[test]"
+# The serial wheel and the debug build (steps 3 and 4) compile in the background while this
+# suite runs (it keeps about one core of two busy; CI time). Their output is in ci-builds.log,
+# printed if they fail.
+(
+    set -euo pipefail
+    rm -rf .venv-serial dist-serial .venv-debug .venv-bare
+    .venv/bin/pip install -q build
+    HEATBATH_NO_OPENMP=1 .venv/bin/python -m build --wheel --outdir dist-serial .
+    $PY -m venv .venv-serial
+    .venv-serial/bin/pip install -q "$(ls dist-serial/heatbath-*.whl)[test]"
+    $PY -m venv .venv-bare
+    .venv-bare/bin/pip install -q "$(ls dist-serial/heatbath-*.whl)"
+    $PY -m venv .venv-debug
+    HEATBATH_CYTHON_DEBUG=1 .venv-debug/bin/pip install -q ".[test]"
+) > ci-builds.log 2>&1 &
+builds_pid=$!
+trap 'kill "$builds_pid" 2>/dev/null || true' EXIT   # if a step below fails first
+.venv/bin/python -m pytest
 # Kernel digests of this (OpenMP) build, for the builds below to match bit for bit.
 .venv/bin/python -m heatbath._selfcheck --write "$PWD/digests-openmp.json"
 # Types: [tool.mypy] in pyproject.toml; mypy at the typecheck extra's pin (installed alone, so
@@ -29,24 +47,21 @@ step "2/4 benchmarks once, untimed, and the CLI (a broken bench fails CI)"
 .venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 step "3/4 serial wheel (HEATBATH_NO_OPENMP=1) from python -m build: same bits; bare install"
-rm -rf .venv-serial dist-serial
-.venv/bin/pip install -q build
-HEATBATH_NO_OPENMP=1 .venv/bin/python -m build --wheel --outdir dist-serial .
-$PY -m venv .venv-serial
-.venv-serial/bin/pip install -q "$(ls dist-serial/heatbath-*.whl)[test]"
-# The same wheel in a bare environment (no extras: no scikit-learn, no
+# (built in the background since step 1)
+builds_rc=0; wait "$builds_pid" || builds_rc=$?
+if [ "$builds_rc" -ne 0 ]; then
+    printf '\n--- the serial and debug builds failed (exit %d)\n' "$builds_rc"; cat ci-builds.log
+    exit 1
+fi
+tail -n 3 ci-builds.log
+# The serial wheel in a bare environment (no extras: no scikit-learn, no
 # matplotlib): it imports, runs the demo, and says what it skipped.
-rm -rf .venv-bare && $PY -m venv .venv-bare
-.venv-bare/bin/pip install -q "$(ls dist-serial/heatbath-*.whl)"
 bare_out=$(mktemp -d)
 (cd "$bare_out" && "$OLDPWD/.venv-bare/bin/heatbath" demo --quick --out plots > demo.txt)
 grep "skipped (scikit-learn is not installed" "$bare_out/demo.txt"
 grep "skipped (matplotlib is not installed" "$bare_out/demo.txt"
 
-step "4/4 bounds-checked debug build (HEATBATH_CYTHON_DEBUG=1); then both builds' suites side by side"
-rm -rf .venv-debug
-$PY -m venv .venv-debug
-HEATBATH_CYTHON_DEBUG=1 .venv-debug/bin/pip install -q ".[test]"
+step "4/4 the serial and the bounds-checked debug (HEATBATH_CYTHON_DEBUG=1) builds' suites side by side"
 # Long statistical tests (marked slow) ran once, in step 1; here the rest checks the builds.
 # The tests of pure-Python layers (the CLI in subprocesses, README and docstring examples,
 # the bench harness, plots, the Dask orchestration) ran in step 1 too: the compiled code they

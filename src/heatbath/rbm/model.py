@@ -467,8 +467,9 @@ class RBM:
         RBM
             The model itself (as scikit-learn's ``fit``). The training
             history is on ``history_``: per-epoch ``epoch``,
-            ``reconstruction_error``, ``seconds``, the scores and, for PT,
-            ``swap_rate`` (per neighbouring pair).
+            ``reconstruction_error`` (on the first 500 training rows,
+            :data:`heatbath.rbm.train.MONITOR_ROWS`), ``seconds``, the scores
+            and, for PT, ``swap_rate`` (per neighbouring pair).
 
         Raises
         ------

@@ -31,7 +31,7 @@ from heatbath.rbm._layers import matmul, means_, pass_threads, sample_, single_t
 from heatbath.rbm.units import Bernoulli
 
 __all__ = ["fit", "fit_trainer", "reconstruction_error", "pt_betas", "Trainer", "SCORES",
-           "PersistentChains", "cd_step", "check_data"]
+           "PersistentChains", "cd_step", "check_data", "MONITOR_ROWS"]
 
 
 def _check_positive(value, name, allow_zero=False):
@@ -76,9 +76,21 @@ def reconstruction_error(model, X):
     return _reconstruction(model, _check_data(model, X, False))
 
 
+#: The per-epoch reconstruction error in a fit's history is measured on the
+#: first this many training rows (a monitor: scikit-learn's fit computes none).
+MONITOR_ROWS = 500
+
+
+def _squared_error(V, R):
+    # mean over rows of sum_i (V - R)**2, in R's memory (no temporaries the size of V)
+    np.subtract(V, R, out=R)
+    np.square(R, out=R)
+    return float(R.sum(axis=1).mean())
+
+
 def _reconstruction(model, V, n_threads=1):
     # The products give the same bits for any n_threads (heatbath.rbm._layers.matmul).
-    return float(((V - _down(model, _up(model, V, n_threads), n_threads)) ** 2).sum(axis=1).mean())
+    return _squared_error(V, _down(model, _up(model, V, n_threads), n_threads))
 
 
 def _fused_reconstruction(model, V):
@@ -86,7 +98,7 @@ def _fused_reconstruction(model, V):
     # the BLAS calls' thread pinning and the generic sigmoid cost more than the epoch.
     R = np.empty_like(V)
     _cd._reconstruct(model.weights, model.visible_bias, model.hidden_bias, V, R)
-    return float(((V - R) ** 2).sum(axis=1).mean())
+    return _squared_error(V, R)
 
 
 def _up(model, V, n_threads=1, out=None):
@@ -422,8 +434,8 @@ class Trainer:
         h["epoch"].append(epoch)
         with np.errstate(over="ignore", invalid="ignore"):
             h["reconstruction_error"].append(
-                _fused_reconstruction(model, V[:2000]) if self.fused
-                else _reconstruction(model, V[:2000], n_threads))
+                _fused_reconstruction(model, V[:MONITOR_ROWS]) if self.fused
+                else _reconstruction(model, V[:MONITOR_ROWS], n_threads))
         h["seconds"].append(time.perf_counter() - start_time)
         if method == "pt":
             with np.errstate(invalid="ignore"):
