@@ -10,27 +10,31 @@ PY=${PYTHON:-python3}
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off
 
 step "1/4 the README's test command: fresh venv, build, install, test"
-rm -rf .venv
+rm -rf .venv .venv-serial .venv-bare .venv-debug dist-serial
 export HEATBATH_EXPECT_OPENMP=1
-$PY -m venv .venv && .venv/bin/pip install ".[test]"
-# The serial wheel and the debug build (steps 3 and 4) compile in the background while this
-# suite runs (it keeps about one core of two busy; CI time). Their output is in ci-builds.log,
-# printed if they fail.
+# The serial wheel and the debug build (steps 3 and 4) are made in the background from a copy
+# of the tree (two builds in one tree would share build/), while this step builds and tests:
+# its suite keeps about one core of two busy (CI time). Their log, ci-builds.log, is printed
+# if they fail.
+tree=$(mktemp -d)/heatbath
+$PY -c 'import shutil, sys; shutil.copytree(".", sys.argv[1], ignore=shutil.ignore_patterns(
+    ".git", ".venv*", "build", "dist", "dist-serial", "_build", "*.so", "*.egg-info",
+    "__pycache__", "ci-*.log", "digests-*.json"))' "$tree"
 (
     set -euo pipefail
-    rm -rf .venv-serial dist-serial .venv-debug .venv-bare
-    .venv/bin/pip install -q build
-    HEATBATH_NO_OPENMP=1 .venv/bin/python -m build --wheel --outdir dist-serial .
     $PY -m venv .venv-serial
+    .venv-serial/bin/pip install -q build
+    (cd "$tree" && HEATBATH_NO_OPENMP=1 "$OLDPWD/.venv-serial/bin/python" -m build --wheel \
+        --outdir "$OLDPWD/dist-serial" .)
     .venv-serial/bin/pip install -q "$(ls dist-serial/heatbath-*.whl)[test]"
     $PY -m venv .venv-bare
     .venv-bare/bin/pip install -q "$(ls dist-serial/heatbath-*.whl)"
     $PY -m venv .venv-debug
-    HEATBATH_CYTHON_DEBUG=1 .venv-debug/bin/pip install -q ".[test]"
+    HEATBATH_CYTHON_DEBUG=1 .venv-debug/bin/pip install -q "$tree[test]"
 ) > ci-builds.log 2>&1 &
 builds_pid=$!
 trap 'kill "$builds_pid" 2>/dev/null || true' EXIT   # if a step below fails first
-.venv/bin/python -m pytest
+$PY -m venv .venv && .venv/bin/pip install ".[test]" && .venv/bin/python -m pytest
 # Kernel digests of this (OpenMP) build, for the builds below to match bit for bit.
 .venv/bin/python -m heatbath._selfcheck --write "$PWD/digests-openmp.json"
 # Types: [tool.mypy] in pyproject.toml; mypy at the typecheck extra's pin (installed alone, so

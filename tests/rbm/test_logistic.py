@@ -1,9 +1,10 @@
 """The fused logistic-layer pass and the update pass (heatbath.rbm._gibbs) against NumPy.
 
-``_logistic_layer`` must give the bits of the NumPy path it replaces (bias added, numpy's
-exp, ``1 / (1 + e)``, the draw kernel from the row's stream, the means) and of the twin
-(:func:`heatbath.reference.rbm.sample_layer`), for every row length (short rows grouped
-into one exp call, long rows in chunks) and thread count.
+``_logistic_layer`` must give the bits of the NumPy path it stands for (bias added, the
+scale, the library's sigmoid :func:`heatbath.reference.rbm.fused_sigmoid`, the draw kernel
+from the row's stream, the means) and of the twin
+(:func:`heatbath.reference.rbm.sample_layer`), for every row length (short rows, long
+rows in chunks with a tail), thread count, and in both its AVX2 and baseline-ISA code.
 """
 
 import numpy as np
@@ -14,20 +15,17 @@ from heatbath.rbm import _gibbs, _layers
 from heatbath.rbm.units import BERNOULLI, BINOMIAL, SPIN
 from heatbath.reference import rbm as ref
 
-pytestmark = pytest.mark.skipif(not _gibbs.HAVE_EXP_LOOPS, reason="numpy's exp loops not found")
-
 KINDS = [(BERNOULLI, 0), (SPIN, 0), (BINOMIAL, 3)]
 
 
 def _numpy_path(x, bias, kind, param, beta, streams, draw):
-    """The NumPy path of heatbath.rbm._layers before the fused pass (unchanged there for
-    the other unit kinds): probabilities with numpy, draws by _gibbs._draw."""
+    """The pass in NumPy: x + bias, times the scale in the layer's dtype, the sigmoid
+    (the twin's), draws by _gibbs._draw, the means."""
     x = x + bias
     scale = (2.0 * beta) if kind == SPIN else beta
     if not np.all(scale == 1.0):
         x *= scale.astype(x.dtype)[:, None]
-    with np.errstate(over="ignore"):
-        x = 1 / (np.exp(-x) + 1)
+    x = ref.fused_sigmoid(x)
     out = np.empty_like(x)
     if draw:
         _gibbs._draw(x, out, kind, param, streams, 1)
@@ -46,24 +44,33 @@ def _bits(a):
 @pytest.mark.parametrize("kind, param", KINDS)
 @pytest.mark.parametrize("n_rows, n", [(37, 3), (50, 255), (9, 256), (7, 700), (3, 1)])
 @pytest.mark.parametrize("tempered", [False, True])
-def test_logistic_layer_gives_the_numpy_paths_bits(dtype, kind, param, n_rows, n, tempered):
+# The AVX2 code (where the CPU has it) and the baseline code give the same bits.
+@pytest.mark.parametrize("baseline", [False, True])
+def test_logistic_layer_gives_the_numpy_paths_bits(dtype, kind, param, n_rows, n, tempered,
+                                                   baseline):
     rng = np.random.default_rng(n_rows * n + kind)
     x = (rng.standard_normal((n_rows, n)) * 6).astype(dtype)
-    x[0, 0], x[-1, -1] = 200, -200                      # exp over- and underflow
+    x[0, 0], x[-1, -1] = 200, -200                      # beyond the sigmoid's clamps
+    if n_rows * n > 4:
+        x[1 // n, 1 % n], x[2 // n, 2 % n], x[3 // n, 3 % n] = np.nan, np.inf, -np.inf
     bias = rng.standard_normal(n).astype(dtype)
     beta = rng.uniform(0.3, 2.0, n_rows) if tempered else np.ones(n_rows)
     streams = _random.spawn_states(3, n_rows)
     want_means, want = _numpy_path(x, bias, kind, param, beta, streams.copy(), True)
     want_means_only, _ = _numpy_path(x, bias, kind, param, beta, None, False)
-    for n_threads in (1, 2, 3):
-        got, out, st = x.copy(), np.empty_like(x), streams.copy()
-        _gibbs._logistic_layer(got, bias, out, kind, param, beta, st, n_threads)
-        assert np.array_equal(_bits(got), _bits(want_means))
-        assert np.array_equal(_bits(out), _bits(want))
-        means = x.copy()
-        _gibbs._logistic_layer(means, bias, np.empty((0, n), dtype), kind, param, beta,
-                               np.empty((0, 4), np.uint64), n_threads)
-        assert np.array_equal(_bits(means), _bits(want_means_only))
+    previous = _gibbs._baseline_only(baseline)
+    try:
+        for n_threads in (1, 2, 3):
+            got, out, st = x.copy(), np.empty_like(x), streams.copy()
+            _gibbs._logistic_layer(got, bias, out, kind, param, beta, st, n_threads)
+            assert np.array_equal(_bits(got), _bits(want_means))
+            assert np.array_equal(_bits(out), _bits(want))
+            means = x.copy()
+            _gibbs._logistic_layer(means, bias, np.empty((0, n), dtype), kind, param, beta,
+                                   np.empty((0, 4), np.uint64), n_threads)
+            assert np.array_equal(_bits(means), _bits(want_means_only))
+    finally:
+        _gibbs._baseline_only(previous)
     # the streams advanced exactly as the draw kernel's
     st_ref = streams.copy()
     _gibbs._draw(np.full((n_rows, n), 0.5, dtype), np.empty_like(x), kind, param, st_ref, 1)
@@ -101,3 +108,22 @@ def test_add_rows_adds_and_flags_non_finite_results(dtype):
         got[123, 45], V2[123, 45] = big, bad
         assert _gibbs._add_rows(got, V2, 2) is False
     assert _gibbs._add_rows(np.empty((0, 3), dtype), np.empty((0, 3), dtype), 2) is True
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_layer_pass_and_the_fused_epoch_share_one_sigmoid(dtype):
+    from heatbath.rbm import _cd
+
+    rng = np.random.default_rng(8)
+    t = np.concatenate([rng.normal(scale=30, size=5001), [-1e4, 1e4, 0, -0.0, np.nan]])
+    t = t.astype(dtype)
+    for baseline in (False, True):
+        previous = _gibbs._baseline_only(baseline)
+        try:
+            got = t[None, :].copy()
+            _gibbs._logistic_layer(got, np.empty(0, dtype), np.empty((0, t.size), dtype),
+                                   BERNOULLI, 0, np.ones(1), np.empty((0, 4), np.uint64), 2)
+        finally:
+            _gibbs._baseline_only(previous)
+        assert np.array_equal(_bits(got[0]), _bits(_cd._sigmoid_array(t.copy())))
+        assert np.array_equal(_bits(got[0]), _bits(ref.fused_sigmoid(t)))

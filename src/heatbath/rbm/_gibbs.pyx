@@ -4,9 +4,9 @@ The Python layer (heatbath.rbm._layers) puts the pre-activations (bias +
 product with W, one BLAS GEMM for all chains) in ``x``; each chain draws
 from its own stream, so the result does not depend on the thread count.
 
-- ``_draw``: samples from probabilities already in ``x`` (numpy's SIMD exp
-  computed them): bernoulli {0,1} (u < p), spin (+1 if u < p(+1)) and
-  binomial(n) (n such draws), one uniform per draw.
+- ``_draw``: samples from probabilities (or poisson rates) already in ``x``:
+  bernoulli {0,1} (u < p), spin (+1 if u < p(+1)) and binomial(n) (n such
+  draws), one uniform per draw.
 - ``_sample_layer`` / ``_layer_means``: the fused means-and-samples pass for
   gaussian units (mean x, the bias being the mean; sample x + z / sqrt(beta)
   with z from Box-Muller on pairs of units, two draws per pair),
@@ -16,10 +16,12 @@ from its own stream, so the result does not depend on the thread count.
 - ``_draw`` with poisson units draws from rates already in ``x`` (what
   ``_layer_means`` wrote): the Python layer checks them in between.
 - ``_logistic_layer``: bernoulli, spin and binomial layers in one pass, rows
-  in parallel: the bias is added, then, chunk by chunk while the chunk is in
-  L1, the logistic probabilities (numpy's own float exp loop, called from C:
-  the bits of ``1 / (1 + np.exp(-x))`` in NumPy, whatever SIMD numpy picked
-  at run time), the draws from the row's stream, and the means.
+  in parallel, each row chunk by chunk while the chunk is in L1: the bias is
+  added, the scale applied, then the logistic probabilities (the library's
+  one sigmoid, rbm/_sigmoid.h: the fused epoch kernel's branch-free Cephes
+  form, compiled for the baseline ISA and for AVX2 and picked at run time,
+  the same bits either way; twin :func:`heatbath.reference.rbm.fused_sigmoid`),
+  the draws from the row's stream, and the means.
 - ``_add_rows``: ``W += V`` row by row in parallel, telling whether every
   element of the result is finite (the trainer's divergence check, in the
   same pass over memory).
@@ -29,7 +31,6 @@ top 24 (heatbath._random); poisson draws always use doubles. The kernel
 does not check its arguments.
 """
 
-cimport numpy as cnp
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport exp, expf, log, sqrt, cos, sin, floor, fabs, M_PI, NAN
@@ -39,8 +40,6 @@ from heatbath._random cimport rng_t, rng_load, rng_store, rng_double, rng_float
 from heatbath.rbm._units cimport BERNOULLI, SPIN, GAUSSIAN, BINOMIAL, SOFTMAX, POISSON
 
 import numpy as np
-
-cnp.import_array()
 
 #: Unit kind codes of the kernels (heatbath/rbm/_units.pxd), for the Python layer.
 UNIT_KINDS = {"bernoulli": BERNOULLI, "spin": SPIN, "gaussian": GAUSSIAN,
@@ -297,7 +296,7 @@ def _draw(const floating[:, ::1] p,     # IN probabilities (see _draw_row)
           int kind, int param,
           uint64_t[:, ::1] states,      # IN/OUT (n_rows, 4)
           int n_threads):
-    """Draw samples from probabilities computed elsewhere (numpy's SIMD exp)."""
+    """Draw samples from probabilities or rates computed elsewhere."""
     cdef Py_ssize_t c, n_rows = p.shape[0], n = p.shape[1]
     if n == 0 or n_rows == 0:
         return
@@ -305,78 +304,88 @@ def _draw(const floating[:, ::1] p,     # IN probabilities (see _draw_row)
         _draw_row(&p[c, 0], &out[c, 0], n, kind, param, &states[c, 0])
 
 
-# -- logistic layers: numpy's exp loop called from C --------------------------------
-ctypedef void (*ufunc_loop_t)(char**, cnp.npy_intp*, cnp.npy_intp*, void*) noexcept nogil
-cdef ufunc_loop_t _exp_loop_f = NULL
-cdef ufunc_loop_t _exp_loop_d = NULL
-cdef void* _exp_data_f = NULL
-cdef void* _exp_data_d = NULL
-#: Elements per chunk of a row: exp, sigmoid, draws and means run on it in L1.
+# -- logistic layers: the library's one sigmoid (rbm/_sigmoid.h) ---------------------
+cdef extern from *:
+    """
+    #include "rbm/_sigmoid.h"
+
+    /* x <- sigmoid(scale (x + bias)) on n elements (bias NULL: none added; scale 1: no
+       product), each element in that order, as the twin does. */
+    static CYTHON_INLINE HB_ALWAYS_INLINE void hb_logistic_d_body(
+            double *HB_RESTRICT x, const double *HB_RESTRICT bias, double scale, Py_ssize_t n) {
+        if (bias) for (Py_ssize_t j = 0; j < n; j++) x[j] = x[j] + bias[j];
+        if (scale != 1.0) for (Py_ssize_t j = 0; j < n; j++) x[j] = x[j] * scale;
+        hb_sigmoid_d_body(x, n);
+    }
+    static CYTHON_INLINE HB_ALWAYS_INLINE void hb_logistic_f_body(
+            float *HB_RESTRICT x, const float *HB_RESTRICT bias, float scale, Py_ssize_t n) {
+        if (bias) for (Py_ssize_t j = 0; j < n; j++) x[j] = x[j] + bias[j];
+        if (scale != 1.0f) for (Py_ssize_t j = 0; j < n; j++) x[j] = x[j] * scale;
+        hb_sigmoid_f_body(x, n);
+    }
+    static void hb_logistic_d_base(double *x, const double *bias, double scale, Py_ssize_t n) {
+        hb_logistic_d_body(x, bias, scale, n);
+    }
+    static void hb_logistic_f_base(float *x, const float *bias, float scale, Py_ssize_t n) {
+        hb_logistic_f_body(x, bias, scale, n);
+    }
+
+    /* Runtime dispatch (x86-64, GCC or Clang, glibc), as in heatbath.rbm._cd: the same
+       loops compiled for AVX2 (no FMA there, and -ffp-contract=off: the same bits as
+       the baseline code; tested with _baseline_only). */
+    #if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && !defined(HB_NO_CLONES)
+    #define HB_LOGISTIC_AVX2 1
+    __attribute__((target("avx2"))) static void hb_logistic_d_avx2(
+            double *x, const double *bias, double scale, Py_ssize_t n) {
+        hb_logistic_d_body(x, bias, scale, n);
+    }
+    __attribute__((target("avx2"))) static void hb_logistic_f_avx2(
+            float *x, const float *bias, float scale, Py_ssize_t n) {
+        hb_logistic_f_body(x, bias, scale, n);
+    }
+    #endif
+
+    static int hb_baseline_only = 0;   /* tests: run the baseline code on any CPU */
+    static void hb_logistic_d(double *x, const double *bias, double scale, Py_ssize_t n) {
+    #if defined(HB_LOGISTIC_AVX2)
+        if (!hb_baseline_only && __builtin_cpu_supports("avx2")) {
+            hb_logistic_d_avx2(x, bias, scale, n);
+            return;
+        }
+    #endif
+        hb_logistic_d_base(x, bias, scale, n);
+    }
+    static void hb_logistic_f(float *x, const float *bias, float scale, Py_ssize_t n) {
+    #if defined(HB_LOGISTIC_AVX2)
+        if (!hb_baseline_only && __builtin_cpu_supports("avx2")) {
+            hb_logistic_f_avx2(x, bias, scale, n);
+            return;
+        }
+    #endif
+        hb_logistic_f_base(x, bias, scale, n);
+    }
+    """
+    void hb_logistic_d(double* x, const double* bias, double scale, Py_ssize_t n) noexcept nogil
+    void hb_logistic_f(float* x, const float* bias, float scale, Py_ssize_t n) noexcept nogil
+    int hb_baseline_only
+
+#: Elements per chunk of a row: bias, sigmoid, draws and means run on it in L1.
 cdef enum:
     _CHUNK = 256
 
 
-def _find_exp_loops():
-    """Point the kernel at the inner loops of ``np.exp`` for float32 and float64 (the
-    functions numpy itself calls, chosen for this CPU at numpy's import). Returns whether
-    both were found; if not, the Python layer keeps its NumPy path."""
-    global _exp_loop_f, _exp_loop_d, _exp_data_f, _exp_data_d
-    cdef cnp.ufunc u = np.exp
-    cdef int i, t
-    for i in range(u.ntypes):
-        t = u.types[i * u.nargs]
-        if u.nargs != 2 or u.types[i * u.nargs + 1] != t:
-            continue
-        if t == cnp.NPY_FLOAT and _exp_loop_f == NULL:
-            _exp_loop_f = <ufunc_loop_t><void*>u.functions[i]
-            _exp_data_f = u.data[i]
-        elif t == cnp.NPY_DOUBLE and _exp_loop_d == NULL:
-            _exp_loop_d = <ufunc_loop_t><void*>u.functions[i]
-            _exp_data_d = u.data[i]
-    return _exp_loop_f != NULL and _exp_loop_d != NULL
-
-
-#: Whether ``_logistic_layer`` can run (numpy's exp loops were found).
-HAVE_EXP_LOOPS = _find_exp_loops()
-
-
-cdef inline void _exp_inplace(floating* x, Py_ssize_t n) noexcept nogil:
-    cdef char* args[2]
-    cdef cnp.npy_intp dims[1]
-    cdef cnp.npy_intp steps[2]
-    args[0] = <char*>x
-    args[1] = <char*>x
-    dims[0] = n
-    steps[0] = sizeof(floating)
-    steps[1] = sizeof(floating)
+cdef inline void _logistic(floating* x, const floating* bias, floating scale,
+                           Py_ssize_t n) noexcept nogil:
     if floating is float:
-        _exp_loop_f(args, dims, steps, _exp_data_f)
+        hb_logistic_f(x, bias, scale, n)
     else:
-        _exp_loop_d(args, dims, steps, _exp_data_d)
-
-
-cdef inline void _logistic_in(floating* x, const floating* bias, Py_ssize_t n, int kind,
-                              double beta) noexcept nogil:
-    """x <- -(scale (x + bias)), scale 2 beta (spin) or beta: exp's argument."""
-    cdef Py_ssize_t j
-    cdef floating scale = <floating>((2.0 * beta) if kind == SPIN else beta)
-    if bias != NULL:
-        for j in range(n):
-            x[j] = x[j] + bias[j]
-    if scale != 1:
-        for j in range(n):
-            x[j] = x[j] * scale
-    for j in range(n):
-        x[j] = -x[j]
+        hb_logistic_d(x, bias, scale, n)
 
 
 cdef inline void _logistic_out(floating* x, floating* out, Py_ssize_t n, int kind, int param,
                                uint64_t* state) noexcept nogil:
-    """x = exp(-t) -> p = 1 / (1 + x); draws from p into out (NULL: none); x <- means."""
+    """x = probabilities: draws from them into out (NULL: none); x <- means."""
     cdef Py_ssize_t j
-    cdef floating one = 1
-    for j in range(n):
-        x[j] = one / (x[j] + one)
     if out != NULL:
         _draw_row(x, out, n, kind, param, state)
     if kind == SPIN:
@@ -387,29 +396,18 @@ cdef inline void _logistic_out(floating* x, floating* out, Py_ssize_t n, int kin
             x[j] = x[j] * <floating>param
 
 
-cdef void _logistic_rows(floating* x, const floating* bias, floating* out, Py_ssize_t rows,
-                         Py_ssize_t n, int kind, int param, const double* beta,
-                         uint64_t* states) noexcept nogil:
-    """Rows of one group (C order, n each; out and states NULL: means only). A long row
-    goes in chunks of _CHUNK, short rows together (one exp call for the group); either
-    way each element sees the operations of heatbath.rbm._layers' NumPy path, in its
-    order, and each row draws from its own stream in order."""
-    cdef Py_ssize_t r, i, m
-    if rows == 1:
-        i = 0
-        while i < n:
-            m = min(<Py_ssize_t>_CHUNK, n - i)
-            _logistic_in(x + i, bias + i if bias != NULL else NULL, m, kind, beta[0])
-            _exp_inplace(x + i, m)
-            _logistic_out(x + i, out + i if out != NULL else NULL, m, kind, param, states)
-            i += m
-        return
-    for r in range(rows):
-        _logistic_in(x + r * n, bias, n, kind, beta[r])
-    _exp_inplace(x, rows * n)
-    for r in range(rows):
-        _logistic_out(x + r * n, out + r * n if out != NULL else NULL, n, kind, param,
-                      states + 4 * r if states != NULL else NULL)
+cdef void _logistic_row(floating* x, const floating* bias, floating* out, Py_ssize_t n,
+                        int kind, int param, double beta, uint64_t* state) noexcept nogil:
+    """One row (out and state NULL: means only), in chunks of _CHUNK: x + bias, times
+    the scale 2 beta (spin) or beta in the layer's dtype, the sigmoid, the draws from
+    the row's stream in order, the means."""
+    cdef Py_ssize_t i = 0, m
+    cdef floating scale = <floating>((2.0 * beta) if kind == SPIN else beta)
+    while i < n:
+        m = min(<Py_ssize_t>_CHUNK, n - i)
+        _logistic(x + i, bias + i if bias != NULL else NULL, scale, m)
+        _logistic_out(x + i, out + i if out != NULL else NULL, m, kind, param, state)
+        i += m
 
 
 def _logistic_layer(floating[:, ::1] x,          # IN pre-activations / OUT means
@@ -419,18 +417,21 @@ def _logistic_layer(floating[:, ::1] x,          # IN pre-activations / OUT mean
                     const double[::1] beta,       # IN (n_rows,)
                     uint64_t[:, ::1] states,      # IN/OUT (n_rows, 4) (unused without out)
                     int n_threads):
-    cdef Py_ssize_t g, lo, hi, n_rows = x.shape[0], n = x.shape[1]
-    cdef Py_ssize_t per = max(1, <Py_ssize_t>_CHUNK // max(n, 1))   # rows per group
-    cdef Py_ssize_t n_groups = (n_rows + per - 1) // per
+    cdef Py_ssize_t c, n_rows = x.shape[0], n = x.shape[1]
     cdef bint draw = out.shape[0] > 0
     cdef const floating* pb = &bias[0] if bias.shape[0] > 0 else NULL
     if n == 0 or n_rows == 0:
         return
-    for g in prange(n_groups, schedule="static", num_threads=n_threads, nogil=True):
-        lo = g * per
-        hi = min(lo + per, n_rows)
-        _logistic_rows(&x[lo, 0], pb, &out[lo, 0] if draw else NULL, hi - lo, n, kind, param,
-                       &beta[lo], &states[lo, 0] if draw else NULL)
+    for c in prange(n_rows, schedule="static", num_threads=n_threads, nogil=True):
+        _logistic_row(&x[c, 0], pb, &out[c, 0] if draw else NULL, n, kind, param, beta[c],
+                      &states[c, 0] if draw else NULL)
+
+
+def _baseline_only(bint flag):
+    """As heatbath.rbm._cd._baseline_only, for the logistic pass (tests); returns the old value."""
+    global hb_baseline_only
+    previous, hb_baseline_only = hb_baseline_only != 0, flag
+    return previous
 
 
 def _add_rows(floating[:, ::1] W,               # IN/OUT (n_rows, n)

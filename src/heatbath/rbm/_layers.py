@@ -2,11 +2,11 @@
 
 For bernoulli, spin and binomial units one parallel kernel pass
 (:func:`heatbath.rbm._gibbs._logistic_layer`) adds the bias, computes the
-probabilities with numpy's own exp inner loop (called from C: the bits of
-``1 / (1 + np.exp(-x))``), draws from each chain's stream and writes the
-means; where numpy's loops are not found, numpy computes the probabilities
-and the kernel only draws (the same bits). Softmax and gaussian layers use
-the fused kernel.
+probabilities with the library's one sigmoid (rbm/_sigmoid.h, the fused
+epoch kernel's vectorised Cephes form, AVX2 where the CPU has it; twin
+:func:`heatbath.reference.rbm.fused_sigmoid`), draws from each chain's
+stream and writes the means. Softmax and gaussian layers use the fused
+kernel.
 Poisson layers compute their rates in the kernel (libm's exp, which the
 twin reproduces), are checked here (:func:`check_rates`), then drawn.
 Either way the results match :mod:`heatbath.reference.rbm`.
@@ -71,27 +71,6 @@ def _numpy_ilp64_blas():
 NUMPY_BLAS = _blas._use_ilp64(*_numpy_ilp64_blas())
 
 
-def _probabilities(x, kind, beta):
-    """x <- sigmoid(beta x) (bernoulli, binomial) or sigmoid(2 beta x) (spin), in place."""
-    scale = (2.0 * beta) if kind == SPIN else beta
-    if not np.all(scale == 1.0):
-        x *= scale.astype(x.dtype)[:, None]
-    with np.errstate(over="ignore"):
-        np.negative(x, out=x)
-        np.exp(x, out=x)
-    x += 1
-    np.reciprocal(x, out=x)
-
-
-def _probabilities_to_means(x, unit):
-    """p(+1) -> 2p - 1 for spin units, p -> n p for binomial units, in place."""
-    if unit.kind == SPIN:
-        x *= 2
-        x -= 1
-    elif unit.kind == BINOMIAL:
-        x *= unit.param
-
-
 def check_rates(rates):
     """FloatingPointError unless every poisson rate is finite and at most
     :data:`heatbath.rbm._gibbs.POISSON_MAX_RATE` (the parameters have run away)."""
@@ -101,23 +80,6 @@ def check_rates(rates):
             f"a poisson rate exp(a_i + (W h)_i) reached {top:g}, above the "
             f"{_gibbs.POISSON_MAX_RATE:g} that the sampler draws from: the parameters have "
             f"run away (lower the learning rate, or check the weights)")
-
-
-def _means_rows(x, unit, beta):
-    if unit.kind in (BERNOULLI, SPIN, BINOMIAL):
-        _probabilities(x, unit.kind, beta)
-        _probabilities_to_means(x, unit)
-    else:
-        _gibbs._layer_means(x, unit.kind, unit.param, beta, 1)
-
-
-def _sample_rows(x, out, unit, beta, streams):
-    if unit.kind in (BERNOULLI, SPIN, BINOMIAL):
-        _probabilities(x, unit.kind, beta)
-        _gibbs._draw(x, out, unit.kind, unit.param, streams, 1)
-        _probabilities_to_means(x, unit)
-    else:
-        _gibbs._sample_layer(x, out, unit.kind, unit.param, beta, streams, 1)
 
 
 #: Layers with fewer elements are not worth splitting across Python threads.
@@ -133,8 +95,8 @@ def _row_blocks(x, n_threads):
 
 
 #: Logistic layers (bernoulli, spin, binomial) run as one parallel kernel pass
-#: (heatbath.rbm._gibbs._logistic_layer) where numpy's exp loops were found.
-_LOGISTIC = (BERNOULLI, SPIN, BINOMIAL) if _gibbs.HAVE_EXP_LOOPS else ()
+#: (heatbath.rbm._gibbs._logistic_layer).
+_LOGISTIC = (BERNOULLI, SPIN, BINOMIAL)
 _NO_BIAS = {np.dtype(np.float32): np.empty(0, np.float32),
             np.dtype(np.float64): np.empty(0, np.float64)}
 _NO_STATES = np.empty((0, 4), np.uint64)
@@ -152,11 +114,20 @@ def pass_threads(size, n_threads):
 
 def _logistic(x, out, unit, beta, streams, n_threads, bias):
     dt = x.dtype
-    n_threads = pass_threads(x.size, n_threads)
-    _gibbs._logistic_layer(x, _NO_BIAS[dt] if bias is None else np.asarray(bias, dt),
-                           np.empty((0, x.shape[1]), dt) if out is None else out,
+    if dt not in _NO_BIAS:
+        raise TypeError(f"logistic layers are float32 or float64, got {dt}")
+    # The kernel takes C-ordered rows: a strided view goes through a copy.
+    xc = np.ascontiguousarray(x)
+    oc = out if out is None or out.flags.c_contiguous else np.empty_like(xc)
+    _gibbs._logistic_layer(xc, _NO_BIAS[dt] if bias is None else np.asarray(bias, dt),
+                           np.empty((0, x.shape[1]), dt) if out is None else oc,
                            unit.kind, unit.param, np.ascontiguousarray(beta, np.float64),
-                           _NO_STATES if out is None else streams, n_threads)
+                           _NO_STATES if out is None else streams,
+                           pass_threads(x.size, n_threads))
+    if xc is not x:
+        x[...] = xc
+    if oc is not out:
+        out[...] = oc
 
 
 def means_(x, unit, beta, n_threads=1, bias=None):
@@ -164,12 +135,12 @@ def means_(x, unit, beta, n_threads=1, bias=None):
 
     ``bias``: added to x first (then x need not hold it).
     """
-    if unit.kind in _LOGISTIC and x.flags.c_contiguous and x.dtype in _NO_BIAS:
+    if unit.kind in _LOGISTIC:
         _logistic(x, None, unit, beta, None, n_threads, bias)
         return
     if bias is not None:
         x += bias
-    run_parallel([lambda r=r: _means_rows(x[r], unit, beta[r])
+    run_parallel([lambda r=r: _gibbs._layer_means(x[r], unit.kind, unit.param, beta[r], 1)
                   for r in _row_blocks(x, n_threads)], n_threads)
 
 
@@ -179,7 +150,7 @@ def sample_(x, out, unit, beta, streams, n_threads=1, bias=None):
     Rows are split across ``n_threads`` threads; each row draws from its own
     stream, so the split changes no number. ``bias``: added to x first.
     """
-    if unit.kind in _LOGISTIC and x.flags.c_contiguous and x.dtype in _NO_BIAS:
+    if unit.kind in _LOGISTIC:
         _logistic(x, out, unit, beta, streams, n_threads, bias)
         return
     if bias is not None:
@@ -191,7 +162,8 @@ def sample_(x, out, unit, beta, streams, n_threads=1, bias=None):
         run_parallel([lambda r=r: _gibbs._draw(x[r], out[r], POISSON, 0, streams[r], 1)
                       for r in _row_blocks(x, n_threads)], n_threads)
         return
-    run_parallel([lambda r=r: _sample_rows(x[r], out[r], unit, beta[r], streams[r])
+    run_parallel([lambda r=r: _gibbs._sample_layer(x[r], out[r], unit.kind, unit.param, beta[r],
+                                                   streams[r], 1)
                   for r in _row_blocks(x, n_threads)], n_threads)
 
 

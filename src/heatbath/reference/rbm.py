@@ -2,14 +2,15 @@
 
 Random numbers come from numpy's SFC64 on the same per-chain stream states
 as the kernels, converted the same way (float64: top 53 bits; float32: top
-24), so the twins reproduce the kernels. The logistic layers (bernoulli,
-spin, binomial) call numpy's own exp loop (heatbath.rbm._gibbs), so at
-temperature 1 :func:`sample_layer` gives their bits exactly; at other
+24), so the twins reproduce the kernels. Every logistic probability
+(bernoulli, spin, binomial layers, and the fused small-model epoch) comes
+from the library's one sigmoid (heatbath/rbm/_sigmoid.h), which
+:func:`fused_sigmoid` reproduces operation for operation. So at temperature
+1 :func:`sample_layer` gives the layer kernel's bits exactly; at other
 temperatures the twin scales in float64 where the kernel scales in the
 layer's dtype, which may move p by its last bit and changes a sample only
 if a uniform falls within that bit of p (probability ~1e-16 per draw).
-The fused small-model epoch kernel has its own sigmoid, and its twin
-(:func:`fused_epoch`, :func:`fused_sigmoid`) reproduces it bit for bit.
+:func:`fused_epoch` reproduces the fused epoch kernel bit for bit.
 """
 
 import numpy as np
@@ -24,11 +25,6 @@ __all__ = ["sample_layer", "layer_means", "cd_update", "ais_log_weights", "exact
 
 
 
-def _sigmoid(t):
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-t))
-
-
 def _uniforms(gens, n, single):
     raw = np.stack([bg.random_raw(n) for bg in gens]).astype(np.uint64)
     if single:
@@ -41,11 +37,11 @@ def layer_means(x, kind, param, beta):
     x = np.asarray(x)
     bx = (beta[:, None] * x).astype(x.dtype)
     if kind == BERNOULLI:
-        return _sigmoid(bx)
+        return fused_sigmoid(bx)
     if kind == BINOMIAL:
-        return param * _sigmoid(bx)
+        return param * fused_sigmoid(bx)
     if kind == SPIN:
-        return 2 * _sigmoid((2.0 * beta[:, None] * x).astype(x.dtype)) - 1
+        return 2 * fused_sigmoid((2.0 * beta[:, None] * x).astype(x.dtype)) - 1
     if kind == SOFTMAX:
         g = bx.reshape(x.shape[0], -1, param)
         e = np.exp(g - g.max(axis=2, keepdims=True))
@@ -74,11 +70,12 @@ def sample_layer(x, kind, param, beta, states):
     if kind in (BERNOULLI, SPIN):
         u = _uniforms(gens, n, single)
         # spin: compare against p(+1) = sigmoid(2 beta x) itself, as the kernel does
-        p = means if kind == BERNOULLI else _sigmoid((2.0 * beta[:, None] * x).astype(x.dtype))
+        p = means if kind == BERNOULLI else \
+            fused_sigmoid((2.0 * beta[:, None] * x).astype(x.dtype))
         out = np.where(u < p, 1, 0 if kind == BERNOULLI else -1).astype(x.dtype)
     elif kind == BINOMIAL:
         u = _uniforms(gens, n * param, single).reshape(n_chains, n, param)
-        p = _sigmoid((beta[:, None] * x).astype(x.dtype))
+        p = fused_sigmoid((beta[:, None] * x).astype(x.dtype))
         out = (u < p[:, :, None]).sum(axis=2).astype(x.dtype)
     elif kind == POISSON:
         # drawn from the rates as stored in the layer's dtype
@@ -202,7 +199,10 @@ def ais_log_weights(W, a, b, visible, hidden, a0, betas, streams):
 
 
 def fused_sigmoid(x):
-    """The fused kernel's sigmoid (heatbath.rbm._cd), operation for operation.
+    """The library's one sigmoid (heatbath/rbm/_sigmoid.h), operation for operation.
+
+    The fused epoch kernel (heatbath.rbm._cd) and the logistic layer pass of
+    the general path (heatbath.rbm._gibbs) both call it, on float32 or float64.
 
     exp(t) = 2^m (q + p) / (q - p) after Cody-Waite reduction (Cephes exp,
     expf for float32); 2^m is added to the exponent bits.
