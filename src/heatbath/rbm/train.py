@@ -340,24 +340,6 @@ def _finite(model):
                             + model.hidden_bias.sum()))
 
 
-class _SpawnedOnRead:
-    """A Trainer's stream states, spawned from their seed (``_spawn[name]``) when first
-    read: the same states as spawned at once, and none for a fit that never reads them."""
-
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, trainer, owner=None):
-        if trainer is None:
-            return self
-        if trainer._streams[self.name] is None and trainer._spawn[self.name] is not None:
-            trainer._streams[self.name] = _random.spawn_states(*trainer._spawn[self.name])
-        return trainer._streams[self.name]
-
-    def __set__(self, trainer, value):
-        trainer._streams[self.name] = value
-
-
 class Trainer:
     """One training run's state: enough to continue it bit for bit.
 
@@ -379,11 +361,9 @@ class Trainer:
         # another's size: the persistent chains do not depend on the batch size.
         order_seed, batch_seed, swap_seed, chain_seed = _random.as_seed_sequence(seed).spawn(4)
         self.order_rng = np.random.Generator(np.random.SFC64(order_seed))
-        # The minibatch streams (CD) and the swap streams (PT) are spawned on first use:
-        # the same states, and a PCD fit spawns neither (about 0.15 ms each).
-        self._streams = {"batch_streams": None, "swap_streams": None}
-        self._spawn = {"batch_streams": (batch_seed, min(batch_size, n)), "swap_streams": None}
+        self.batch_streams = _random.spawn_states(batch_seed, min(batch_size, n))
         self.persistent = None
+        self.swap_streams = None
         self.n_replicas = 1
         if method in ("pcd", "pt"):
             C = check_int(n_persistent_chains if n_persistent_chains is not None
@@ -398,7 +378,7 @@ class Trainer:
             self.persistent = PersistentChains(model, np.tile(start, (self.n_replicas, 1)),
                                       _random.spawn_states(chain_seed, C * self.n_replicas),
                                       np.repeat(betas, C))
-            self._spawn["swap_streams"] = (swap_seed, C)
+            self.swap_streams = _random.spawn_states(swap_seed, C)
         # C-ordered in the model's dtype: the weights' velocity is a GEMM's output.
         self.velocity = [np.zeros(p.shape, model.dtype) for p in
                          (model.weights, model.visible_bias, model.hidden_bias)]
@@ -413,10 +393,6 @@ class Trainer:
         self.work = (_workspace(model, batch_size, self.persistent) if self.fused else
                      _step_workspace(model, min(batch_size, n), self.persistent))
 
-    #: stream states, one row per minibatch row (CD) and per swap pair (PCD, PT; None for CD)
-    batch_streams = _SpawnedOnRead()
-    swap_streams = _SpawnedOnRead()
-
     def run_epoch(self, V, n_threads):
         """One pass over the rows of V; appends to ``history``."""
         model, st = self.model, self.settings
@@ -430,8 +406,7 @@ class Trainer:
         swaps, tries, n_swaps = np.zeros(self.n_replicas - 1), np.zeros(self.n_replicas - 1), 0
         if self.fused:
             _fused_epoch(model, V, rows, batch_size, k, lr, momentum, weight_decay,
-                         self.persistent, self.batch_streams if self.persistent is None
-                         else None, self.velocity, self.work)
+                         self.persistent, self.batch_streams, self.velocity, self.work)
             if not _finite(model):
                 raise _diverged(model, saved, epoch, lr)
         for batch, b0 in enumerate(range(0, 0 if self.fused else n, batch_size), start=1):
