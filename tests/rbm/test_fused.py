@@ -7,6 +7,13 @@ from heatbath import _random
 from heatbath.reference import rbm as ref
 from heatbath.rbm import _cd
 
+_LEVELS = ("baseline", "avx2", "avx512")
+# Each instruction set the epoch kernel is built for; those this CPU lacks are skipped.
+ISA = [pytest.param(name, marks=pytest.mark.skipif(
+           _LEVELS.index(name) > _LEVELS.index(_cd._isa()),
+           reason=f"this CPU (or build) does not run the {name} code"))
+       for name in _LEVELS]
+
 
 def _run_kernel(W, a, b, velocity, X, order, batch_size, k, lr, momentum, decay, streams,
                 chains):
@@ -27,11 +34,12 @@ def _run_kernel(W, a, b, velocity, X, order, batch_size, k, lr, momentum, decay,
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("method, k", [("cd", 1), ("cd", 3), ("pcd", 1), ("pcd", 2)])
 @pytest.mark.parametrize("probabilities", [False, True])
-# (13, 11): single vectors and scalar tails only; (37, 70): the register blocks too.
-@pytest.mark.parametrize("nv, nh", [(13, 11), (37, 70)])
-# The AVX2 code (where the CPU has it) and the baseline code give the same bits.
-@pytest.mark.parametrize("baseline", [False, True])
-def test_fused_epoch_equals_twin_bit_for_bit(dtype, method, k, probabilities, nv, nh, baseline):
+# (13, 11): single vectors and scalar tails only; (37, 70): the register blocks too;
+# (21, 270): the double blocks of the 0/1 row sums at every vector width.
+@pytest.mark.parametrize("nv, nh", [(13, 11), (37, 70), (21, 270)])
+# The AVX-512, AVX2 (where the CPU has them) and baseline codes give the same bits.
+@pytest.mark.parametrize("isa", ISA)
+def test_fused_epoch_equals_twin_bit_for_bit(dtype, method, k, probabilities, nv, nh, isa):
     rng = np.random.default_rng(4)
     n, batch = 53, 10      # a short last batch
     X = rng.random((n, nv))
@@ -46,11 +54,11 @@ def test_fused_epoch_equals_twin_bit_for_bit(dtype, method, k, probabilities, nv
     chains = X[:7].copy() if method == "pcd" else None
     streams = _random.spawn_states(5, 7 if method == "pcd" else batch)
     args = (W, a, b, velocity, X, order, batch, k, 0.1, 0.5, 1e-3, streams, chains)
-    previous = _cd._baseline_only(baseline)
+    previous = _cd._isa(isa)
     try:
         got = _run_kernel(*args)
     finally:
-        _cd._baseline_only(previous)
+        _cd._isa(previous)
     want = ref.fused_epoch(*args)
     for g, w in zip(got[:3] + tuple(got[3]) + got[4:], want[:3] + tuple(want[3]) + want[4:]):
         if w is not None:
@@ -81,8 +89,8 @@ def test_fused_sigmoid_kernel_equals_twin():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("nv, nh", [(13, 11), (37, 70)])
-@pytest.mark.parametrize("baseline", [False, True])
-def test_fused_reconstruction_equals_twin_bit_for_bit(dtype, nv, nh, baseline):
+@pytest.mark.parametrize("isa", ISA)
+def test_fused_reconstruction_equals_twin_bit_for_bit(dtype, nv, nh, isa):
     rng = np.random.default_rng(6)
     X = (rng.random((9, nv)) < 0.3).astype(dtype)
     X[-2:] = rng.random((2, nv))                   # probability rows too
@@ -90,13 +98,32 @@ def test_fused_reconstruction_equals_twin_bit_for_bit(dtype, nv, nh, baseline):
     W = rng.normal(scale=0.5, size=(nv, nh)).astype(dtype)
     a, b = rng.normal(size=nv).astype(dtype), rng.normal(size=nh).astype(dtype)
     R = np.full_like(X, np.nan)
-    previous = _cd._baseline_only(baseline)
+    previous = _cd._isa(isa)
     try:
         _cd._reconstruct(W, a, b, X, R)
     finally:
-        _cd._baseline_only(previous)
+        _cd._isa(previous)
     np.testing.assert_array_equal(R, ref.fused_reconstruction(W, a, b, X))
     # and it is the reconstruction: within float rounding of the plain NumPy one
     H = 1 / (1 + np.exp(-(b.astype(float) + X @ W.astype(float))))
     want = 1 / (1 + np.exp(-(a.astype(float) + H @ W.T.astype(float))))
     np.testing.assert_allclose(R, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_dispatch_picks_the_widest_code_the_cpu_runs():
+    # Linux x86-64 with GCC builds every level; the CPU's flags say which it runs.
+    try:
+        flags = open("/proc/cpuinfo").read().split("\nflags")[1].split("\n")[0].split()
+    except (OSError, IndexError):
+        pytest.skip("no /proc/cpuinfo flags")
+    if _cd._isa() == "baseline" and "avx2" in flags:
+        pytest.skip("a build without the dispatch (not GCC/Clang on x86-64 glibc)")
+    want = ("avx512" if {"avx512f", "avx512dq", "avx512bw", "avx512vl"} <= set(flags)
+            else "avx2" if "avx2" in flags else "baseline")
+    assert _cd._isa() == want
+    previous = _cd._isa("avx2")
+    try:
+        assert _cd._isa() == min(want, "avx2", key=_LEVELS.index)
+    finally:
+        _cd._isa(previous)
+    assert _cd._isa() == want

@@ -3,9 +3,10 @@
 For small models (scikit-learn's default shape: 64 x 64, minibatches of 10)
 the cost of a NumPy update is Python overhead, not arithmetic. This kernel
 runs a whole epoch in one C function (rbm/_cd_epoch.h, compiled once per
-dtype for the baseline ISA and once for AVX2, picked at run time), written
-on vectors of one register (GCC/Clang vector extensions: 16 bytes, SSE2 or
-NEON, at the baseline; 32 under AVX2; plain C for other compilers):
+dtype for the baseline ISA, for AVX2 and for AVX-512, picked at run time),
+written on vectors of one register (GCC/Clang vector extensions: 16 bytes,
+SSE2 or NEON, at the baseline; 32 under AVX2; 64 under AVX-512; plain C for
+other compilers):
 
 - a {0,1} row times W is the sum of the rows of W it selects (an index list
   of the ones, built without branches: on x86 from a movemask of 4
@@ -56,11 +57,11 @@ cdef extern from *:
     #include <stdint.h>
     #include <string.h>
 
-    /* Runtime dispatch (x86-64 Linux, glibc): the epoch kernel and the sigmoid are
-       compiled for the baseline ISA and for AVX2 (vectors of 16 and 32 bytes), and the
-       code the CPU runs is picked at run time.
-       Element-wise operations in the same order, no multiply-add (-ffp-contract=off,
-       and the avx2 target has no FMA): both give the same bits (tested: _baseline_only). */
+    /* Runtime dispatch (x86-64 Linux, glibc): the epoch kernel is compiled for the
+       baseline ISA, AVX2 and AVX-512 (vectors of 16, 32 and 64 bytes), the sigmoid for the
+       baseline and AVX2, and the code the CPU runs is picked at run time.
+       Element-wise operations in the same order, no multiply-add (-ffp-contract=off):
+       every level gives the same bits (tested: _isa). */
     #if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && !defined(HB_NO_CLONES)
     #define HB_CLONES __attribute__((target_clones("avx2", "default")))
     #define HB_CLONES_ON 1
@@ -121,10 +122,13 @@ cdef extern from *:
     } hb_reconstruct_args;
 
     /* The epoch kernel (rbm/_cd_epoch.h), instantiated for double and float at the
-       baseline ISA and, on x86-64 with GCC or Clang, for AVX2 with twice the register
-       blocking; hb_epoch_d/_f pick one at run time. Vectors (GCC vector extensions) are
-       one register: 16 bytes at the baseline (SSE2, NEON), 32 under AVX2. 32-byte vectors
-       at the baseline were lowered to spills and scalar code (5x the instructions). */
+       baseline ISA and, on x86-64 with GCC or Clang, for AVX2 and AVX-512; hb_epoch_run
+       picks one at run time. Vectors (GCC vector extensions) are one register: 16 bytes at
+       the baseline (SSE2, NEON), 32 under AVX2, 64 under AVX-512. 32-byte vectors at the
+       baseline were lowered to spills and scalar code (5x the instructions). With AVX-512,
+       64 x 64 float64 took 26 ms a fit, not 34 (digits, PCD-1, batch 10, 10 epochs, no
+       monitor; Xeon Sapphire Rapids); float32 and a register block of 16 vectors gained
+       nothing. */
     #if defined(__GNUC__) || defined(__clang__)
     #define HB_VEC 1
     #else
@@ -178,22 +182,63 @@ cdef extern from *:
     #undef HB_T
     #undef HB_L
     #undef HB_NAME
+    #undef HB_TARGET
+    /* AVX-512 (x86-64-v4's F, DQ, BW, VL): vectors of 64 bytes, the same blocking */
+    #define HB_TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+    #define HB_T double
+    #define HB_L 8
+    #define HB_NAME d_avx512
+    #undef HB_MASK4
+    #define HB_MASK4(p) \
+        _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(p), _mm256_setzero_pd(), _CMP_NEQ_UQ))
+    #include "rbm/_cd_epoch.h"
+    #undef HB_T
+    #undef HB_L
+    #undef HB_NAME
+    #define HB_T float
+    #define HB_L 16
+    #define HB_NAME f_avx512
+    #undef HB_MASK4
+    #define HB_MASK4 HB_MASK4_F_SSE2
+    #include "rbm/_cd_epoch.h"
+    #undef HB_T
+    #undef HB_L
+    #undef HB_NAME
     #undef HB_NB
     #undef HB_TARGET
     #undef HB_MASK_D4
+    #define HB_HAS_AVX512() (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") \
+        && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
     #endif
 
-    static int hb_baseline_only = 0;   /* tests: run the baseline code on any CPU */
+    /* the widest code the CPU runs (2 AVX-512, 1 AVX2, 0 the baseline), capped by
+       hb_isa_limit (tests: every level gives the same bits) */
+    static int hb_isa_limit = 2;
+    static int hb_isa_level(void) {
+    #if defined(HB_CLONES_ON)
+        int level = HB_HAS_AVX512() ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+    #else
+        int level = 0;
+    #endif
+        return level < hb_isa_limit ? level : hb_isa_limit;
+    }
     static Py_ssize_t hb_epoch_run(const hb_epoch_args *args, int single) {
     #if defined(HB_CLONES_ON)
-        if (!hb_baseline_only && __builtin_cpu_supports("avx2")) return single ? hb_epoch_f_avx2(args) : hb_epoch_d_avx2(args);
+        int level = hb_isa_level();
+        if (level == 2) return single ? hb_epoch_f_avx512(args) : hb_epoch_d_avx512(args);
+        if (level == 1) return single ? hb_epoch_f_avx2(args) : hb_epoch_d_avx2(args);
     #endif
         return single ? hb_epoch_f(args) : hb_epoch_d(args);
     }
 
     static void hb_reconstruct_run(const hb_reconstruct_args *args, int single) {
     #if defined(HB_CLONES_ON)
-        if (!hb_baseline_only && __builtin_cpu_supports("avx2")) {
+        int level = hb_isa_level();
+        if (level == 2) {
+            if (single) hb_reconstruct_f_avx512(args); else hb_reconstruct_d_avx512(args);
+            return;
+        }
+        if (level == 1) {
             if (single) hb_reconstruct_f_avx2(args); else hb_reconstruct_d_avx2(args);
             return;
         }
@@ -236,7 +281,8 @@ cdef extern from *:
         Py_ssize_t* PR
         Py_ssize_t* NR
     Py_ssize_t hb_epoch_run(const hb_epoch_args* args, int single) noexcept nogil
-    int hb_baseline_only
+    int hb_isa_limit
+    int hb_isa_level() noexcept nogil
     ctypedef struct hb_reconstruct_args:
         const void* W
         const void* WT
@@ -338,12 +384,18 @@ def _reconstruct(const floating[:, ::1] W, const floating[::1] a, const floating
         hb_reconstruct_run(&args, floating is float)
 
 
-def _baseline_only(bint flag):
-    """Run the epoch kernel's baseline-ISA code even where AVX2 is there (for tests:
-    both must give the same bits); returns the previous setting."""
-    global hb_baseline_only
-    previous = hb_baseline_only != 0
-    hb_baseline_only = flag
+_ISA_NAMES = ("baseline", "avx2", "avx512")
+
+
+def _isa(name=None):
+    """The instruction set the epoch kernel runs ("baseline", "avx2" or "avx512": the
+    widest this CPU has, capped by the last call); with a name, cap it there (tests: every
+    level must give the same bits) and return the previous cap."""
+    global hb_isa_limit
+    previous = _ISA_NAMES[hb_isa_limit]
+    if name is None:
+        return _ISA_NAMES[hb_isa_level()]
+    hb_isa_limit = _ISA_NAMES.index(name)
     return previous
 
 

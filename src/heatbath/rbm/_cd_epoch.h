@@ -405,11 +405,16 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_update)(
 }
 #undef HB_UPDATE_BLOCK
 
-/* WT = W transposed (W is nv x nh): HB_L x HB_L tiles transposed in registers by
-   shuffles (Clang, GCC 12 and later), the edges and other compilers one element at a time. */
+/* WT = W transposed (W is nv x nh): TL x TL tiles (TL = HB_L, at most 8) transposed in
+   registers by shuffles (Clang, GCC 12 and later), the edges and other compilers one element
+   at a time. */
 #if HB_L > 1 && (defined(__clang__) || __GNUC__ >= 12)
 #define HB_SHUF __builtin_shufflevector
 #define HB_TILES 1
+#define HB_TL (HB_L > 8 ? 8 : HB_L)
+typedef HB_T HB_FN(hb_tv) __attribute__((vector_size(HB_TL * sizeof(HB_T))));
+typedef HB_T HB_FN(hb_tvu) __attribute__((vector_size(HB_TL * sizeof(HB_T)), aligned(sizeof(HB_T)),
+                                          may_alias));
 #else
 #define HB_TILES 0
 #endif
@@ -417,23 +422,24 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_transpose)(
         const HB_T *HB_RESTRICT W, HB_T *HB_RESTRICT WT, Py_ssize_t nv, Py_ssize_t nh) {
     Py_ssize_t i0 = 0;
 #if HB_TILES
-    for (; i0 + HB_L <= nv; i0 += HB_L) {
+#define TV HB_FN(hb_tv)
+    for (; i0 + HB_TL <= nv; i0 += HB_TL) {
         Py_ssize_t j0 = 0;
-        for (; j0 + HB_L <= nh; j0 += HB_L) {
-            V r[HB_L], c[HB_L];
-            for (int l = 0; l < HB_L; l++) r[l] = VLD(W + (i0 + l) * nh + j0);
-#if HB_L == 2
+        for (; j0 + HB_TL <= nh; j0 += HB_TL) {
+            TV r[HB_TL], c[HB_TL];
+            for (int l = 0; l < HB_TL; l++) r[l] = *(const HB_FN(hb_tvu) *)(W + (i0 + l) * nh + j0);
+#if HB_TL == 2
             c[0] = HB_SHUF(r[0], r[1], 0, 2);
             c[1] = HB_SHUF(r[0], r[1], 1, 3);
-#elif HB_L == 4
-            V t0 = HB_SHUF(r[0], r[1], 0, 4, 2, 6), t1 = HB_SHUF(r[0], r[1], 1, 5, 3, 7);
-            V t2 = HB_SHUF(r[2], r[3], 0, 4, 2, 6), t3 = HB_SHUF(r[2], r[3], 1, 5, 3, 7);
+#elif HB_TL == 4
+            TV t0 = HB_SHUF(r[0], r[1], 0, 4, 2, 6), t1 = HB_SHUF(r[0], r[1], 1, 5, 3, 7);
+            TV t2 = HB_SHUF(r[2], r[3], 0, 4, 2, 6), t3 = HB_SHUF(r[2], r[3], 1, 5, 3, 7);
             c[0] = HB_SHUF(t0, t2, 0, 1, 4, 5);
             c[1] = HB_SHUF(t1, t3, 0, 1, 4, 5);
             c[2] = HB_SHUF(t0, t2, 2, 3, 6, 7);
             c[3] = HB_SHUF(t1, t3, 2, 3, 6, 7);
 #else   /* 8: elements, then pairs, then quadruples of rows interleaved */
-            V a[4], b[4], e[4], f[4];
+            TV a[4], b[4], e[4], f[4];
             for (int k = 0; k < 4; k++) {
                 a[k] = HB_SHUF(r[2 * k], r[2 * k + 1], 0, 8, 2, 10, 4, 12, 6, 14);
                 b[k] = HB_SHUF(r[2 * k], r[2 * k + 1], 1, 9, 3, 11, 5, 13, 7, 15);
@@ -453,17 +459,19 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_transpose)(
             c[3] = HB_SHUF(f[1], f[3], 0, 1, 2, 3, 8, 9, 10, 11);
             c[7] = HB_SHUF(f[1], f[3], 4, 5, 6, 7, 12, 13, 14, 15);
 #endif
-            for (int l = 0; l < HB_L; l++) VST(WT + (j0 + l) * nv + i0, c[l]);
+            for (int l = 0; l < HB_TL; l++) *(HB_FN(hb_tvu) *)(WT + (j0 + l) * nv + i0) = c[l];
         }
         for (; j0 < nh; j0++)
-            for (Py_ssize_t i = i0; i < i0 + HB_L; i++) WT[j0 * nv + i] = W[i * nh + j0];
+            for (Py_ssize_t i = i0; i < i0 + HB_TL; i++) WT[j0 * nv + i] = W[i * nh + j0];
     }
+#undef TV
 #endif
     for (; i0 < nv; i0++)
         for (Py_ssize_t j = 0; j < nh; j++) WT[j * nv + i0] = W[i0 * nh + j];
 }
 #undef HB_TILES
 #undef HB_SHUF
+#undef HB_TL
 
 /* A bias step: vel = mom vel - 0 par, += c1 X1[r] for the n1 rows of X1, += c2 X2[r] for
    the n2 rows of X2 (no multiply where c is 1: the same bits), then par += vel; HB_NB
