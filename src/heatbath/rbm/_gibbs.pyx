@@ -15,13 +15,14 @@ from its own stream, so the result does not depend on the thread count.
   exp; exact draws: inversion below rate 10, Hormann's PTRS from 10).
 - ``_draw`` with poisson units draws from rates already in ``x`` (what
   ``_layer_means`` wrote): the Python layer checks them in between.
-- ``_logistic_layer``: bernoulli, spin and binomial layers in one pass, rows
-  in parallel, each row chunk by chunk while the chunk is in L1: the bias is
+- ``_logistic_layer``: bernoulli, spin and binomial layers in one pass, groups
+  of 4 rows in parallel, chunk by chunk while the chunks are in L1: the bias is
   added, the scale applied, then the logistic probabilities (the library's
   one sigmoid, rbm/_sigmoid.h: the fused epoch kernel's branch-free Cephes
   form, compiled for the baseline ISA and for AVX2 and picked at run time,
   the same bits either way; twin :func:`heatbath.reference.rbm.fused_sigmoid`),
-  the draws from the row's stream, and the means.
+  the draws from each row's stream (bernoulli and spin: the 4 rows' generators
+  in lockstep on one vector), and the means.
 - ``_add_rows``: ``W += V`` row by row in parallel, telling whether every
   element of the result is finite (the trainer's divergence check, in the
   same pass over memory).
@@ -364,8 +365,144 @@ cdef extern from *:
     #endif
         hb_logistic_f_base(x, bias, scale, n);
     }
+
+    /* Bernoulli draws of 4 rows at once (spin: 2 bit - 1): row c from probabilities p[c]
+       into out[c] with the stream state[c], one uniform per unit in order, so the numbers
+       of 4 calls of _draw_row. The 4 SFC64 generators run in lockstep on one vector of
+       64-bit lanes (one generator step is a chain of dependent operations: 4 at once cost
+       little more than one), and u < p is compared exactly on scaled integers in double,
+       as heatbath.rbm._cd's hb_draw4: float64's u = (x >> 11) 2^-53 < p if and only if x
+       with its low 11 bits cleared (made exact in double from two halves) is below
+       p 2^64; float32's u = (x >> 40) 2^-24 < p if and only if (x >> 40) < p 2^24. Rows
+       may repeat (fewer than 4): a repeated row draws the same numbers and writes the
+       same values. GCC and Clang (vector extensions); HB_LOCKSTEP says so. */
+    #if defined(__GNUC__) || defined(__clang__)
+    #define HB_LOCKSTEP 1
+    typedef uint64_t hb_g_u4 __attribute__((vector_size(32)));
+    typedef double hb_g_d4 __attribute__((vector_size(32)));
+    /* the 4 values of a row for a 4-bit mask of comparisons: [spin][mask][lane] */
+    #define HB_G_ROW(m, one, zero) {(m) & 1 ? one : zero, (m) & 2 ? one : zero,              \
+                                    (m) & 4 ? one : zero, (m) & 8 ? one : zero}
+    #define HB_G_TABLE(one, zero) {                                                        \
+        HB_G_ROW(0, one, zero), HB_G_ROW(1, one, zero), HB_G_ROW(2, one, zero),             \
+        HB_G_ROW(3, one, zero), HB_G_ROW(4, one, zero), HB_G_ROW(5, one, zero),             \
+        HB_G_ROW(6, one, zero), HB_G_ROW(7, one, zero), HB_G_ROW(8, one, zero),             \
+        HB_G_ROW(9, one, zero), HB_G_ROW(10, one, zero), HB_G_ROW(11, one, zero),           \
+        HB_G_ROW(12, one, zero), HB_G_ROW(13, one, zero), HB_G_ROW(14, one, zero),          \
+        HB_G_ROW(15, one, zero)}
+    static const double hb_g_vals_d[2][16][4] = {HB_G_TABLE(1, 0), HB_G_TABLE(1, -1)};
+    static const float hb_g_vals_f[2][16][4] = {HB_G_TABLE(1, 0), HB_G_TABLE(1, -1)};
+    #if defined(__clang__) || __GNUC__ >= 12
+    #define HB_G_BLOCKS 1   /* 4 steps at once, transposed to 4 units of each row */
+    #else
+    #define HB_G_BLOCKS 0
+    #endif
+    #define HB_BERN4_BODY(T, MASK)                                                          \
+        typedef T t4u __attribute__((vector_size(4 * sizeof(T)), aligned(sizeof(T)),        \
+                                     may_alias));                                           \
+        const int dbl = sizeof(T) == 8;                                                     \
+        const hb_g_u4 b1 = {0x4530000000000000ULL, 0x4530000000000000ULL,                   \
+                            0x4530000000000000ULL, 0x4530000000000000ULL};                  \
+        const hb_g_u4 b2 = {0x4330000000000000ULL, 0x4330000000000000ULL,                   \
+                            0x4330000000000000ULL, 0x4330000000000000ULL};                  \
+        const hb_g_u4 mk = {0xfffff800ULL, 0xfffff800ULL, 0xfffff800ULL, 0xfffff800ULL};   \
+        const double sc = dbl ? 18446744073709551616.0 : 16777216.0;                         \
+        const T (*vals)[4] = (const T (*)[4])(dbl ? (const void *)hb_g_vals_d[spin != 0]    \
+                                                  : (const void *)hb_g_vals_f[spin != 0]);  \
+        hb_g_u4 s0 = {state[0][0], state[1][0], state[2][0], state[3][0]};                  \
+        hb_g_u4 s1 = {state[0][1], state[1][1], state[2][1], state[3][1]};                  \
+        hb_g_u4 s2 = {state[0][2], state[1][2], state[2][2], state[3][2]};                  \
+        hb_g_u4 s3 = {state[0][3], state[1][3], state[2][3], state[3][3]};                  \
+        Py_ssize_t i = 0;                                                                   \
+        HB_G_DO_BLOCKS(T, MASK)                                                             \
+        for (; i < n; i++) {                                                                \
+            hb_g_d4 u, pv = {p[0][i], p[1][i], p[2][i], p[3][i]};                           \
+            HB_G_NEXT_U(u);                                                                 \
+            __typeof__(u < u) bit = u < pv * sc;                                            \
+            for (int c = 0; c < 4; c++) out[c][i] = vals[bit[c] & 1][0];                    \
+        }                                                                                   \
+        for (int c = 0; c < 4; c++) {                                                       \
+            state[c][0] = s0[c]; state[c][1] = s1[c]; state[c][2] = s2[c];                  \
+            state[c][3] = s3[c];                                                            \
+        }
+    /* the next uniform of each row, scaled (u 2^64 or u 2^24) and exact in double */
+    #define HB_G_NEXT_U(u)                                                                  \
+        do {                                                                                \
+            hb_g_u4 x = s0 + s1 + s3;                                                       \
+            s3 += 1;                                                                        \
+            s0 = s1 ^ (s1 >> 11);                                                           \
+            s1 = s2 + (s2 << 3);                                                            \
+            s2 = ((s2 << 24) | (s2 >> 40)) + x;                                             \
+            if (dbl) u = ((hb_g_d4)((x >> 32) | b1) - 19342813118337666422669312.0)         \
+                         + (hb_g_d4)((x & mk) | b2);                                        \
+            else u = (hb_g_d4)((x >> 40) | b2) - 4503599627370496.0;                        \
+        } while (0)
+    #if HB_G_BLOCKS
+    #define HB_G_DO_BLOCKS(T, MASK)                                                         \
+        for (; i + 4 <= n; i += 4) {                                                        \
+            hb_g_d4 u0, u1, u2, u3, U[4];                                                   \
+            HB_G_NEXT_U(u0);                                                                \
+            HB_G_NEXT_U(u1);                                                                \
+            HB_G_NEXT_U(u2);                                                                \
+            HB_G_NEXT_U(u3);                                                                \
+            hb_g_d4 t0 = __builtin_shufflevector(u0, u1, 0, 4, 2, 6);                       \
+            hb_g_d4 t1 = __builtin_shufflevector(u0, u1, 1, 5, 3, 7);                       \
+            hb_g_d4 t2 = __builtin_shufflevector(u2, u3, 0, 4, 2, 6);                       \
+            hb_g_d4 t3 = __builtin_shufflevector(u2, u3, 1, 5, 3, 7);                       \
+            U[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);                             \
+            U[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);                             \
+            U[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);                             \
+            U[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);                             \
+            for (int c = 0; c < 4; c++) {                                                   \
+                hb_g_d4 P = __builtin_convertvector(*(const t4u *)(p[c] + i), hb_g_d4) * sc; \
+                __typeof__(P < P) bit = U[c] < P;                                           \
+                *(t4u *)(out[c] + i) = *(const t4u *)vals[MASK(bit)];                       \
+            }                                                                               \
+        }
+    #else
+    #define HB_G_DO_BLOCKS(T, MASK)
+    #endif
+    #define HB_G_MASK_ANY(b) ((int)(((b)[0] & 1) | ((b)[1] & 2) | ((b)[2] & 4) | ((b)[3] & 8)))
+    #if defined(__x86_64__)
+    #include <immintrin.h>
+    #define HB_G_MASK_AVX2(b) _mm256_movemask_pd((__m256d)(b))
+    #endif
+    #define HB_BERN4(NAME, T, TARGET, MASK)                                                 \
+        TARGET static void NAME(const T *const *p, T *const *out, Py_ssize_t n,             \
+                                uint64_t *const *state, int spin) { HB_BERN4_BODY(T, MASK) }
+    HB_BERN4(hb_bern4_d_base, double, , HB_G_MASK_ANY)
+    HB_BERN4(hb_bern4_f_base, float, , HB_G_MASK_ANY)
+    #if defined(HB_LOGISTIC_AVX2)
+    HB_BERN4(hb_bern4_d_avx2, double, __attribute__((target("avx2"))), HB_G_MASK_AVX2)
+    HB_BERN4(hb_bern4_f_avx2, float, __attribute__((target("avx2"))), HB_G_MASK_AVX2)
+    #endif
+    #if defined(HB_LOGISTIC_AVX2)
+    #define HB_G_AVX2(call) if (!hb_baseline_only && __builtin_cpu_supports("avx2")) { call; return; }
+    #else
+    #define HB_G_AVX2(call)
+    #endif
+    #define HB_BERN4_RUN(SUF, T)                                                            \
+        static void hb_bern4_##SUF(const T *const *p, T *const *out, Py_ssize_t n,          \
+                                   uint64_t *const *state, int spin) {                      \
+            HB_G_AVX2(hb_bern4_##SUF##_avx2(p, out, n, state, spin))                        \
+            hb_bern4_##SUF##_base(p, out, n, state, spin);                                  \
+        }
+    HB_BERN4_RUN(d, double)
+    HB_BERN4_RUN(f, float)
+    #else
+    #define HB_LOCKSTEP 0
+    static void hb_bern4_d(const double *const *p, double *const *out, Py_ssize_t n,
+                           uint64_t *const *state, int spin) {}
+    static void hb_bern4_f(const float *const *p, float *const *out, Py_ssize_t n,
+                           uint64_t *const *state, int spin) {}
+    #endif
     """
     void hb_logistic_d(double* x, const double* bias, double scale, Py_ssize_t n) noexcept nogil
+    void hb_bern4_d(const double** p, double** out, Py_ssize_t n, uint64_t** state,
+                    int spin) noexcept nogil
+    void hb_bern4_f(const float** p, float** out, Py_ssize_t n, uint64_t** state,
+                    int spin) noexcept nogil
+    bint HB_LOCKSTEP
     void hb_logistic_f(float* x, const float* bias, float scale, Py_ssize_t n) noexcept nogil
     int hb_baseline_only
 
@@ -396,17 +533,49 @@ cdef inline void _logistic_out(floating* x, floating* out, Py_ssize_t n, int kin
             x[j] = x[j] * <floating>param
 
 
-cdef void _logistic_row(floating* x, const floating* bias, floating* out, Py_ssize_t n,
-                        int kind, int param, double beta, uint64_t* state) noexcept nogil:
-    """One row (out and state NULL: means only), in chunks of _CHUNK: x + bias, times
-    the scale 2 beta (spin) or beta in the layer's dtype, the sigmoid, the draws from
-    the row's stream in order, the means."""
-    cdef Py_ssize_t i = 0, m
-    cdef floating scale = <floating>((2.0 * beta) if kind == SPIN else beta)
+cdef void _logistic_rows4(floating* x, const floating* bias, floating* out, Py_ssize_t g,
+                          Py_ssize_t n, int kind, int param, const double* beta,
+                          uint64_t* states) noexcept nogil:
+    """The g <= 4 consecutive rows from x (and out, states, beta; out and states NULL:
+    means only), in chunks of _CHUNK: x + bias, times the scale 2 beta (spin) or beta in
+    the layer's dtype, the sigmoid, the draws from each row's stream in order, the means.
+    The bernoulli and spin draws of the 4 rows run in lockstep (rows past g repeat the
+    first: hb_bern4), with the numbers of one row at a time."""
+    cdef floating* xs[4]
+    cdef floating* ob[4]
+    cdef const floating* ps[4]
+    cdef uint64_t* ss[4]
+    cdef floating scale[4]
+    cdef Py_ssize_t i = 0, m, r, q, j
+    cdef bint lockstep = HB_LOCKSTEP and out != NULL and (kind == BERNOULLI or kind == SPIN)
+    for r in range(4):
+        q = r if r < g else 0
+        xs[r] = x + q * n
+        ob[r] = out + q * n if out != NULL else NULL
+        ss[r] = states + 4 * q if out != NULL else NULL
+        scale[r] = <floating>((2.0 * beta[q]) if kind == SPIN else beta[q])
     while i < n:
         m = min(<Py_ssize_t>_CHUNK, n - i)
-        _logistic(x + i, bias + i if bias != NULL else NULL, scale, m)
-        _logistic_out(x + i, out + i if out != NULL else NULL, m, kind, param, state)
+        for r in range(g):
+            _logistic(xs[r] + i, bias + i if bias != NULL else NULL, scale[r], m)
+        if lockstep:
+            for r in range(4):
+                ps[r] = xs[r] + i
+                ob[r] = ob[r] + i
+            if floating is float:
+                hb_bern4_f(ps, ob, m, ss, kind == SPIN)
+            else:
+                hb_bern4_d(ps, ob, m, ss, kind == SPIN)
+            for r in range(4):
+                ob[r] = ob[r] - i
+            if kind == SPIN:
+                for r in range(g):
+                    for j in range(m):
+                        xs[r][i + j] = xs[r][i + j] * 2 - 1
+        else:
+            for r in range(g):
+                _logistic_out(xs[r] + i, ob[r] + i if out != NULL else NULL, m, kind, param,
+                              ss[r])
         i += m
 
 
@@ -422,9 +591,11 @@ def _logistic_layer(floating[:, ::1] x,          # IN pre-activations / OUT mean
     cdef const floating* pb = &bias[0] if bias.shape[0] > 0 else NULL
     if n == 0 or n_rows == 0:
         return
-    for c in prange(n_rows, schedule="static", num_threads=n_threads, nogil=True):
-        _logistic_row(&x[c, 0], pb, &out[c, 0] if draw else NULL, n, kind, param, beta[c],
-                      &states[c, 0] if draw else NULL)
+    # groups of 4 rows (the bernoulli and spin draws of a group run in lockstep)
+    for c in prange((n_rows + 3) // 4, schedule="static", num_threads=n_threads, nogil=True):
+        _logistic_rows4(&x[4 * c, 0], pb, &out[4 * c, 0] if draw else NULL,
+                        min(4, n_rows - 4 * c), n, kind, param, &beta[4 * c],
+                        &states[4 * c, 0] if draw else NULL)
 
 
 def _baseline_only(bint flag):
