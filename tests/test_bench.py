@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -239,3 +240,31 @@ def test_readme_table_is_rewritten_between_its_markers(tmp_path):
     readme.write_text("no markers\n")
     with pytest.raises(ValueError, match="markers"):
         _bench.update_readme(readme, table)
+
+
+def test_time_sides_interleaves_the_rounds_and_keeps_the_best():
+    from heatbath._bench import time_sides
+
+    calls = []
+    clock = {"a": iter([0.0] * 10), "b": iter([0.0] * 10)}
+
+    def side(name):
+        def fn():
+            calls.append(name)
+            next(clock[name])
+        return fn
+
+    best = time_sides({"a": side("a"), "b": side("b")}, min_time=0.0, repeat=3)
+    # a warm-up call of each, then rounds a, b, a, b, a, b (one call each: min_time 0)
+    assert calls == ["a", "b"] + ["a", "b"] * 3
+    assert set(best) == {"a", "b"} and all(0 <= v < 1 for v in best.values())
+    # a side past its budget stops after its first round; the others go on
+    calls.clear()
+
+    def slow_fn():
+        calls.append("slow")
+        time.sleep(0.02)
+
+    time_sides({"slow": slow_fn, "fast": lambda: calls.append("fast")},
+               min_time=0.0, repeat=4, budget=0.01)
+    assert calls.count("slow") == 2 and calls.count("fast") == 5

@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["Side", "Case", "case", "cases", "build", "run_cases", "time_call", "metadata",
+__all__ = ["Side", "Case", "case", "cases", "build", "run_cases", "time_call", "time_sides",
+           "metadata",
            "shared_baselines", "compare", "format_results", "format_compare", "add_arguments",
            "run_command", "QUICK_NOTE"]
 
@@ -196,19 +197,36 @@ def time_call(fn, min_time=0.2, repeat=5, budget=4.0):
 
     Rounds stop early once ``budget`` seconds are spent (slow sides on a busy machine).
     """
-    start_all = time.perf_counter()
-    fn()  # warm up (first-touch page faults, lazy imports, thread pools)
-    best = float("inf")
-    for _ in range(repeat):
-        if best < float("inf") and time.perf_counter() - start_all > budget:
-            break
-        n, elapsed = 0, 0.0
+    return time_sides({"fn": fn}, min_time, repeat, budget)["fn"]
+
+
+def time_sides(fns, min_time=0.2, repeat=5, budget=4.0):
+    """:func:`time_call` for several functions at once, their rounds interleaved.
+
+    ``fns`` maps names to functions; returns the best seconds per call of each. Round r
+    of every function runs before round r + 1 of any, so that each side of a ratio is
+    timed under the same conditions: on a shared machine whose speed drifts over
+    seconds, sides timed one after the other moved the ratios by up to 1.5x between
+    runs. A function stops once it has spent ``budget`` seconds (slow sides).
+    """
+    spent = {k: 0.0 for k in fns}
+    best = {k: float("inf") for k in fns}
+    for k, fn in fns.items():
         start = time.perf_counter()
-        while elapsed < min_time or n == 0:
-            fn()
-            n += 1
-            elapsed = time.perf_counter() - start
-        best = min(best, elapsed / n)
+        fn()  # warm up (first-touch page faults, lazy imports, thread pools)
+        spent[k] += time.perf_counter() - start
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            if best[k] < float("inf") and spent[k] > budget:
+                continue
+            n, elapsed = 0, 0.0
+            start = time.perf_counter()
+            while elapsed < min_time or n == 0:
+                fn()
+                n += 1
+                elapsed = time.perf_counter() - start
+            spent[k] += elapsed
+            best[k] = min(best[k], elapsed / n)
     return best
 
 
@@ -256,10 +274,10 @@ def run_cases(quick=False, n_threads=None, selection="all", names=None, progress
         if names is not None and c.name not in names:
             continue
         built = build(c, quick, n_threads)
-        seconds, labels = {}, {}
-        for key, side in built.sides.items():
-            seconds[key] = time_call(side.fn, min_time, repeat) * side.factor
-            labels[key] = side.label
+        best = time_sides({key: side.fn for key, side in built.sides.items()}, min_time,
+                          repeat)
+        seconds = {key: best[key] * side.factor for key, side in built.sides.items()}
+        labels = {key: side.label for key, side in built.sides.items()}
         r = ratios(seconds)
         hb = seconds["heatbath"]
         ref = seconds[r["best_reference"]] if r["best_reference"] else None
