@@ -46,8 +46,9 @@ EXTENSIONS = [
 FP_CONTRACT_OFF = {"heatbath.rbm._cd", "heatbath.rbm._gibbs", "heatbath.nqs._sr"}
 
 # C headers an extension includes (a change rebuilds it).
-DEPENDS = {"heatbath.rbm._cd": ["src/heatbath/rbm/_cd_epoch.h", "src/heatbath/rbm/_sigmoid.h"],
-           "heatbath.rbm._gibbs": ["src/heatbath/rbm/_sigmoid.h"]}
+DEPENDS = {"heatbath.rbm._cd": ["src/heatbath/rbm/_cd_epoch.h", "src/heatbath/rbm/_sigmoid.h",
+                                 "src/heatbath/rbm/_lockstep.h"],
+           "heatbath.rbm._gibbs": ["src/heatbath/rbm/_sigmoid.h", "src/heatbath/rbm/_lockstep.h"]}
 
 OPENMP_PROBE = textwrap.dedent(
     """

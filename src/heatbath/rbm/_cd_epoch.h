@@ -153,17 +153,8 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET Py_ssize_t HB_FN(hb_nonzero)(
     return m;
 }
 
-/* SFC64 (numpy's sfc64_next; heatbath._random.rng_next) on a state held in locals (scalars
-   or vectors of 64-bit lanes, one stream a lane). */
-#define HB_SFC64(out, s0, s1, s2, s3)                     \
-    do {                                                  \
-        __typeof__(s0) tmp_ = s0 + s1 + s3;               \
-        s3 += 1;                                          \
-        s0 = s1 ^ (s1 >> 11);                             \
-        s1 = s2 + (s2 << 3);                              \
-        s2 = ((s2 << 24) | (s2 >> 40)) + tmp_;            \
-        out = tmp_;                                       \
-    } while (0)
+/* HB_SFC64, HB_SCALED_U, HB_TRANSPOSE4: rbm/_lockstep.h */
+#include "rbm/_lockstep.h"
 
 /* out[i] = (u_i < p[i]) with one uniform per unit, in unit order (heatbath._random's
    rng_double / rng_float); p and out may be the same row. Returns the number of ones,
@@ -221,13 +212,8 @@ static const HB_T HB_FN(hb_bits4)[16][4] = {
    pointers and state alike): a repeated row draws the same numbers and writes the same
    values to the same places.
 
-   The comparison u < p is made exactly on scaled integers in double: float64's
-   u = (x >> 11) 2^-53 < p if and only if x with its low 11 bits cleared, N, is below
-   p 2^64 (powers of 2 scale exactly). N is made exact in double without a 64-bit integer
-   conversion (none before AVX-512): its high 32 bits in the mantissa of 2^84 and its next
-   21 in that of 2^52, (hi - (2^84 + 2^52)) + lo (both steps exact). float's
-   u = (x >> 40) 2^-24 < p if and only if (x >> 40) < p 2^24, (x >> 40) in the mantissa of
-   2^52. In blocks of 4 draws per row (Clang, GCC 12 and later), the 4 steps' numbers are
+   The comparison u < p is made exactly on scaled integers in double (rbm/_lockstep.h:
+   HB_SCALED_U). In blocks of 4 draws per row (Clang, GCC 12 and later), the 4 steps' numbers are
    transposed to 4 per row (shuffles), compared with 4 of p, and each row's 4 bits become
    its index list through hb_pack4 (4 indices stored at once, as in hb_nonzero). */
 static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_draw4)(
@@ -235,27 +221,14 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_draw4)(
         uint64_t *const state[4], Py_ssize_t *HB_RESTRICT counts, int keep) {
     typedef HB_FN(hb_u4) u4;
     typedef HB_FN(hb_d4) d4;
-    u4 s0 = {state[0][0], state[1][0], state[2][0], state[3][0]};
-    u4 s1 = {state[0][1], state[1][1], state[2][1], state[3][1]};
-    u4 s2 = {state[0][2], state[1][2], state[2][2], state[3][2]};
-    u4 s3 = {state[0][3], state[1][3], state[2][3], state[3][3]};
+    HB_LOAD4(u4, state, s0, s1, s2, s3);
     const int dbl = sizeof(HB_T) == 8;
-    /* u (scaled) = ((x >> sh1) | b1) - c1 + ((x & mk) | b2); p scaled by sc */
-    const u4 b1 = dbl ? (u4){0x4530000000000000ULL, 0x4530000000000000ULL, 0x4530000000000000ULL,
-                             0x4530000000000000ULL}
-                      : (u4){0x4330000000000000ULL, 0x4330000000000000ULL, 0x4330000000000000ULL,
-                             0x4330000000000000ULL};
-    const u4 b2 = {0x4330000000000000ULL, 0x4330000000000000ULL, 0x4330000000000000ULL,
-                   0x4330000000000000ULL};
-    const u4 mk = {0xfffff800ULL, 0xfffff800ULL, 0xfffff800ULL, 0xfffff800ULL};
-    const double c1 = dbl ? 19342813118337666422669312.0 /* 2^84 + 2^52 */ : 4503599627370496.0;
-    const double sc = dbl ? 18446744073709551616.0 /* 2^64 */ : 16777216.0 /* 2^24 */;
+    const double sc = HB_U_SCALE(dbl);
 #define HB_NEXT_U(u)                                                                         \
     do {                                                                                     \
         u4 x_;                                                                               \
         HB_SFC64(x_, s0, s1, s2, s3);                                                        \
-        if (dbl) u = ((d4)((x_ >> 32) | b1) - c1) + (d4)((x_ & mk) | b2);                    \
-        else u = (d4)((x_ >> 40) | b1) - c1;                                                 \
+        HB_SCALED_U(u, x_, dbl, u4, d4);                                                     \
     } while (0)
     Py_ssize_t m0 = 0, m1 = 0, m2 = 0, m3 = 0;
     Py_ssize_t i = 0;
@@ -270,14 +243,7 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_draw4)(
             HB_NEXT_U(u1);
             HB_NEXT_U(u2);
             HB_NEXT_U(u3);
-            d4 t0 = __builtin_shufflevector(u0, u1, 0, 4, 2, 6);
-            d4 t1 = __builtin_shufflevector(u0, u1, 1, 5, 3, 7);
-            d4 t2 = __builtin_shufflevector(u2, u3, 0, 4, 2, 6);
-            d4 t3 = __builtin_shufflevector(u2, u3, 1, 5, 3, 7);
-            U[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
-            U[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
-            U[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
-            U[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+            HB_TRANSPOSE4(d4, U, u0, u1, u2, u3);
             for (int c = 0; c < 4; c++) {
                 d4 P = __builtin_convertvector(*(const t4u *)(p[c] + i), d4) * sc;
                 __typeof__(P < P) bit = U[c] < P;
@@ -309,9 +275,7 @@ static CYTHON_INLINE HB_ALWAYS_INLINE HB_TARGET void HB_FN(hb_draw4)(
 #if HB_DRAW_BLOCKS
 #undef HB_MASKD4_
 #endif
-    for (int c = 0; c < 4; c++) {
-        state[c][0] = s0[c]; state[c][1] = s1[c]; state[c][2] = s2[c]; state[c][3] = s3[c];
-    }
+    HB_STORE4(state, s0, s1, s2, s3);
     counts[0] = m0; counts[1] = m1; counts[2] = m2; counts[3] = m3;
 }
 #else

@@ -371,13 +371,11 @@ cdef extern from *:
        of 4 calls of _draw_row. The 4 SFC64 generators run in lockstep on one vector of
        64-bit lanes (one generator step is a chain of dependent operations: 4 at once cost
        little more than one), and u < p is compared exactly on scaled integers in double,
-       as heatbath.rbm._cd's hb_draw4: float64's u = (x >> 11) 2^-53 < p if and only if x
-       with its low 11 bits cleared (made exact in double from two halves) is below
-       p 2^64; float32's u = (x >> 40) 2^-24 < p if and only if (x >> 40) < p 2^24. Rows
-       may repeat (fewer than 4): a repeated row draws the same numbers and writes the
+       as heatbath.rbm._cd's hb_draw4 (both from rbm/_lockstep.h). Rows may repeat (fewer than 4): a repeated row draws the same numbers and writes the
        same values. GCC and Clang (vector extensions); HB_LOCKSTEP says so. */
     #if defined(__GNUC__) || defined(__clang__)
     #define HB_LOCKSTEP 1
+    #include "rbm/_lockstep.h"
     typedef uint64_t hb_g_u4 __attribute__((vector_size(32)));
     typedef double hb_g_d4 __attribute__((vector_size(32)));
     /* the 4 values of a row for a 4-bit mask of comparisons: [spin][mask][lane] */
@@ -392,7 +390,7 @@ cdef extern from *:
         HB_G_ROW(15, one, zero)}
     static const double hb_g_vals_d[2][16][4] = {HB_G_TABLE(1, 0), HB_G_TABLE(1, -1)};
     static const float hb_g_vals_f[2][16][4] = {HB_G_TABLE(1, 0), HB_G_TABLE(1, -1)};
-    #if defined(__clang__) || __GNUC__ >= 12
+    #if defined(HB_TRANSPOSE4)
     #define HB_G_BLOCKS 1   /* 4 steps at once, transposed to 4 units of each row */
     #else
     #define HB_G_BLOCKS 0
@@ -401,18 +399,10 @@ cdef extern from *:
         typedef T t4u __attribute__((vector_size(4 * sizeof(T)), aligned(sizeof(T)),        \
                                      may_alias));                                           \
         const int dbl = sizeof(T) == 8;                                                     \
-        const hb_g_u4 b1 = {0x4530000000000000ULL, 0x4530000000000000ULL,                   \
-                            0x4530000000000000ULL, 0x4530000000000000ULL};                  \
-        const hb_g_u4 b2 = {0x4330000000000000ULL, 0x4330000000000000ULL,                   \
-                            0x4330000000000000ULL, 0x4330000000000000ULL};                  \
-        const hb_g_u4 mk = {0xfffff800ULL, 0xfffff800ULL, 0xfffff800ULL, 0xfffff800ULL};   \
-        const double sc = dbl ? 18446744073709551616.0 : 16777216.0;                         \
+        const double sc = HB_U_SCALE(dbl);                                                  \
         const T (*vals)[4] = (const T (*)[4])(dbl ? (const void *)hb_g_vals_d[spin != 0]    \
                                                   : (const void *)hb_g_vals_f[spin != 0]);  \
-        hb_g_u4 s0 = {state[0][0], state[1][0], state[2][0], state[3][0]};                  \
-        hb_g_u4 s1 = {state[0][1], state[1][1], state[2][1], state[3][1]};                  \
-        hb_g_u4 s2 = {state[0][2], state[1][2], state[2][2], state[3][2]};                  \
-        hb_g_u4 s3 = {state[0][3], state[1][3], state[2][3], state[3][3]};                  \
+        HB_LOAD4(hb_g_u4, state, s0, s1, s2, s3);                                           \
         Py_ssize_t i = 0;                                                                   \
         HB_G_DO_BLOCKS(T, MASK)                                                             \
         for (; i < n; i++) {                                                                \
@@ -421,21 +411,13 @@ cdef extern from *:
             __typeof__(u < u) bit = u < pv * sc;                                            \
             for (int c = 0; c < 4; c++) out[c][i] = vals[bit[c] & 1][0];                    \
         }                                                                                   \
-        for (int c = 0; c < 4; c++) {                                                       \
-            state[c][0] = s0[c]; state[c][1] = s1[c]; state[c][2] = s2[c];                  \
-            state[c][3] = s3[c];                                                            \
-        }
+        HB_STORE4(state, s0, s1, s2, s3)
     /* the next uniform of each row, scaled (u 2^64 or u 2^24) and exact in double */
     #define HB_G_NEXT_U(u)                                                                  \
         do {                                                                                \
-            hb_g_u4 x = s0 + s1 + s3;                                                       \
-            s3 += 1;                                                                        \
-            s0 = s1 ^ (s1 >> 11);                                                           \
-            s1 = s2 + (s2 << 3);                                                            \
-            s2 = ((s2 << 24) | (s2 >> 40)) + x;                                             \
-            if (dbl) u = ((hb_g_d4)((x >> 32) | b1) - 19342813118337666422669312.0)         \
-                         + (hb_g_d4)((x & mk) | b2);                                        \
-            else u = (hb_g_d4)((x >> 40) | b2) - 4503599627370496.0;                        \
+            hb_g_u4 x;                                                                      \
+            HB_SFC64(x, s0, s1, s2, s3);                                                    \
+            HB_SCALED_U(u, x, dbl, hb_g_u4, hb_g_d4);                                       \
         } while (0)
     #if HB_G_BLOCKS
     #define HB_G_DO_BLOCKS(T, MASK)                                                         \
@@ -445,14 +427,7 @@ cdef extern from *:
             HB_G_NEXT_U(u1);                                                                \
             HB_G_NEXT_U(u2);                                                                \
             HB_G_NEXT_U(u3);                                                                \
-            hb_g_d4 t0 = __builtin_shufflevector(u0, u1, 0, 4, 2, 6);                       \
-            hb_g_d4 t1 = __builtin_shufflevector(u0, u1, 1, 5, 3, 7);                       \
-            hb_g_d4 t2 = __builtin_shufflevector(u2, u3, 0, 4, 2, 6);                       \
-            hb_g_d4 t3 = __builtin_shufflevector(u2, u3, 1, 5, 3, 7);                       \
-            U[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);                             \
-            U[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);                             \
-            U[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);                             \
-            U[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);                             \
+            HB_TRANSPOSE4(hb_g_d4, U, u0, u1, u2, u3);                                      \
             for (int c = 0; c < 4; c++) {                                                   \
                 hb_g_d4 P = __builtin_convertvector(*(const t4u *)(p[c] + i), hb_g_d4) * sc; \
                 __typeof__(P < P) bit = U[c] < P;                                           \
