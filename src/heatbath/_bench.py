@@ -44,8 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["Side", "Case", "case", "cases", "build", "run_cases", "time_call", "time_sides",
-           "metadata",
+__all__ = ["Side", "Case", "case", "cases", "build", "run_cases", "time_sides", "metadata",
            "shared_baselines", "compare", "format_results", "format_compare", "add_arguments",
            "run_command", "QUICK_NOTE"]
 
@@ -192,22 +191,14 @@ def peer(module_name):
 
 # -- timing ----------------------------------------------------------------------------
 
-def time_call(fn, min_time=0.2, repeat=5, budget=4.0):
-    """Best seconds per call of ``fn`` over ``repeat`` rounds of >= ``min_time`` each.
-
-    Rounds stop early once ``budget`` seconds are spent (slow sides on a busy machine).
-    """
-    return time_sides({"fn": fn}, min_time, repeat, budget)["fn"]
-
-
 def time_sides(fns, min_time=0.2, repeat=5, budget=4.0):
-    """:func:`time_call` for several functions at once, their rounds interleaved.
+    """Best seconds per call of each function in ``fns`` (names to functions), over
+    ``repeat`` rounds of >= ``min_time`` each, the rounds of the functions interleaved.
 
-    ``fns`` maps names to functions; returns the best seconds per call of each. Round r
-    of every function runs before round r + 1 of any, so that each side of a ratio is
-    timed under the same conditions: on a shared machine whose speed drifts over
-    seconds, sides timed one after the other moved the ratios by up to 1.5x between
-    runs. A function stops once it has spent ``budget`` seconds (slow sides).
+    Round r of every function runs before round r + 1 of any, so that each side of a
+    ratio is timed under the same conditions: on a shared machine whose speed drifts,
+    sides timed one after the other moved the ratios by up to 1.5x between runs. A
+    function stops once it has spent ``budget`` seconds (slow sides).
     """
     spent = {k: 0.0 for k in fns}
     best = {k: float("inf") for k in fns}
