@@ -521,7 +521,7 @@ cdef void _logistic_rows4(floating* x, const floating* bias, floating* out, Py_s
     cdef const floating* ps[4]
     cdef uint64_t* ss[4]
     cdef floating scale[4]
-    cdef Py_ssize_t i = 0, m, r, q, j
+    cdef Py_ssize_t i = 0, m, r, q
     cdef bint lockstep = HB_LOCKSTEP and out != NULL and (kind == BERNOULLI or kind == SPIN)
     for r in range(4):
         q = r if r < g else 0
@@ -543,10 +543,8 @@ cdef void _logistic_rows4(floating* x, const floating* bias, floating* out, Py_s
                 hb_bern4_d(ps, ob, m, ss, kind == SPIN)
             for r in range(4):
                 ob[r] = ob[r] - i
-            if kind == SPIN:
-                for r in range(g):
-                    for j in range(m):
-                        xs[r][i + j] = xs[r][i + j] * 2 - 1
+            for r in range(g):      # the means (no draws: out NULL)
+                _logistic_out(xs[r] + i, NULL, m, kind, param, NULL)
         else:
             for r in range(g):
                 _logistic_out(xs[r] + i, ob[r] + i if out != NULL else NULL, m, kind, param,
